@@ -37,7 +37,8 @@ def _pkg_config_repository_impl(rctx):
                     pass  # Default search path of the system compiler.
                 else:
                     fail("unsupported cflag %s from pkg-config %s" % (flag, modules))
-        linkopts = linkopts + rctx.attr.extra_linkopts.get(name, [])
+        # Extras go first: a static archive must precede the libraries it uses.
+        linkopts = rctx.attr.extra_linkopts.get(name, []) + linkopts
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
         lines.append("    defines = %s," % _starlark_list(defines))
