@@ -1,0 +1,189 @@
+#include "server/upload/upload_assembler.h"
+
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "server/status/status_details.h"
+
+namespace userimage {
+namespace {
+
+using ::clerk::userimage::v1::ImageMetadata;
+using ::clerk::userimage::v1::UploadProfileImageRequest;
+
+// A 1x1 PNG (70 bytes) and its SHA-256, as in Clerk's SDK captures.
+const std::string kPng = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(62, 'x');
+constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
+
+UploadProfileImageRequest Meta(ImageMetadata m) {
+  UploadProfileImageRequest r;
+  *r.mutable_metadata() = std::move(m);
+  return r;
+}
+
+ImageMetadata BasicMeta() {
+  ImageMetadata m;
+  m.set_user_id(kUser);
+  m.set_filename("avatar.png");
+  m.set_content_type("image/png");
+  return m;
+}
+
+UploadProfileImageRequest Chunk(std::string bytes) {
+  UploadProfileImageRequest r;
+  r.set_chunk(std::move(bytes));
+  return r;
+}
+
+std::string ReasonOf(const absl::Status& s) {
+  auto info = GetDetail<google::rpc::ErrorInfo>(s);
+  return info ? info->reason() : "";
+}
+
+TEST(UploadAssemblerTest, AssemblesChunksInOrder) {
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 10))).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(10, 50))).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(60))).ok());
+  EXPECT_EQ(a.received_bytes(), kPng.size());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->user_id, kUser);
+  EXPECT_EQ(image->filename, "avatar.png");
+  EXPECT_EQ(image->content_type, "image/png");
+  EXPECT_EQ(*image->bytes, kPng);
+}
+
+TEST(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
+  UploadAssembler a(1000);
+  ImageMetadata m;
+  m.set_user_id(kUser);
+  ASSERT_TRUE(a.Add(Meta(m)).ok());
+  ASSERT_TRUE(a.Add(Chunk("GIF89a-rest-of-gif")).ok());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(image->content_type, "image/gif");
+  EXPECT_EQ(image->filename, "image.gif");
+}
+
+TEST(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(kPng.size());
+  // Computed independently (Python's hashlib).
+  m.set_sha256("e1fdd81561c7056f793647244996a2702cb262b4a4b8722d6b9f3f96fbb1076b");
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(m)).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 33))).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(33))).ok());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(*image->bytes, kPng);
+}
+
+TEST(UploadAssemblerTest, RejectsDigestMismatch) {
+  ImageMetadata m = BasicMeta();
+  m.set_sha256("cc40a5cde7ad9d6ba5ab3b8b1a8d8e7f36cf7dfef5bc0d57c8ae20e2c2ed4d3c");
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(m)).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  EXPECT_EQ(image.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(image.status()), "DIGEST_MISMATCH");
+}
+
+TEST(UploadAssemblerTest, RejectsChunkBeforeMetadata) {
+  UploadAssembler a(1000);
+  absl::Status s = a.Add(Chunk(kPng));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(s), "METADATA_NOT_FIRST");
+}
+
+TEST(UploadAssemblerTest, RejectsDuplicateMetadataAndEmptyMessages) {
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
+  EXPECT_EQ(ReasonOf(a.Add(Meta(BasicMeta()))), "DUPLICATE_METADATA");
+  UploadAssembler b(1000);
+  EXPECT_EQ(ReasonOf(b.Add(UploadProfileImageRequest())), "EMPTY_MESSAGE");
+}
+
+TEST(UploadAssemblerTest, RejectsEmptyStreamAndEmptyImage) {
+  UploadAssembler a(1000);
+  EXPECT_EQ(ReasonOf(a.Finish().status()), "MISSING_METADATA");
+  UploadAssembler b(1000);
+  ASSERT_TRUE(b.Add(Meta(BasicMeta())).ok());
+  ASSERT_TRUE(b.Add(Chunk("")).ok());
+  EXPECT_EQ(ReasonOf(b.Finish().status()), "EMPTY_IMAGE");
+}
+
+TEST(UploadAssemblerTest, RejectsBadUserId) {
+  ImageMetadata m = BasicMeta();
+  m.set_user_id("");
+  UploadAssembler a(1000);
+  EXPECT_EQ(ReasonOf(a.Add(Meta(m))), "MISSING_USER_ID");
+  m.set_user_id("user_../../admin");
+  UploadAssembler b(1000);
+  EXPECT_EQ(ReasonOf(b.Add(Meta(m))), "INVALID_USER_ID");
+}
+
+TEST(UploadAssemblerTest, EnforcesSizeLimitWhileStreaming) {
+  UploadAssembler a(100);
+  ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng)).ok());  // 70 bytes
+  absl::Status s = a.Add(Chunk(std::string(31, 'y')));  // 101 > 100
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(s), "IMAGE_TOO_LARGE");
+  EXPECT_NE(s.message().find("100 bytes"), absl::string_view::npos);
+}
+
+TEST(UploadAssemblerTest, RefusesDeclaredSizeOverLimitUpFront) {
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(101);
+  UploadAssembler a(100);
+  absl::Status s = a.Add(Meta(m));
+  EXPECT_EQ(ReasonOf(s), "IMAGE_TOO_LARGE");
+  auto bad = GetDetail<google::rpc::BadRequest>(s);
+  ASSERT_TRUE(bad.has_value());
+  EXPECT_EQ(bad->field_violations(0).field(), "metadata.total_size");
+}
+
+TEST(UploadAssemblerTest, RejectsTruncatedAndOverlongStreams) {
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(kPng.size());
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(m)).ok());
+  ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 20))).ok());
+  EXPECT_EQ(ReasonOf(a.Finish().status()), "SIZE_MISMATCH");
+  UploadAssembler b(1000);
+  ASSERT_TRUE(b.Add(Meta(m)).ok());
+  EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng + "x"))), "SIZE_MISMATCH");
+}
+
+TEST(UploadAssemblerTest, RejectsNonImagesAndTypeMismatch) {
+  UploadAssembler a(1000);
+  ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
+  ASSERT_TRUE(a.Add(Chunk("just some text")).ok());
+  EXPECT_EQ(ReasonOf(a.Finish().status()), "UNSUPPORTED_IMAGE");
+
+  ImageMetadata m = BasicMeta();
+  m.set_content_type("image/jpeg");
+  UploadAssembler b(1000);
+  ASSERT_TRUE(b.Add(Meta(m)).ok());
+  ASSERT_TRUE(b.Add(Chunk(kPng)).ok());
+  EXPECT_EQ(ReasonOf(b.Finish().status()), "CONTENT_TYPE_MISMATCH");
+
+  m.set_content_type("text/html");
+  UploadAssembler c(1000);
+  EXPECT_EQ(ReasonOf(c.Add(Meta(m))), "UNSUPPORTED_CONTENT_TYPE");
+}
+
+TEST(UploadAssemblerTest, RejectsMalformedDigest) {
+  ImageMetadata m = BasicMeta();
+  m.set_sha256("ABC");
+  UploadAssembler a(1000);
+  EXPECT_EQ(ReasonOf(a.Add(Meta(m))), "INVALID_SHA256");
+}
+
+}  // namespace
+}  // namespace userimage
