@@ -1,0 +1,231 @@
+#include "server/http/curl_http_client.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/base/call_once.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace userimage {
+
+// One request in flight: owns its easy handle, header list, MIME body and
+// the response being collected. Lives on the I/O thread once started.
+struct CurlHttpClient::Transfer {
+  HttpRequest request;
+  Callback done;
+  HttpResponse response;
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  curl_mime* mime = nullptr;
+  size_t body_offset = 0;  // Read position in the multipart file's data.
+  char error[CURL_ERROR_SIZE] = {0};
+
+  // curl_mime_data_cb callbacks: stream the file part from `request`'s
+  // shared buffer without copying it first.
+  static size_t Read(char* buffer, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const std::string& data = *t->request.multipart_file->data;
+    const size_t n = std::min(size * count, data.size() - t->body_offset);
+    std::copy_n(data.data() + t->body_offset, n, buffer);
+    t->body_offset += n;
+    return n;
+  }
+
+  static int Seek(void* user, curl_off_t offset, int origin) {
+    auto* t = static_cast<Transfer*>(user);
+    if (origin != SEEK_SET || offset < 0 ||
+        static_cast<size_t>(offset) > t->request.multipart_file->data->size()) {
+      return CURL_SEEKFUNC_FAIL;
+    }
+    t->body_offset = static_cast<size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+  }
+
+  ~Transfer() {
+    curl_mime_free(mime);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(easy);
+  }
+};
+
+namespace {
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  static_cast<HttpResponse*>(user)->body.append(data, size * count);
+  return size * count;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<HttpResponse*>(user);
+  absl::string_view line(data, size * count);
+  if (absl::StartsWith(line, "HTTP/")) {
+    // A new status line (after 100 Continue or a redirect) starts afresh.
+    response->headers.clear();
+    return size * count;
+  }
+  const size_t colon = line.find(':');
+  if (colon != absl::string_view::npos) {
+    response->headers.emplace_back(
+        absl::AsciiStrToLower(line.substr(0, colon)),
+        std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  }
+  return size * count;
+}
+
+absl::Status TransportError(CURLcode code, const char* detail) {
+  std::string message = absl::StrCat(curl_easy_strerror(code),
+                                      *detail ? absl::StrCat(": ", detail) : "");
+  if (code == CURLE_OPERATION_TIMEDOUT) {
+    return absl::DeadlineExceededError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+}  // namespace
+
+CurlHttpClient::CurlHttpClient(Options options)
+    : options_(std::move(options)), multi_([] {
+        static absl::once_flag once;
+        absl::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+        return curl_multi_init();
+      }()) {
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                    options_.max_cached_connections);
+  thread_ = std::thread([this] { Run(); });
+}
+
+CurlHttpClient::~CurlHttpClient() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  curl_multi_wakeup(multi_);
+  thread_.join();
+  curl_multi_cleanup(multi_);
+}
+
+void CurlHttpClient::Send(HttpRequest request, Callback done) {
+  auto transfer = std::make_unique<Transfer>();
+  transfer->request = std::move(request);
+  transfer->done = std::move(done);
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stopping_) {
+      queued_.push_back(std::move(transfer));
+    }
+  }
+  if (transfer != nullptr) {  // Not queued: the client is shutting down.
+    std::move(transfer->done)(absl::CancelledError("HTTP client is shut down"));
+    return;
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
+  Transfer* t = transfer.get();
+  const HttpRequest& request = t->request;
+  t->easy = curl_easy_init();
+  CURL* easy = t->easy;
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(
+                       1, absl::ToInt64Milliseconds(request.timeout))));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::max<int64_t>(
+                       1, absl::ToInt64Milliseconds(request.connect_timeout))));
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t->response);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t->response);
+
+  // An empty "Expect:" stops libcurl from waiting for 100 Continue before
+  // sending a large body.
+  t->headers = curl_slist_append(t->headers, "Expect:");
+  for (const auto& [name, value] : request.headers) {
+    t->headers = curl_slist_append(t->headers,
+                                   absl::StrCat(name, ": ", value).c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
+
+  if (request.multipart_file) {
+    const MultipartFile& file = *request.multipart_file;
+    t->mime = curl_mime_init(easy);
+    curl_mimepart* part = curl_mime_addpart(t->mime);
+    curl_mime_name(part, file.field_name.c_str());
+    curl_mime_filename(part, file.filename.c_str());
+    curl_mime_type(part, file.content_type.c_str());
+    curl_mime_data_cb(part, static_cast<curl_off_t>(file.data->size()),
+                      Transfer::Read, Transfer::Seek, nullptr, t);
+    curl_easy_setopt(easy, CURLOPT_MIMEPOST, t->mime);
+  }
+  if (request.method != "GET" && !(request.method == "POST" && t->mime)) {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+  CURLMcode added = curl_multi_add_handle(multi_, easy);
+  if (added != CURLM_OK) {
+    std::move(t->done)(absl::InternalError(
+        absl::StrCat("curl_multi_add_handle: ", curl_multi_strerror(added))));
+    return;
+  }
+  in_flight_.insert(transfer.release());  // Freed by Complete().
+}
+
+void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
+  Transfer* raw = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
+  std::unique_ptr<Transfer> t(raw);
+  in_flight_.erase(raw);
+  curl_multi_remove_handle(multi_, easy);
+  if (result != CURLE_OK) {
+    std::move(t->done)(TransportError(result, t->error));
+    return;
+  }
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  t->response.status = static_cast<int>(status);
+  std::move(t->done)(std::move(t->response));
+}
+
+void CurlHttpClient::Run() {
+  while (true) {
+    std::deque<std::unique_ptr<Transfer>> starting;
+    bool stopping;
+    {
+      absl::MutexLock lock(&mu_);
+      starting.swap(queued_);
+      stopping = stopping_;
+    }
+    if (stopping) {
+      for (auto& t : starting) {
+        std::move(t->done)(absl::CancelledError("HTTP client is shut down"));
+      }
+      break;
+    }
+    for (auto& t : starting) Start(std::move(t));
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int remaining = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
+      if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+    }
+    curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
+  }
+  // Shut down: abandon every transfer still in flight.
+  for (Transfer* raw : in_flight_) {
+    std::unique_ptr<Transfer> t(raw);
+    curl_multi_remove_handle(multi_, t->easy);
+    std::move(t->done)(absl::CancelledError("HTTP client is shut down"));
+  }
+  in_flight_.clear();
+}
+
+}  // namespace userimage

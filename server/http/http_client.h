@@ -1,0 +1,67 @@
+#ifndef SERVER_HTTP_HTTP_CLIENT_H_
+#define SERVER_HTTP_HTTP_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace userimage {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// A multipart/form-data body with one file part. The bytes are shared, not
+// copied: the transport streams them straight from `data`.
+struct MultipartFile {
+  std::string field_name;
+  std::string filename;
+  std::string content_type;
+  std::shared_ptr<const std::string> data;
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST or DELETE.
+  std::string url;
+  HttpHeaders headers;
+  // When set, the body is multipart/form-data with this one part and a
+  // fixed Content-Length.
+  std::optional<MultipartFile> multipart_file;
+  // Whole-transfer and connect timeouts.
+  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration connect_timeout = absl::Seconds(5);
+};
+
+// Any HTTP answer, whatever its status: a 4xx/5xx is a response, not an
+// error.
+struct HttpResponse {
+  int status = 0;
+  HttpHeaders headers;  // Names lower-cased, in wire order.
+  std::string body;
+
+  // The first value of header `name` (lower-case), if present.
+  std::optional<absl::string_view> Header(absl::string_view name) const;
+};
+
+// Sends HTTP requests asynchronously. Transport failures (connection
+// refused or reset, timeouts, TLS errors) complete with an error status:
+// DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the
+// client shuts down first. Implementations are thread-safe: Send() may be
+// called from any thread. `done` runs exactly once, on a thread of the
+// implementation's choosing, and must not block.
+class HttpClient {
+ public:
+  using Callback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+
+  virtual ~HttpClient() = default;
+  virtual void Send(HttpRequest request, Callback done) = 0;
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_HTTP_HTTP_CLIENT_H_

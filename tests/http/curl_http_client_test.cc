@@ -1,0 +1,223 @@
+#include "server/http/curl_http_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace userimage {
+namespace {
+
+// An HTTP server on a port chosen by the OS, in a background thread.
+class LocalServer {
+ public:
+  LocalServer() {
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~LocalServer() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  std::string Url(absl::string_view path) const {
+    return absl::StrCat("http://127.0.0.1:", port_, path);
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+absl::StatusOr<HttpResponse> SendAndWait(HttpClient& client, HttpRequest request) {
+  absl::Notification done;
+  absl::StatusOr<HttpResponse> result;
+  client.Send(std::move(request), [&](absl::StatusOr<HttpResponse> r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
+struct SeenRequest {
+  std::string method, path, content_length, transfer_encoding, expect;
+  std::string user_agent, custom, content_type;
+  std::string filename, file_type, file_bytes;
+  bool has_file = false;
+  int remote_port = 0;
+};
+
+class CurlHttpClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto record = [this](const httplib::Request& req, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      SeenRequest seen;
+      seen.method = req.method;
+      seen.path = req.path;
+      seen.content_length = req.get_header_value("Content-Length");
+      seen.transfer_encoding = req.get_header_value("Transfer-Encoding");
+      seen.expect = req.get_header_value("Expect");
+      seen.user_agent = req.get_header_value("User-Agent");
+      seen.custom = req.get_header_value("X-Custom");
+      seen.content_type = req.get_header_value("Content-Type");
+      seen.remote_port = req.remote_port;
+      if (req.has_file("file")) {
+        const httplib::MultipartFormData file = req.get_file_value("file");
+        seen.has_file = true;
+        seen.filename = file.filename;
+        seen.file_type = file.content_type;
+        seen.file_bytes = file.content;
+      }
+      seen_.push_back(seen);
+      res.status = req.path == "/missing" ? 404 : 200;
+      res.set_header("X-Answer", "42");
+      res.set_content(R"({"ok":true})", "application/json");
+    };
+    server_.server().Post(".*", record);
+    server_.server().Get(".*", record);
+    server_.server().Delete(".*", record);
+  }
+
+  std::vector<SeenRequest> Seen() {
+    absl::MutexLock lock(&mu_);
+    return seen_;
+  }
+
+  LocalServer server_;
+  CurlHttpClient client_{{.user_agent = "test-agent/1.0"}};
+  absl::Mutex mu_;
+  std::vector<SeenRequest> seen_;
+};
+
+TEST_F(CurlHttpClientTest, PostsMultipartFileWithFixedLengthAndNoExpect) {
+  // 2 MiB of every byte value: large enough that libcurl would otherwise
+  // send Expect: 100-continue.
+  auto data = std::make_shared<std::string>();
+  for (int i = 0; i < 2 * 1024 * 1024; ++i) data->push_back(static_cast<char>(i % 251));
+  HttpRequest request;
+  request.method = "POST";
+  request.url = server_.Url("/v1/users/user_1/profile_image");
+  request.headers = {{"X-Custom", "yes"}};
+  request.multipart_file =
+      MultipartFile{"file", "avatar \"1\".png", "image/png", data};
+  absl::StatusOr<HttpResponse> response = SendAndWait(client_, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, R"({"ok":true})");
+  EXPECT_EQ(response->Header("x-answer"), "42");
+  EXPECT_EQ(response->Header("content-type"), "application/json");
+
+  std::vector<SeenRequest> seen = Seen();
+  ASSERT_EQ(seen.size(), 1);
+  EXPECT_EQ(seen[0].method, "POST");
+  EXPECT_EQ(seen[0].path, "/v1/users/user_1/profile_image");
+  EXPECT_FALSE(seen[0].content_length.empty());
+  EXPECT_GT(std::stoul(seen[0].content_length), data->size());
+  EXPECT_EQ(seen[0].transfer_encoding, "");
+  EXPECT_EQ(seen[0].expect, "");
+  EXPECT_EQ(seen[0].user_agent, "test-agent/1.0");
+  EXPECT_EQ(seen[0].custom, "yes");
+  EXPECT_TRUE(absl::StartsWith(seen[0].content_type, "multipart/form-data; boundary="));
+  ASSERT_TRUE(seen[0].has_file);
+  EXPECT_EQ(seen[0].file_type, "image/png");
+  EXPECT_EQ(seen[0].file_bytes, *data);
+  // The quote is percent-encoded as browsers (and Clerk's JS SDK) do.
+  EXPECT_EQ(seen[0].filename, "avatar %221%22.png");
+}
+
+TEST_F(CurlHttpClientTest, ErrorStatusIsAResponseAndMethodsAreKept) {
+  HttpRequest get;
+  get.url = server_.Url("/missing");
+  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 404);
+
+  HttpRequest del;
+  del.method = "DELETE";
+  del.url = server_.Url("/v1/users/user_1/profile_image");
+  response = SendAndWait(client_, del);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  std::vector<SeenRequest> seen = Seen();
+  ASSERT_EQ(seen.size(), 2);
+  EXPECT_EQ(seen[0].method, "GET");
+  EXPECT_EQ(seen[1].method, "DELETE");
+  // The second request reused the first one's connection.
+  EXPECT_EQ(seen[0].remote_port, seen[1].remote_port);
+}
+
+TEST(CurlHttpClientErrorsTest, ConnectionRefusedIsUnavailable) {
+  // Take a free port from the OS and close it again: nothing listens there.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  const int port = ntohs(addr.sin_port);
+  CurlHttpClient client({.user_agent = "t"});
+  HttpRequest request;
+  request.url = absl::StrCat("http://127.0.0.1:", port, "/");
+  absl::StatusOr<HttpResponse> response = SendAndWait(client, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
+  LocalServer server;
+  absl::Notification release;
+  server.server().Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
+    release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    res.set_content("late", "text/plain");
+  });
+  CurlHttpClient client({.user_agent = "t"});
+  HttpRequest request;
+  request.url = server.Url("/slow");
+  request.timeout = absl::Milliseconds(50);
+  absl::StatusOr<HttpResponse> response = SendAndWait(client, request);
+  release.Notify();
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
+  LocalServer server;
+  absl::Notification arrived, release;
+  server.server().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
+    arrived.Notify();
+    release.WaitForNotificationWithTimeout(absl::Seconds(30));
+    res.set_content("late", "text/plain");
+  });
+  absl::Notification done;
+  absl::Status status;
+  {
+    CurlHttpClient client({.user_agent = "t"});
+    HttpRequest request;
+    request.url = server.Url("/hang");
+    client.Send(request, [&](absl::StatusOr<HttpResponse> r) {
+      status = r.status();
+      done.Notify();
+    });
+    arrived.WaitForNotification();
+  }  // Destroyed with the request in flight.
+  ASSERT_TRUE(done.HasBeenNotified());
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  release.Notify();
+}
+
+}  // namespace
+}  // namespace userimage
