@@ -1,0 +1,100 @@
+#include "server/clerk/clerk_client.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/clerk/clerk_error.h"
+
+namespace userimage {
+
+using ::clerk::userimage::v1::User;
+
+ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http)
+    : options_(std::move(options)), http_(http) {}
+
+void ClerkClient::UploadProfileImage(const AssembledImage& image,
+                                     absl::Time deadline, Callback done) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = absl::StrCat(options_.api_url, "/v1/users/", image.user_id,
+                             "/profile_image");
+  request.multipart_file =
+      MultipartFile{"file", image.filename, image.content_type, image.bytes};
+  Send(std::move(request), deadline, "upload the profile image",
+       std::move(done));
+}
+
+void ClerkClient::DeleteProfileImage(absl::string_view user_id,
+                                     absl::Time deadline, Callback done) {
+  HttpRequest request;
+  request.method = "DELETE";
+  request.url =
+      absl::StrCat(options_.api_url, "/v1/users/", user_id, "/profile_image");
+  Send(std::move(request), deadline, "delete the profile image",
+       std::move(done));
+}
+
+void ClerkClient::Send(HttpRequest request, absl::Time deadline,
+                       std::string action, Callback done) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    std::move(done)(absl::DeadlineExceededError(
+        absl::StrCat("the call's deadline passed before Clerk was asked to ",
+                     action)));
+    return;
+  }
+  request.headers = {
+      {"Authorization", absl::StrCat("Bearer ", options_.secret_key)},
+      {"Clerk-API-Version", options_.api_version},
+      {"Accept", "application/json"},
+  };
+  request.timeout = std::min(options_.request_timeout, left);
+  request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
+  http_.Send(std::move(request),
+             [action = std::move(action), done = std::move(done)](
+                 absl::StatusOr<HttpResponse> response) mutable {
+               if (!response.ok()) {
+                 std::move(done)(absl::Status(
+                     response.status().code(),
+                     absl::StrCat("could not reach Clerk to ", action, ": ",
+                                  response.status().message())));
+                 return;
+               }
+               if (response->status != 200) {
+                 std::move(done)(ClerkErrorToStatus(*response, action));
+                 return;
+               }
+               std::move(done)(ParseUser(*response));
+             });
+}
+
+absl::StatusOr<User> ParseUser(const HttpResponse& response) {
+  const absl::string_view content_type =
+      response.Header("content-type").value_or("");
+  if (!absl::StartsWithIgnoreCase(content_type, "application/json")) {
+    return absl::InternalError(absl::StrCat(
+        "Clerk answered 200 with Content-Type \"", content_type,
+        "\" instead of a User in JSON"));
+  }
+  User user;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto parsed =
+      google::protobuf::util::JsonStringToMessage(response.body, &user, options);
+  if (!parsed.ok()) {
+    return absl::InternalError(absl::StrCat(
+        "Clerk answered 200 with JSON that is not a User: ",
+        parsed.message().as_string()));
+  }
+  if (user.object() != "user" || user.id().empty()) {
+    return absl::InternalError(absl::StrCat(
+        "Clerk answered 200 with an object that is not a User (object \"",
+        user.object(), "\")"));
+  }
+  return user;
+}
+
+}  // namespace userimage

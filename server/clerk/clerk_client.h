@@ -1,0 +1,66 @@
+#ifndef SERVER_CLERK_CLERK_CLIENT_H_
+#define SERVER_CLERK_CLERK_CLIENT_H_
+
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "clerk/userimage/v1/user.pb.h"
+#include "server/http/http_client.h"
+#include "server/upload/upload_assembler.h"
+
+namespace userimage {
+
+struct ClerkClientOptions {
+  // Scheme, host and optional port, no trailing slash, e.g.
+  // "https://api.clerk.com".
+  std::string api_url = "https://api.clerk.com";
+  std::string secret_key;
+  // Value of the Clerk-API-Version header.
+  std::string api_version = "2026-05-12";
+  // Upper bound for one request to Clerk (the caller's deadline may cut it
+  // shorter).
+  absl::Duration request_timeout = absl::Seconds(30);
+  absl::Duration connect_timeout = absl::Seconds(5);
+};
+
+// Calls Clerk's Backend API user profile-image endpoints, sending what
+// Clerk's official JavaScript SDK sends (Authorization: Bearer,
+// Clerk-API-Version, multipart/form-data with one part named "file"), and
+// maps the answer: 200 JSON into User through protobuf's JSON parser
+// (unknown fields ignored), anything else through ClerkErrorToStatus().
+//
+// Does not retry. Borrows `http`, which must outlive it. Thread-safe;
+// callbacks run on the HttpClient's thread and must not block.
+class ClerkClient {
+ public:
+  using Callback =
+      absl::AnyInvocable<void(absl::StatusOr<clerk::userimage::v1::User>) &&>;
+
+  ClerkClient(ClerkClientOptions options, HttpClient& http);
+
+  // POST /v1/users/{user_id}/profile_image. `deadline` is the caller's;
+  // absl::InfiniteFuture() for none.
+  void UploadProfileImage(const AssembledImage& image, absl::Time deadline,
+                          Callback done);
+
+  // DELETE /v1/users/{user_id}/profile_image.
+  void DeleteProfileImage(absl::string_view user_id, absl::Time deadline,
+                          Callback done);
+
+ private:
+  void Send(HttpRequest request, absl::Time deadline, std::string action,
+            Callback done);
+
+  const ClerkClientOptions options_;
+  HttpClient& http_;
+};
+
+// Parses a 200 response body into a User. Exposed for tests.
+absl::StatusOr<clerk::userimage::v1::User> ParseUser(const HttpResponse& response);
+
+}  // namespace userimage
+
+#endif  // SERVER_CLERK_CLERK_CLIENT_H_

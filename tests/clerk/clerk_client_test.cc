@@ -1,0 +1,169 @@
+#include "server/clerk/clerk_client.h"
+
+#include <optional>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_http_client.h"
+
+namespace userimage {
+namespace {
+
+using ::clerk::userimage::v1::User;
+
+// Clerk-shaped user JSON with nulls, an unknown future field and a
+// verification object, as Clerk sends it.
+constexpr char kUserJson[] = R"({
+  "id": "user_2NNEqL2nrIRdJ194ndJqAHwEfxC", "object": "user",
+  "external_id": null, "username": "ada", "first_name": "Ada",
+  "last_name": null, "image_url": "https://img.clerk.com/x", "has_image": true,
+  "public_metadata": {"plan": "pro", "seats": 3}, "private_metadata": null,
+  "unsafe_metadata": {}, "created_at": 1700690400000,
+  "updated_at": 1700690500000, "last_sign_in_at": null,
+  "email_addresses": [{"id": "idn_1", "object": "email_address",
+    "email_address": "ada@example.com", "reserved": false,
+    "verification": {"object": "verification_otp", "status": "verified",
+      "strategy": "email_code", "attempts": 1, "expire_at": 1700690999000},
+    "linked_to": [{"type": "oauth_google", "id": "idn_2"}],
+    "created_at": 1700690400000, "updated_at": 1700690400000}],
+  "phone_numbers": [], "web3_wallets": [], "passkeys": [],
+  "external_accounts": [], "saml_accounts": [], "enterprise_accounts": [],
+  "password_enabled": true, "two_factor_enabled": false, "banned": false,
+  "locked": false, "lockout_expires_in_seconds": null,
+  "a_field_from_the_future": {"x": 1}
+})";
+
+HttpResponse Ok(std::string body, std::string type = "application/json") {
+  HttpResponse r;
+  r.status = 200;
+  r.body = std::move(body);
+  r.headers = {{"content-type", std::move(type)}};
+  return r;
+}
+
+AssembledImage Image() {
+  AssembledImage image;
+  image.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
+  image.filename = "avatar.png";
+  image.content_type = "image/png";
+  image.bytes = std::make_shared<const std::string>("\x89PNG\r\n\x1A\nrest");
+  return image;
+}
+
+class ClerkClientTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<User> Upload(absl::Time deadline = absl::InfiniteFuture()) {
+    std::optional<absl::StatusOr<User>> result;
+    client_.UploadProfileImage(Image(), deadline,
+                               [&](absl::StatusOr<User> u) { result = std::move(u); });
+    EXPECT_TRUE(result.has_value());  // The fake answers synchronously.
+    return *result;
+  }
+
+  FakeHttpClient http_;
+  ClerkClient client_{{.api_url = "http://127.0.0.1:1234",
+                       .secret_key = "sk_test_123",
+                       .api_version = "2026-05-12",
+                       .request_timeout = absl::Seconds(30)},
+                      http_};
+};
+
+TEST_F(ClerkClientTest, SendsWhatClerksSdkSends) {
+  http_.Push(Ok(kUserJson));
+  ASSERT_TRUE(Upload().ok());
+  std::vector<HttpRequest> requests = http_.requests();
+  ASSERT_EQ(requests.size(), 1);
+  const HttpRequest& r = requests[0];
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.url,
+            "http://127.0.0.1:1234/v1/users/user_2NNEqL2nrIRdJ194ndJqAHwEfxC/"
+            "profile_image");
+  EXPECT_EQ(r.timeout, absl::Seconds(30));
+  HttpHeaders expected = {{"Authorization", "Bearer sk_test_123"},
+                          {"Clerk-API-Version", "2026-05-12"},
+                          {"Accept", "application/json"}};
+  EXPECT_EQ(r.headers, expected);
+  ASSERT_TRUE(r.multipart_file.has_value());
+  EXPECT_EQ(r.multipart_file->field_name, "file");
+  EXPECT_EQ(r.multipart_file->filename, "avatar.png");
+  EXPECT_EQ(r.multipart_file->content_type, "image/png");
+  EXPECT_EQ(*r.multipart_file->data, *Image().bytes);
+}
+
+TEST_F(ClerkClientTest, ParsesClerkUserJson) {
+  http_.Push(Ok(kUserJson));
+  absl::StatusOr<User> user = Upload();
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->id(), "user_2NNEqL2nrIRdJ194ndJqAHwEfxC");
+  EXPECT_TRUE(user->has_image());
+  EXPECT_EQ(user->image_url(), "https://img.clerk.com/x");
+  EXPECT_FALSE(user->has_external_id());  // null
+  EXPECT_FALSE(user->has_last_name());    // null
+  EXPECT_TRUE(user->has_username());
+  EXPECT_FALSE(user->has_private_metadata());
+  EXPECT_EQ(user->public_metadata().fields().at("plan").string_value(), "pro");
+  EXPECT_EQ(user->created_at(), 1700690400000);
+  ASSERT_EQ(user->email_addresses_size(), 1);
+  EXPECT_EQ(user->email_addresses(0).verification().expire_at(), 1700690999000);
+  EXPECT_EQ(user->email_addresses(0).linked_to(0).type(), "oauth_google");
+}
+
+TEST_F(ClerkClientTest, HonoursShorterCallerDeadline) {
+  http_.Push(Ok(kUserJson));
+  ASSERT_TRUE(Upload(absl::Now() + absl::Seconds(2)).ok());
+  EXPECT_LE(http_.requests()[0].timeout, absl::Seconds(2));
+}
+
+TEST_F(ClerkClientTest, PassedDeadlineSendsNothing) {
+  absl::StatusOr<User> user = Upload(absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(ClerkClientTest, MapsClerkErrors) {
+  HttpResponse r;
+  r.status = 404;
+  r.headers = {{"content-type", "application/json"}};
+  r.body = R"({"errors":[{"message":"Resource not found","long_message":)"
+           R"("Resource not found","code":"resource_not_found"}],)"
+           R"("clerk_trace_id":"t404"})";
+  http_.Push(r);
+  absl::StatusOr<User> user = Upload();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(absl::StrContains(user.status().message(), "resource_not_found"));
+  EXPECT_TRUE(absl::StrContains(user.status().message(), "t404"));
+}
+
+TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
+  http_.Push(absl::UnavailableError("Connection refused"));
+  absl::StatusOr<User> user = Upload();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(user.status().message(),
+            "could not reach Clerk to upload the profile image: Connection "
+            "refused");
+}
+
+TEST_F(ClerkClientTest, UnreadableSuccessIsInternal) {
+  http_.Push(Ok("<html>hello</html>", "text/html"));
+  EXPECT_EQ(Upload().status().code(), absl::StatusCode::kInternal);
+  http_.Push(Ok("{\"object\": \"organization\", \"id\": \"org_1\"}"));
+  EXPECT_EQ(Upload().status().code(), absl::StatusCode::kInternal);
+  http_.Push(Ok("{\"id\": 5"));
+  EXPECT_EQ(Upload().status().code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(ClerkClientTest, DeleteSendsDelete) {
+  http_.Push(Ok(kUserJson));
+  std::optional<absl::StatusOr<User>> result;
+  client_.DeleteProfileImage("user_1", absl::InfiniteFuture(),
+                             [&](absl::StatusOr<User> u) { result = std::move(u); });
+  ASSERT_TRUE(result.has_value());
+  ASSERT_TRUE(result->ok());
+  std::vector<HttpRequest> requests = http_.requests();
+  EXPECT_EQ(requests[0].method, "DELETE");
+  EXPECT_EQ(requests[0].url, "http://127.0.0.1:1234/v1/users/user_1/profile_image");
+  EXPECT_FALSE(requests[0].multipart_file.has_value());
+}
+
+}  // namespace
+}  // namespace userimage
