@@ -122,6 +122,7 @@ absl::Status UploadAssembler::AddChunk(const std::string& chunk) {
                         metadata_.total_size()));
   }
   bytes_->append(chunk);
+  received_bytes_ = bytes_->size();
   if (sha256_ != nullptr) {
     EVP_DigestUpdate(sha256_, chunk.data(), chunk.size());
   }

@@ -48,7 +48,7 @@ class UploadAssembler {
   absl::StatusOr<AssembledImage> Finish();
 
   // Image bytes received so far.
-  uint64_t received_bytes() const { return bytes_->size(); }
+  uint64_t received_bytes() const { return received_bytes_; }
 
  private:
   absl::Status AddMetadata(const clerk::userimage::v1::ImageMetadata& metadata);
@@ -57,7 +57,8 @@ class UploadAssembler {
   const uint64_t max_image_bytes_;
   bool has_metadata_ = false;
   clerk::userimage::v1::ImageMetadata metadata_;
-  std::shared_ptr<std::string> bytes_;
+  std::shared_ptr<std::string> bytes_;  // Handed over by Finish().
+  uint64_t received_bytes_ = 0;
   EVP_MD_CTX* sha256_ = nullptr;  // Owned; set when the caller sent a digest.
 };
 
