@@ -31,6 +31,7 @@ def proto_cc_library(
         proto_deps = [],
         deps = [],
         grpc = False,
+        alwayslink = False,
         visibility = None):
     """Generates and compiles C++ for `protos`.
 
@@ -43,6 +44,8 @@ def proto_cc_library(
       proto_deps: labels of in-workspace .proto files imported by `protos`.
       deps: cc_library targets of the imported protos.
       grpc: also run grpc_cpp_plugin (for files with services).
+      alwayslink: link even when no symbol is referenced (for descriptors
+        that only need to be registered, e.g. for server reflection).
       visibility: as usual.
     """
     pkg = native.package_name()
@@ -81,5 +84,6 @@ def proto_cc_library(
         hdrs = [o for o in outs if o.endswith(".h")],
         strip_include_prefix = "/" + (import_root if not import_root.startswith("/") else pkg),
         deps = deps + ["@system//:grpc"],
+        alwayslink = alwayslink,
         visibility = visibility,
     )

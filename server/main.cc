@@ -1,0 +1,155 @@
+// The UserImageService server. Reads flags and the environment into the
+// object graph and serves until SIGTERM or SIGINT, then drains. See the
+// configuration table in README.md.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/clerk/clerk_client.h"
+#include "server/config/secret_key.h"
+#include "server/http/curl_http_client.h"
+#include "server/log/json_log.h"
+#include "server/service/user_image_service.h"
+#include "server/version.h"
+
+ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
+          "gRPC listen address, host:port (port 0: the OS picks one)");
+ABSL_FLAG(std::string, port_file, "",
+          "If set, the bound gRPC port is written to this file once serving");
+ABSL_FLAG(std::string, clerk_api_url, "https://api.clerk.com",
+          "Clerk Backend API base URL (scheme://host[:port])");
+ABSL_FLAG(std::string, clerk_secret_key_file, "",
+          "File holding the Clerk secret key; if unset, the CLERK_SECRET_KEY "
+          "environment variable is used");
+ABSL_FLAG(std::string, clerk_api_version, "2026-05-12",
+          "Value of the Clerk-API-Version header");
+ABSL_FLAG(absl::Duration, clerk_request_timeout, absl::Seconds(30),
+          "Upper bound for one request to Clerk");
+ABSL_FLAG(absl::Duration, clerk_connect_timeout, absl::Seconds(5),
+          "Upper bound for connecting to Clerk");
+ABSL_FLAG(uint64_t, max_image_bytes, 10'000'000,
+          "Largest image accepted, in bytes (Clerk's limit: 10 MB)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(25),
+          "On SIGTERM, how long in-flight calls may take to finish");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace userimage {
+namespace {
+
+int Fail(absl::string_view message) {
+  LogEvent(LogLevel::kError, "startup_failed", {{"message", LogString(message)}});
+  return 1;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int Run() {
+  LogLevel level;
+  if (!ParseLogLevel(absl::GetFlag(FLAGS_log_level), &level)) {
+    return Fail("--log_level must be debug, info, warning or error");
+  }
+  SetMinLogLevel(level);
+
+  absl::StatusOr<std::string> secret_key = LoadSecretKey(
+      std::getenv("CLERK_SECRET_KEY"), absl::GetFlag(FLAGS_clerk_secret_key_file));
+  // The key must not leak into the environment of anything started later.
+  unsetenv("CLERK_SECRET_KEY");
+  if (!secret_key.ok()) return Fail(secret_key.status().message());
+
+  std::string api_url(
+      absl::StripSuffix(absl::GetFlag(FLAGS_clerk_api_url), "/"));
+  if (!absl::StartsWith(api_url, "https://") &&
+      !absl::StartsWith(api_url, "http://")) {
+    return Fail("--clerk_api_url must start with https:// or http://");
+  }
+  const uint64_t max_image_bytes = absl::GetFlag(FLAGS_max_image_bytes);
+  if (max_image_bytes == 0) return Fail("--max_image_bytes must be positive");
+
+  // Signals are taken synchronously by sigwait() below; block them before
+  // any thread starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  CurlHttpClient http({.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
+  ClerkClient clerk({.api_url = api_url,
+                     .secret_key = *std::move(secret_key),
+                     .api_version = absl::GetFlag(FLAGS_clerk_api_version),
+                     .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
+                     .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
+                    http);
+  UserImageServiceImpl service({.max_image_bytes = max_image_bytes}, clerk);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string listen_address = absl::GetFlag(FLAGS_listen_address);
+  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::StrCat("cannot listen on ", listen_address));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(
+      clerk::userimage::v1::UserImageService::service_full_name(), true);
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty() && !WritePortFile(port_file, port)) {
+    return Fail(absl::StrCat("cannot write --port_file ", port_file));
+  }
+  LogEvent(LogLevel::kInfo, "serving",
+           {{"version", LogString(kVersion)},
+            {"listen_address", LogString(listen_address)},
+            {"port", LogNumber(port)},
+            {"clerk_api_url", LogString(api_url)},
+            {"max_image_bytes", LogNumber(max_image_bytes)}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LogEvent(LogLevel::kInfo, "draining",
+           {{"signal", LogString(strsignal(signal_number))}});
+  health->Shutdown();  // Every service reports NOT_SERVING from now on.
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  LogEvent(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace userimage
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Serves clerk.userimage.v1.UserImageService: uploads profile images to "
+      "Clerk. The Clerk secret key comes from CLERK_SECRET_KEY or "
+      "--clerk_secret_key_file.");
+  absl::ParseCommandLine(argc, argv);
+  return userimage::Run();
+}
