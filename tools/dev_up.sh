@@ -46,7 +46,6 @@ wait_for_port_file "$run_dir/server.port"
 
 user=user_2NNEqL2nrIRdJ194ndJqAHwEfxC
 image=$PWD/tools/sample/avatar.png
-b64=$(base64 -w0 "$image")
 addr=127.0.0.1:${GRPC_PORT}
 cat <<MSG
 
@@ -58,11 +57,11 @@ Upload with the CLI (streams the file in chunks, prints the User as JSON):
   bazel-bin/client/user_image_cli upload --addr=$addr --user=$user --file=$image
 
 Upload with buf curl (installed by the setup; uses server reflection):
-  printf '{"metadata":{"user_id":"$user","filename":"avatar.png"}}{"chunk":"$b64"}' | \\
+  printf '{"metadata":{"user_id":"%s","filename":"avatar.png"}}{"chunk":"%s"}' $user "\$(base64 -w0 $image)" | \\
     buf curl --protocol grpc --http2-prior-knowledge -d @- http://$addr/clerk.userimage.v1.UserImageService/UploadProfileImage
 
 Upload with grpcurl (if you have it):
-  printf '{"metadata":{"user_id":"$user","filename":"avatar.png"}}{"chunk":"$b64"}' | \\
+  printf '{"metadata":{"user_id":"%s","filename":"avatar.png"}}{"chunk":"%s"}' $user "\$(base64 -w0 $image)" | \\
     grpcurl -plaintext -d @ $addr clerk.userimage.v1.UserImageService/UploadProfileImage
 
 What the emulator received:    curl -s $emulator_url/_emulator/requests

@@ -5,8 +5,7 @@
 set -euo pipefail
 
 # Debian packages: toolchain, Bazel, the system libraries Bazel links through
-# pkg-config, the .proto files of googleapis and gRPC health, and Node.js for
-# buf.
+# pkg-config, and the .proto files of googleapis and gRPC health.
 DEBIAN_PACKAGES=(
   bazel-bootstrap
   g++
@@ -23,8 +22,6 @@ DEBIAN_PACKAGES=(
   libcpp-httplib-dev
   grpc-proto
   golang-github-gogo-googleapis-dev
-  nodejs
-  npm
 )
 # npm packages: buf (lint, breaking-change checks, `buf curl`).
 BUF_VERSION=1.75.0
@@ -33,6 +30,9 @@ SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 missing=()
+# npm, for buf: Debian's nodejs + npm unless a Node.js with npm is present
+# (a NodeSource nodejs package ships npm itself and conflicts with Debian's).
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
