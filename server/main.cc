@@ -21,10 +21,14 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/clerk/clerk_client.h"
+#include "server/clerk/retrying_clerk_client.h"
 #include "server/config/secret_key.h"
 #include "server/http/curl_http_client.h"
 #include "server/log/json_log.h"
+#include "server/ratelimit/rate_gate.h"
+#include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
+#include "server/time/thread_timers.h"
 #include "server/version.h"
 
 ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
@@ -42,6 +46,30 @@ ABSL_FLAG(absl::Duration, clerk_request_timeout, absl::Seconds(30),
           "Upper bound for one request to Clerk");
 ABSL_FLAG(absl::Duration, clerk_connect_timeout, absl::Seconds(5),
           "Upper bound for connecting to Clerk");
+ABSL_FLAG(int, clerk_rate_limit, 100,
+          "Clerk's request quota for the secret key per --clerk_rate_window "
+          "(100 on development instances, 1000 in production); requests are "
+          "paced below it. 0 turns pacing off");
+ABSL_FLAG(absl::Duration, clerk_rate_window, absl::Seconds(10),
+          "The window of --clerk_rate_limit");
+ABSL_FLAG(bool, clerk_shared_pause, true,
+          "A 429 from Clerk pauses every request until its Retry-After, not "
+          "only the one that received it");
+ABSL_FLAG(int, clerk_max_attempts, 4,
+          "Attempts per request to Clerk, the first included (429, 5xx and "
+          "connection failures are retried)");
+ABSL_FLAG(absl::Duration, clerk_backoff_base, absl::Milliseconds(250),
+          "Base of the full-jitter exponential backoff between attempts");
+ABSL_FLAG(absl::Duration, clerk_backoff_cap, absl::Seconds(10),
+          "Cap of the exponential backoff");
+ABSL_FLAG(absl::Duration, clerk_max_retry_after, absl::Seconds(60),
+          "Longest wait taken on Clerk's Retry-After (jitter included)");
+ABSL_FLAG(double, retry_budget_tokens, 10,
+          "Retry throttling (gRFC A6): token capacity; retries are allowed "
+          "while more than half remain");
+ABSL_FLAG(double, retry_budget_ratio, 0.1,
+          "Retry throttling: tokens regained per successful request (about "
+          "the fraction of requests that may be retries in an outage)");
 ABSL_FLAG(uint64_t, max_image_bytes, 10'000'000,
           "Largest image accepted, in bytes (Clerk's limit: 10 MB)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(25),
@@ -87,6 +115,13 @@ int Run() {
   }
   const uint64_t max_image_bytes = absl::GetFlag(FLAGS_max_image_bytes);
   if (max_image_bytes == 0) return Fail("--max_image_bytes must be positive");
+  if (absl::GetFlag(FLAGS_clerk_rate_limit) < 0 ||
+      absl::GetFlag(FLAGS_clerk_rate_window) <= absl::ZeroDuration()) {
+    return Fail("--clerk_rate_limit must be >= 0 and --clerk_rate_window > 0");
+  }
+  if (absl::GetFlag(FLAGS_clerk_max_attempts) < 1) {
+    return Fail("--clerk_max_attempts must be at least 1");
+  }
 
   // Signals are taken synchronously by sigwait() below; block them before
   // any thread starts so that every thread inherits the mask.
@@ -96,14 +131,30 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  RealClock clock;
+  ThreadTimers timers;
+  AbslRandomSource random;
   CurlHttpClient http({.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
   ClerkClient clerk({.api_url = api_url,
                      .secret_key = *std::move(secret_key),
                      .api_version = absl::GetFlag(FLAGS_clerk_api_version),
                      .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
                      .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
-                    http);
-  UserImageServiceImpl service({.max_image_bytes = max_image_bytes}, clerk);
+                    http, clock);
+  RateGate gate({.quota = absl::GetFlag(FLAGS_clerk_rate_limit),
+                 .window = absl::GetFlag(FLAGS_clerk_rate_window),
+                 .pacing = absl::GetFlag(FLAGS_clerk_rate_limit) > 0},
+                clock, timers);
+  RetryBudget budget(absl::GetFlag(FLAGS_retry_budget_tokens),
+                     absl::GetFlag(FLAGS_retry_budget_ratio));
+  RetryingClerkClient retrying(
+      {.max_attempts = absl::GetFlag(FLAGS_clerk_max_attempts),
+       .backoff = {.base = absl::GetFlag(FLAGS_clerk_backoff_base),
+                   .cap = absl::GetFlag(FLAGS_clerk_backoff_cap),
+                   .max_retry_after = absl::GetFlag(FLAGS_clerk_max_retry_after)},
+       .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause)},
+      clerk, gate, budget, clock, timers, random);
+  UserImageServiceImpl service({.max_image_bytes = max_image_bytes}, retrying);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -129,6 +180,7 @@ int Run() {
             {"listen_address", LogString(listen_address)},
             {"port", LogNumber(port)},
             {"clerk_api_url", LogString(api_url)},
+            {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
             {"max_image_bytes", LogNumber(max_image_bytes)}});
 
   int signal_number = 0;

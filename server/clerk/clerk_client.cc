@@ -6,14 +6,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
 #include "server/clerk/clerk_error.h"
+#include "server/retry/retry_after.h"
+#include "server/status/status_details.h"
 
 namespace userimage {
 
 using ::clerk::userimage::v1::User;
 
-ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http)
-    : options_(std::move(options)), http_(http) {}
+ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http,
+                         Clock& clock)
+    : options_(std::move(options)), http_(http), clock_(clock) {}
 
 void ClerkClient::UploadProfileImage(const AssembledImage& image,
                                      absl::Time deadline, Callback done) {
@@ -39,7 +43,7 @@ void ClerkClient::DeleteProfileImage(absl::string_view user_id,
 
 void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                        std::string action, Callback done) {
-  const absl::Duration left = deadline - absl::Now();
+  const absl::Duration left = deadline - clock_.Now();
   if (left <= absl::ZeroDuration()) {
     std::move(done)(absl::DeadlineExceededError(
         absl::StrCat("the call's deadline passed before Clerk was asked to ",
@@ -54,17 +58,28 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
   request.timeout = std::min(options_.request_timeout, left);
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
   http_.Send(std::move(request),
-             [action = std::move(action), done = std::move(done)](
+             [this, action = std::move(action), done = std::move(done)](
                  absl::StatusOr<HttpResponse> response) mutable {
                if (!response.ok()) {
-                 std::move(done)(absl::Status(
+                 absl::Status status(
                      response.status().code(),
                      absl::StrCat("could not reach Clerk to ", action, ": ",
-                                  response.status().message())));
+                                  response.status().message()));
+                 google::rpc::ErrorInfo info;
+                 info.set_reason(std::string(kClerkUnreachable));
+                 info.set_domain(std::string(kServiceErrorDomain));
+                 SetDetail(status, info);
+                 std::move(done)(std::move(status));
                  return;
                }
                if (response->status != 200) {
-                 std::move(done)(ClerkErrorToStatus(*response, action));
+                 absl::Status status = ClerkErrorToStatus(*response, action);
+                 if (auto header = response->Header("retry-after")) {
+                   if (auto delay = ParseRetryAfter(*header, clock_.Now())) {
+                     SetRetryDelay(status, *delay);
+                   }
+                 }
+                 std::move(done)(std::move(status));
                  return;
                }
                std::move(done)(ParseUser(*response));

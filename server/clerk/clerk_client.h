@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "server/http/http_client.h"
+#include "server/time/clock.h"
 #include "server/upload/upload_assembler.h"
 
 namespace userimage {
@@ -30,16 +31,19 @@ struct ClerkClientOptions {
 // Clerk's official JavaScript SDK sends (Authorization: Bearer,
 // Clerk-API-Version, multipart/form-data with one part named "file"), and
 // maps the answer: 200 JSON into User through protobuf's JSON parser
-// (unknown fields ignored), anything else through ClerkErrorToStatus().
+// (unknown fields ignored), anything else through ClerkErrorToStatus()
+// (plus a RetryInfo when Clerk sent Retry-After). Transport failures keep
+// their code and carry ErrorInfo reason CLERK_UNREACHABLE.
 //
-// Does not retry. Borrows `http`, which must outlive it. Thread-safe;
-// callbacks run on the HttpClient's thread and must not block.
+// Makes one attempt: retries are RetryingClerkClient's. Borrows `http` and
+// `clock`, which must outlive it. Thread-safe; callbacks run on the
+// HttpClient's thread and must not block.
 class ClerkClient {
  public:
   using Callback =
       absl::AnyInvocable<void(absl::StatusOr<clerk::userimage::v1::User>) &&>;
 
-  ClerkClient(ClerkClientOptions options, HttpClient& http);
+  ClerkClient(ClerkClientOptions options, HttpClient& http, Clock& clock);
 
   // POST /v1/users/{user_id}/profile_image. `deadline` is the caller's;
   // absl::InfiniteFuture() for none.
@@ -56,10 +60,14 @@ class ClerkClient {
 
   const ClerkClientOptions options_;
   HttpClient& http_;
+  Clock& clock_;
 };
 
 // Parses a 200 response body into a User. Exposed for tests.
 absl::StatusOr<clerk::userimage::v1::User> ParseUser(const HttpResponse& response);
+
+// ErrorInfo reason of a failure to get any HTTP answer from Clerk.
+inline constexpr absl::string_view kClerkUnreachable = "CLERK_UNREACHABLE";
 
 }  // namespace userimage
 

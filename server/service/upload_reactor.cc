@@ -11,7 +11,7 @@ namespace userimage {
 using ::clerk::userimage::v1::User;
 
 UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
-                             User* response, ClerkClient& clerk,
+                             User* response, RetryingClerkClient& clerk,
                              uint64_t max_image_bytes)
     : context_(context),
       response_(response),
@@ -51,12 +51,25 @@ void UploadReactor::StartUpload() {
     return;
   }
   content_type_ = image->content_type;
-  clerk_.UploadProfileImage(
-      *image, absl::FromChrono(context_->deadline()),
+  auto operation = clerk_.UploadProfileImage(
+      *std::move(image), absl::FromChrono(context_->deadline()),
       [this](absl::StatusOr<User> user) {
         if (user.ok()) *response_ = std::move(*user);
         FinishWith(user.status());
       });
+  absl::MutexLock lock(&mu_);
+  operation_ = std::move(operation);
+  if (cancelled_) operation_->Cancel();
+}
+
+void UploadReactor::OnCancel() {
+  std::shared_ptr<RetryingClerkClient::Operation> operation;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled_ = true;
+    operation = operation_;
+  }
+  if (operation != nullptr) operation->Cancel();
 }
 
 void UploadReactor::FinishWith(const absl::Status& status) {

@@ -1,6 +1,11 @@
 #include "server/service/user_image_service.h"
 
+#include <memory>
+#include <string>
 #include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "server/service/upload_reactor.h"
 #include "server/status/grpc_status.h"
@@ -13,7 +18,7 @@ using ::clerk::userimage::v1::UploadProfileImageRequest;
 using ::clerk::userimage::v1::User;
 
 UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
-                                           ClerkClient& clerk)
+                                           RetryingClerkClient& clerk)
     : options_(options), clerk_(clerk) {}
 
 grpc::ServerReadReactor<UploadProfileImageRequest>*
@@ -22,20 +27,55 @@ UserImageServiceImpl::UploadProfileImage(grpc::CallbackServerContext* context,
   return new UploadReactor(context, response, clerk_, options_.max_image_bytes);
 }
 
+namespace {
+
+// Finishes a DeleteProfileImage call and cancels its Clerk operation if the
+// call is cancelled first. Owns itself; deleted in OnDone().
+class DeleteReactor final : public grpc::ServerUnaryReactor {
+ public:
+  void Start(RetryingClerkClient& clerk, const std::string& user_id,
+             absl::Time deadline, User* response) {
+    auto operation = clerk.DeleteProfileImage(
+        user_id, deadline, [this, response](absl::StatusOr<User> user) {
+          if (user.ok()) *response = std::move(*user);
+          Finish(ToGrpcStatus(user.status()));
+        });
+    absl::MutexLock lock(&mu_);
+    operation_ = std::move(operation);
+    if (cancelled_) operation_->Cancel();
+  }
+
+  void OnCancel() override {
+    std::shared_ptr<RetryingClerkClient::Operation> operation;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+      operation = operation_;
+    }
+    if (operation != nullptr) operation->Cancel();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  absl::Mutex mu_;
+  std::shared_ptr<RetryingClerkClient::Operation> operation_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
 grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     grpc::CallbackServerContext* context,
     const DeleteProfileImageRequest* request, User* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   if (absl::Status s = ValidateUserId(request->user_id(), "user_id"); !s.ok()) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
-  clerk_.DeleteProfileImage(
-      request->user_id(), absl::FromChrono(context->deadline()),
-      [reactor, response](absl::StatusOr<User> user) {
-        if (user.ok()) *response = std::move(*user);
-        reactor->Finish(ToGrpcStatus(user.status()));
-      });
+  auto* reactor = new DeleteReactor();
+  reactor->Start(clerk_, request->user_id(),
+                 absl::FromChrono(context->deadline()), response);
   return reactor;
 }
 

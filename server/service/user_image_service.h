@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
-#include "server/clerk/clerk_client.h"
+#include "server/clerk/retrying_clerk_client.h"
 
 namespace userimage {
 
@@ -15,14 +15,16 @@ struct UserImageServiceOptions {
 
 // The gRPC UserImageService on the callback API: no thread per call.
 // UploadProfileImage runs an UploadReactor per call; DeleteProfileImage
-// validates the user id and forwards to Clerk. Errors reach callers through
+// validates the user id and forwards to Clerk (stopping its wait for the
+// rate gate or a retry if the call is cancelled). Errors reach callers through
 // ToGrpcStatus(), with rich details.
 //
 // Borrows `clerk`, which must outlive the server. Thread-safe.
 class UserImageServiceImpl final
     : public clerk::userimage::v1::UserImageService::CallbackService {
  public:
-  UserImageServiceImpl(UserImageServiceOptions options, ClerkClient& clerk);
+  UserImageServiceImpl(UserImageServiceOptions options,
+                       RetryingClerkClient& clerk);
 
   grpc::ServerReadReactor<clerk::userimage::v1::UploadProfileImageRequest>*
   UploadProfileImage(grpc::CallbackServerContext* context,
@@ -35,7 +37,7 @@ class UserImageServiceImpl final
 
  private:
   const UserImageServiceOptions options_;
-  ClerkClient& clerk_;
+  RetryingClerkClient& clerk_;
 };
 
 }  // namespace userimage

@@ -1,5 +1,7 @@
 #include "server/status/status_details.h"
 
+#include <algorithm>
+
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 
@@ -9,6 +11,16 @@ void SetDetail(absl::Status& status, const google::protobuf::Message& detail) {
   status.SetPayload(
       absl::StrCat("type.googleapis.com/", detail.GetDescriptor()->full_name()),
       absl::Cord(detail.SerializeAsString()));
+}
+
+void SetRetryDelay(absl::Status& status, absl::Duration delay) {
+  delay = absl::Ceil(std::max(delay, absl::ZeroDuration()), absl::Milliseconds(1));
+  const int64_t seconds = absl::ToInt64Seconds(delay);
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(seconds);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(delay - absl::Seconds(seconds))));
+  SetDetail(status, retry);
 }
 
 absl::Status InvalidFieldError(absl::string_view field,

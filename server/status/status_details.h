@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -35,6 +36,10 @@ std::optional<T> GetDetail(const absl::Status& status) {
   if (!detail.ParseFromString(std::string(*payload))) return std::nullopt;
   return detail;
 }
+
+// Attaches a google.rpc.RetryInfo saying a retry can succeed after `delay`
+// (rounded up to whole milliseconds).
+void SetRetryDelay(absl::Status& status, absl::Duration delay);
 
 // An INVALID_ARGUMENT error about one request field, with a
 // google.rpc.BadRequest field violation and an ErrorInfo whose reason is

@@ -3,8 +3,11 @@
 #include <optional>
 
 #include "absl/strings/match.h"
+#include "google/rpc/error_details.pb.h"
+#include "server/status/status_details.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_http_client.h"
+#include "tests/testing/fake_time.h"
 
 namespace userimage {
 namespace {
@@ -61,11 +64,12 @@ class ClerkClientTest : public ::testing::Test {
   }
 
   FakeHttpClient http_;
+  FakeTime time_;
   ClerkClient client_{{.api_url = "http://127.0.0.1:1234",
                        .secret_key = "sk_test_123",
                        .api_version = "2026-05-12",
                        .request_timeout = absl::Seconds(30)},
-                      http_};
+                      http_, time_};
 };
 
 TEST_F(ClerkClientTest, SendsWhatClerksSdkSends) {
@@ -110,12 +114,12 @@ TEST_F(ClerkClientTest, ParsesClerkUserJson) {
 
 TEST_F(ClerkClientTest, HonoursShorterCallerDeadline) {
   http_.Push(Ok(kUserJson));
-  ASSERT_TRUE(Upload(absl::Now() + absl::Seconds(2)).ok());
+  ASSERT_TRUE(Upload(time_.Now() + absl::Seconds(2)).ok());
   EXPECT_LE(http_.requests()[0].timeout, absl::Seconds(2));
 }
 
 TEST_F(ClerkClientTest, PassedDeadlineSendsNothing) {
-  absl::StatusOr<User> user = Upload(absl::Now() - absl::Seconds(1));
+  absl::StatusOr<User> user = Upload(time_.Now() - absl::Seconds(1));
   EXPECT_EQ(user.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(http_.requests().empty());
 }
@@ -134,6 +138,20 @@ TEST_F(ClerkClientTest, MapsClerkErrors) {
   EXPECT_TRUE(absl::StrContains(user.status().message(), "t404"));
 }
 
+TEST_F(ClerkClientTest, RetryAfterBecomesRetryInfo) {
+  HttpResponse r;
+  r.status = 429;
+  r.headers = {{"content-type", "application/json"}, {"retry-after", "7"}};
+  r.body = R"({"errors":[{"message":"Too many requests","long_message":"x",)"
+           R"("code":"too_many_requests"}]})";
+  http_.Push(r);
+  absl::Status status = Upload().status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  auto retry = GetDetail<google::rpc::RetryInfo>(status);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->retry_delay().seconds(), 7);
+}
+
 TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   http_.Push(absl::UnavailableError("Connection refused"));
   absl::StatusOr<User> user = Upload();
@@ -141,6 +159,9 @@ TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   EXPECT_EQ(user.status().message(),
             "could not reach Clerk to upload the profile image: Connection "
             "refused");
+  auto info = GetDetail<google::rpc::ErrorInfo>(user.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), kClerkUnreachable);
 }
 
 TEST_F(ClerkClientTest, UnreadableSuccessIsInternal) {

@@ -8,6 +8,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_http_client.h"
+#include "tests/testing/fake_time.h"
 
 namespace userimage {
 namespace {
@@ -82,9 +83,14 @@ class UserImageServiceTest : public ::testing::Test {
   }
 
   FakeHttpClient http_;
+  FakeTime time_;
+  FakeRandom random_{{0.5}};
   ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
-                     http_};
-  UserImageServiceImpl service_{{.max_image_bytes = 1000}, clerk_};
+                     http_, time_};
+  RateGate gate_{{.quota = 100}, time_, time_};
+  RetryBudget budget_{10, 0.1};
+  RetryingClerkClient retrying_{{}, clerk_, gate_, budget_, time_, time_, random_};
+  UserImageServiceImpl service_{{.max_image_bytes = 1000}, retrying_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };

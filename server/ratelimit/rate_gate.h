@@ -1,0 +1,106 @@
+#ifndef SERVER_RATELIMIT_RATE_GATE_H_
+#define SERVER_RATELIMIT_RATE_GATE_H_
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/ratelimit/token_bucket.h"
+#include "server/time/clock.h"
+
+namespace userimage {
+
+struct RateGateOptions {
+  // Clerk's quota for the secret key: `quota` requests per `window`
+  // (100 per 10 s on development instances, 1000 per 10 s in production).
+  int quota = 100;
+  absl::Duration window = absl::Seconds(10);
+  // Pace requests to the quota with a token bucket. When off, the gate only
+  // honours pauses.
+  bool pacing = true;
+};
+
+// The one process-wide gate every request to Clerk passes, so that the
+// service sends about as many requests as Clerk accepts:
+// - a token bucket paces requests below the quota (a burst of quota/50, at
+//   least 1, then (quota - burst) per window: no span of one window ever
+//   holds more than `quota` requests, whatever the alignment of Clerk's
+//   windows);
+// - PauseUntil() (called on a 429 with Retry-After) holds *every* request
+//   until then, not only the one that was refused;
+// - waiting requests leave in arrival order (retries may go to the front);
+// - a request that cannot leave before its deadline fails at once with
+//   RESOURCE_EXHAUSTED and a RetryInfo saying when a retry can succeed;
+// - waits are timers, never blocked threads.
+//
+// Thread-safe. Callbacks run outside the gate's lock, on the calling thread
+// or the timer thread, exactly once each; they must not block. Borrows
+// `clock` and `timers`, which must outlive the gate. Destroy the gate only
+// when no request is waiting.
+class RateGate {
+ public:
+  using Ticket = uint64_t;
+  // Receives OK when the request may be sent, or the reason it may not.
+  using Callback = absl::AnyInvocable<void(absl::Status) &&>;
+
+  RateGate(RateGateOptions options, Clock& clock, Timers& timers);
+  ~RateGate();
+  RateGate(const RateGate&) = delete;
+  RateGate& operator=(const RateGate&) = delete;
+
+  // Queues a request that must start by `deadline`; `priority` queues it
+  // ahead of every waiting request (for retries of requests already
+  // admitted once). Returns a ticket for Cancel(), or 0 when `proceed` has
+  // already run.
+  Ticket Acquire(absl::Time deadline, bool priority, Callback proceed);
+
+  // Fails a waiting request with CANCELLED. False if it already left.
+  bool Cancel(Ticket ticket);
+
+  // Holds every request until `until` (a later pause extends it). Waiting
+  // requests that can then no longer start before their deadline fail.
+  void PauseUntil(absl::Time until);
+
+  size_t waiting() const;
+  absl::Time paused_until() const;
+
+ private:
+  struct Waiter {
+    Ticket ticket;
+    absl::Time deadline;
+    Callback proceed;
+  };
+  struct Ready {
+    Callback proceed;
+    absl::Status status;
+  };
+
+  // When a request at `position` in the queue could start, seen at `now`.
+  absl::Time EstimateStart(absl::Time now, size_t position) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status NoRoomBefore(absl::Time start, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Releases what may go, fails what is out of time, sets the wake timer.
+  void Dispatch();
+  void Wake();
+
+  const RateGateOptions options_;
+  Clock& clock_;
+  Timers& timers_;
+  mutable absl::Mutex mu_;
+  std::optional<TokenBucket> bucket_ ABSL_GUARDED_BY(mu_);
+  std::deque<Waiter> queue_ ABSL_GUARDED_BY(mu_);
+  absl::Time paused_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  Ticket next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
+  Timers::Id wake_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_RATELIMIT_RATE_GATE_H_
