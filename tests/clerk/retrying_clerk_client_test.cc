@@ -1,0 +1,213 @@
+#include "server/clerk/retrying_clerk_client.h"
+
+#include <optional>
+
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "server/status/status_details.h"
+#include "tests/testing/fake_http_client.h"
+#include "tests/testing/fake_time.h"
+
+namespace userimage {
+namespace {
+
+using ::clerk::userimage::v1::User;
+
+HttpResponse Answer(int status, HttpHeaders extra = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.headers = {{"content-type", "application/json"}};
+  r.headers.insert(r.headers.end(), extra.begin(), extra.end());
+  r.body = status == 200
+               ? R"({"id":"user_1","object":"user","has_image":true})"
+               : absl::StrCat(R"({"errors":[{"message":"m","long_message":"l",)",
+                              R"("code":"code_)", status, R"("}]})");
+  return r;
+}
+
+AssembledImage Image() {
+  AssembledImage image;
+  image.user_id = "user_1";
+  image.filename = "a.png";
+  image.content_type = "image/png";
+  image.bytes = std::make_shared<const std::string>("\x89PNG\r\n\x1A\n");
+  return image;
+}
+
+std::string Attempts(const absl::Status& s) {
+  auto info = GetDetail<google::rpc::ErrorInfo>(s);
+  return info ? info->metadata().at("attempts") : "";
+}
+
+class RetryingClerkClientTest : public ::testing::Test {
+ protected:
+  // Starts an upload; the result lands in result_.
+  std::shared_ptr<RetryingClerkClient::Operation> Upload(
+      absl::Time deadline = absl::InfiniteFuture()) {
+    return client_.UploadProfileImage(Image(), deadline, [this](absl::StatusOr<User> u) {
+      result_ = std::move(u);
+    });
+  }
+
+  FakeHttpClient http_;
+  FakeTime time_;
+  FakeRandom random_{{0.5}};
+  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"}, http_, time_};
+  RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
+                 time_, time_};
+  RetryBudget budget_{10, 0.1};
+  RetryingClerkClient client_{
+      {.max_attempts = 4,
+       .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
+      clerk_, gate_, budget_, time_, time_, random_};
+  std::optional<absl::StatusOr<User>> result_;
+};
+
+TEST(IsRetryableTest, FollowsTheRetryPolicy) {
+  auto clerk_error = [](int http) {
+    absl::Status s = absl::UnknownError("x");
+    google::rpc::ErrorInfo info;
+    info.set_domain(std::string(kClerkErrorDomain));
+    (*info.mutable_metadata())["http_status"] = absl::StrCat(http);
+    SetDetail(s, info);
+    return s;
+  };
+  for (int http : {429, 500, 502, 503, 504}) EXPECT_TRUE(IsRetryable(clerk_error(http)));
+  for (int http : {400, 401, 403, 404, 409, 413, 422, 501}) {
+    EXPECT_FALSE(IsRetryable(clerk_error(http))) << http;
+  }
+  absl::Status unreachable = absl::UnavailableError("refused");
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(kClerkUnreachable));
+  SetDetail(unreachable, info);
+  EXPECT_TRUE(IsRetryable(unreachable));
+  EXPECT_FALSE(IsRetryable(absl::InvalidArgumentError("bad")));
+}
+
+TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
+  http_.Push(Answer(503));
+  http_.Push(Answer(500));
+  http_.Push(Answer(200));
+  Upload();
+  EXPECT_EQ(http_.requests().size(), 1);
+  EXPECT_FALSE(result_.has_value());
+  // First retry: 0.5 * 100 ms; second: 0.5 * 200 ms.
+  time_.Advance(absl::Milliseconds(49));
+  EXPECT_EQ(http_.requests().size(), 1);
+  time_.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(http_.requests().size(), 2);
+  time_.Advance(absl::Milliseconds(100));
+  EXPECT_EQ(http_.requests().size(), 3);
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok()) << result_->status();
+}
+
+TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
+  http_.Push(Answer(429, {{"retry-after", "2"}}));
+  http_.Push(Answer(200));
+  http_.Push(Answer(200));
+  Upload();
+  EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(2));
+  // Another request arriving during the pause waits too.
+  std::optional<absl::StatusOr<User>> other;
+  client_.UploadProfileImage(Image(), absl::InfiniteFuture(),
+                             [&](absl::StatusOr<User> u) { other = std::move(u); });
+  EXPECT_EQ(http_.requests().size(), 1);
+  time_.Advance(absl::Milliseconds(1999));
+  EXPECT_EQ(http_.requests().size(), 1);
+  time_.Advance(absl::Milliseconds(1));
+  ASSERT_TRUE(other.has_value());  // Released when the pause ended.
+  EXPECT_TRUE(other->ok());
+  // The one that got the 429 waits Retry-After plus jitter: 2 s * 1.25.
+  EXPECT_FALSE(result_.has_value());
+  time_.Advance(absl::Milliseconds(500));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok());
+}
+
+TEST_F(RetryingClerkClientTest, TooManyRequestsWithoutRetryAfterStillPauses) {
+  http_.Push(Answer(429));
+  http_.Push(Answer(200));
+  Upload();
+  EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(1));
+  time_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok());
+  EXPECT_EQ(http_.requests().size(), 2);
+}
+
+TEST_F(RetryingClerkClientTest, NeverRetriesOtherClientErrors) {
+  http_.Push(Answer(422));
+  Upload();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Attempts(result_->status()), "1");
+  EXPECT_EQ(http_.requests().size(), 1);
+  EXPECT_EQ(time_.pending(), 0);
+}
+
+TEST_F(RetryingClerkClientTest, RetriesConnectionFailures) {
+  http_.Push(absl::UnavailableError("Connection refused"));
+  http_.Push(Answer(200));
+  Upload();
+  time_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok());
+}
+
+TEST_F(RetryingClerkClientTest, GivesUpAfterMaxAttemptsWithRetryInfo) {
+  for (int i = 0; i < 4; ++i) http_.Push(Answer(503));
+  Upload();
+  time_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Attempts(result_->status()), "4");
+  EXPECT_TRUE(GetDetail<google::rpc::RetryInfo>(result_->status()).has_value());
+  EXPECT_EQ(http_.requests().size(), 4);
+}
+
+TEST_F(RetryingClerkClientTest, NoWaitEndsPastTheDeadline) {
+  http_.Push(Answer(429, {{"retry-after", "30"}}));
+  Upload(time_.Now() + absl::Seconds(10));
+  // Answered at once: waiting 30 s would overrun the 10 s deadline.
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kResourceExhausted);
+  auto retry = GetDetail<google::rpc::RetryInfo>(result_->status());
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_GE(retry->retry_delay().seconds(), 30);
+  EXPECT_EQ(http_.requests().size(), 1);
+}
+
+TEST_F(RetryingClerkClientTest, CancelStopsWaitingAtOnce) {
+  http_.Push(Answer(503));
+  auto operation = Upload();
+  EXPECT_FALSE(result_.has_value());
+  operation->Cancel();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kCancelled);
+  time_.Advance(absl::Minutes(1));
+  EXPECT_EQ(http_.requests().size(), 1);
+}
+
+TEST_F(RetryingClerkClientTest, CancelWhileWaitingForTheGate) {
+  gate_.PauseUntil(time_.Now() + absl::Seconds(5));
+  auto operation = Upload();
+  operation->Cancel();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kCancelled);
+  time_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(RetryingClerkClientTest, RetryBudgetStopsRetryStorms) {
+  // Five failed attempts spend half the tokens: from then on no retries.
+  for (int i = 0; i < 5; ++i) budget_.RecordFailure();
+  http_.Push(Answer(503));
+  Upload();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Attempts(result_->status()), "1");
+}
+
+}  // namespace
+}  // namespace userimage
