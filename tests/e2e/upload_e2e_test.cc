@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "openssl/sha.h"
+#include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
 namespace userimage {
@@ -30,7 +31,6 @@ using ::clerk::userimage::v1::UploadProfileImageRequest;
 using ::clerk::userimage::v1::User;
 using ::clerk::userimage::v1::UserImageService;
 
-constexpr char kSecretKey[] = "sk_test_e2e_0123456789";
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 constexpr char kOtherUser[] = "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe";
 
@@ -52,70 +52,23 @@ std::string Sha256Hex(absl::string_view data) {
 
 class UploadEndToEndTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    const std::string log = TestTempPath("processes.log");
-    const std::string env = absl::StrCat("CLERK_SECRET_KEY=", kSecretKey);
-    emulator_ = Subprocess::Start({Runfile("tools/clerk_emulator/clerk_emulator"),
-                                   "--port=0",
-                                   "--port_file=" + TestTempPath("emulator.port")},
-                                  {env}, log)
-                    .value()
-                    .release();
-    emulator_port_ =
-        emulator_->WaitForPortFile(TestTempPath("emulator.port"), absl::Seconds(30))
-            .value();
-    server_ = Subprocess::Start(
-                  {Runfile("server/user_image_server"), "--listen_address=127.0.0.1:0",
-                   "--port_file=" + TestTempPath("server.port"),
-                   absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port_)},
-                  {env}, log)
-                  .value()
-                  .release();
-    server_port_ =
-        server_->WaitForPortFile(TestTempPath("server.port"), absl::Seconds(30))
-            .value();
-  }
-
-  static void TearDownTestSuite() {
-    delete server_;
-    delete emulator_;
-  }
+  static void SetUpTestSuite() { deployment_ = LocalDeployment::Start()->release(); }
+  static void TearDownTestSuite() { delete deployment_; }
 
   void SetUp() override {
-    ASSERT_EQ(Emulator().Post("/_emulator/reset")->status, 200);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_port_),
+    ASSERT_TRUE(deployment_->Control("reset"));
+    channel_ = grpc::CreateChannel(deployment_->server_address(),
                                    grpc::InsecureChannelCredentials());
     client_ = std::make_unique<UserImageClient>(channel_);
     stub_ = UserImageService::NewStub(channel_);
   }
 
-  static httplib::Client Emulator() {
-    httplib::Client client("127.0.0.1", emulator_port_);
-    client.set_read_timeout(30, 0);
-    return client;
-  }
-
-  // The user as the emulator holds it, parsed strictly: every key of the
-  // emulator's JSON must be a field of User.
+  static httplib::Client Emulator() { return deployment_->Emulator(); }
+  static google::protobuf::ListValue Requests() { return deployment_->Requests(); }
   static User GetUser(const std::string& id) {
-    httplib::Client emulator = Emulator();
-    auto response = emulator.Get(("/v1/users/" + id).c_str(),
-                                 {{"Authorization", absl::StrCat("Bearer ", kSecretKey)}});
-    EXPECT_EQ(response->status, 200);
-    User user;
-    auto status = google::protobuf::util::JsonStringToMessage(response->body, &user);
-    EXPECT_TRUE(status.ok()) << status.ToString();
-    return user;
-  }
-
-  // Every Backend API request the emulator received since the reset.
-  static google::protobuf::ListValue Requests() {
-    httplib::Client emulator = Emulator();
-    auto response = emulator.Get("/_emulator/requests");
-    google::protobuf::Value list;
-    EXPECT_TRUE(
-        google::protobuf::util::JsonStringToMessage(response->body, &list).ok());
-    return list.list_value();
+    absl::StatusOr<User> user = deployment_->GetUser(id);
+    EXPECT_TRUE(user.ok()) << user.status();
+    return user.value_or(User());
   }
 
   static std::string ImagePath(const std::string& image_url) {
@@ -134,19 +87,13 @@ class UploadEndToEndTest : public ::testing::Test {
     return writer->Finish();
   }
 
-  static Subprocess* emulator_;
-  static Subprocess* server_;
-  static int emulator_port_;
-  static int server_port_;
+  static LocalDeployment* deployment_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<UserImageClient> client_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };
 
-Subprocess* UploadEndToEndTest::emulator_ = nullptr;
-Subprocess* UploadEndToEndTest::server_ = nullptr;
-int UploadEndToEndTest::emulator_port_ = 0;
-int UploadEndToEndTest::server_port_ = 0;
+LocalDeployment* UploadEndToEndTest::deployment_ = nullptr;
 
 TEST_F(UploadEndToEndTest, CppClientUploadReachesClerkByteForByte) {
   const User before = GetUser(kUser);
@@ -220,7 +167,7 @@ TEST_F(UploadEndToEndTest, BufCurlUploadThroughReflection) {
       absl::StrCat("HOME=", TestTempPath(""),
                    " buf curl --protocol grpc --http2-prior-knowledge -d @- "
                    "http://127.0.0.1:",
-                   server_port_,
+                   deployment_->server_port(),
                    "/clerk.userimage.v1.UserImageService/UploadProfileImage"),
       input, TestTempPath("buf.log"));
   ASSERT_TRUE(output.ok()) << output.status();

@@ -1,0 +1,83 @@
+#include "tests/testing/local_deployment.h"
+
+#include <atomic>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace userimage {
+
+absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
+    const std::vector<std::string>& server_flags,
+    const std::vector<std::string>& emulator_flags) {
+  static std::atomic<int> instance{0};
+  const std::string prefix = absl::StrCat("deployment", instance++, ".");
+  const std::string log = TestTempPath(prefix + "log");
+  const std::string env = absl::StrCat("CLERK_SECRET_KEY=", kSecretKey);
+  std::unique_ptr<LocalDeployment> d(new LocalDeployment());
+
+  std::vector<std::string> argv = {Runfile("tools/clerk_emulator/clerk_emulator"),
+                                   "--port=0",
+                                   "--port_file=" + TestTempPath(prefix + "emulator.port")};
+  argv.insert(argv.end(), emulator_flags.begin(), emulator_flags.end());
+  auto emulator = Subprocess::Start(argv, {env}, log);
+  if (!emulator.ok()) return emulator.status();
+  d->emulator_ = *std::move(emulator);
+  auto port = d->emulator_->WaitForPortFile(TestTempPath(prefix + "emulator.port"),
+                                            absl::Seconds(30));
+  if (!port.ok()) return port.status();
+  d->emulator_port_ = *port;
+
+  argv = {Runfile("server/user_image_server"), "--listen_address=127.0.0.1:0",
+          "--port_file=" + TestTempPath(prefix + "server.port"),
+          absl::StrCat("--clerk_api_url=http://127.0.0.1:", d->emulator_port_)};
+  argv.insert(argv.end(), server_flags.begin(), server_flags.end());
+  auto server = Subprocess::Start(argv, {env}, log);
+  if (!server.ok()) return server.status();
+  d->server_ = *std::move(server);
+  port = d->server_->WaitForPortFile(TestTempPath(prefix + "server.port"),
+                                     absl::Seconds(30));
+  if (!port.ok()) return port.status();
+  d->server_port_ = *port;
+  return d;
+}
+
+std::string LocalDeployment::server_address() const {
+  return absl::StrCat("127.0.0.1:", server_port_);
+}
+
+httplib::Client LocalDeployment::Emulator() const {
+  httplib::Client client("127.0.0.1", emulator_port_);
+  client.set_read_timeout(30, 0);
+  return client;
+}
+
+bool LocalDeployment::Control(const std::string& path) const {
+  auto response = Emulator().Post(("/_emulator/" + path).c_str());
+  return response && response->status == 200;
+}
+
+google::protobuf::ListValue LocalDeployment::Requests() const {
+  auto response = Emulator().Get("/_emulator/requests");
+  google::protobuf::Value list;
+  if (!response ||
+      !google::protobuf::util::JsonStringToMessage(response->body, &list).ok()) {
+    return {};
+  }
+  return list.list_value();
+}
+
+absl::StatusOr<clerk::userimage::v1::User> LocalDeployment::GetUser(
+    const std::string& id) const {
+  auto response = Emulator().Get(("/v1/users/" + id).c_str(),
+                                 {{"Authorization", absl::StrCat("Bearer ", kSecretKey)}});
+  if (!response || response->status != 200) {
+    return absl::NotFoundError(absl::StrCat("GET /v1/users/", id, " failed"));
+  }
+  clerk::userimage::v1::User user;
+  auto parsed = google::protobuf::util::JsonStringToMessage(response->body, &user);
+  if (!parsed.ok()) return absl::InternalError(parsed.ToString());
+  return user;
+}
+
+}  // namespace userimage
