@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/clerk/clerk_error.h"
+#include "server/log/json_log.h"
 #include "server/retry/retry_after.h"
 #include "server/status/status_details.h"
 
@@ -74,6 +75,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                }
                if (response->status != 200) {
                  absl::Status status = ClerkErrorToStatus(*response, action);
+                 if (response->status == 401 || response->status == 403) {
+                   // Not the caller's fault: this service is misconfigured.
+                   LogEvent(LogLevel::kError, "clerk_rejected_secret_key",
+                            {{"http_status", LogNumber(response->status)},
+                             {"message", LogString(status.message())}});
+                 }
                  if (auto header = response->Header("retry-after")) {
                    if (auto delay = ParseRetryAfter(*header, clock_.Now())) {
                      SetRetryDelay(status, *delay);

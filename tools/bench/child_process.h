@@ -1,0 +1,51 @@
+#ifndef TOOLS_BENCH_CHILD_PROCESS_H_
+#define TOOLS_BENCH_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace clerk::userimage::bench {
+
+// A program the benchmark runs: started with `argv` and this process's
+// environment plus `extra_env`, its stdout and stderr appended to
+// `log_path`. It receives SIGTERM if the benchmark dies first. The
+// destructor stops it (see Stop). Not thread-safe.
+class ChildProcess {
+ public:
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
+      const std::vector<std::string>& argv,
+      const std::vector<std::string>& extra_env, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Polls until `path` holds a port number (written once the program
+  // serves), the program exits, or `timeout` passes.
+  absl::StatusOr<int> WaitForPortFile(const std::string& path,
+                                      absl::Duration timeout);
+
+  // Sends SIGTERM, waits up to `grace`, then SIGKILLs. Returns the wait
+  // status; later calls return the same.
+  int Stop(absl::Duration grace = absl::Seconds(30));
+
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit ChildProcess(pid_t pid) : pid_(pid) {}
+  // Reaps the process if it has exited.
+  bool Exited();
+
+  const pid_t pid_;
+  bool exited_ = false;
+  int wait_status_ = 0;
+};
+
+}  // namespace clerk::userimage::bench
+
+#endif  // TOOLS_BENCH_CHILD_PROCESS_H_

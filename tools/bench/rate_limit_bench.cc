@@ -1,0 +1,350 @@
+// Measures how the service spends Clerk's rate limit: offers --uploads
+// profile-image uploads at once to a server in front of the Clerk emulator
+// (limited to --quota requests per --window), once with the server's pacing
+// and shared pause (its defaults) and once without them, and reports
+// successes, failures, goodput, wasted Clerk requests and completion times
+// for both, as a table and as one line of JSON. Loopback only; it starts and
+// stops the emulator and the servers itself.
+//
+//   bazel build -c opt //tools/clerk_emulator
+//   bazel run -c opt //tools/bench:rate_limit_bench -- --uploads=200
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/bench/child_process.h"
+#include "tools/bench/emulator_control.h"
+#include "tools/bench/report.h"
+#include "tools/bench/upload_load.h"
+
+ABSL_FLAG(int, uploads, 1000, "Uploads offered at once in each mode.");
+ABSL_FLAG(int, quota, 100,
+          "Clerk's quota: requests per --window, enforced by the emulator "
+          "and paced by the server in the paced mode.");
+ABSL_FLAG(absl::Duration, window, absl::Seconds(10),
+          "The fixed window of --quota.");
+ABSL_FLAG(absl::Duration, deadline, absl::Seconds(300),
+          "Deadline of each upload call, from its start.");
+ABSL_FLAG(int, image_bytes, 400,
+          "Bytes per image: a PNG signature, then pseudo-random bytes.");
+ABSL_FLAG(std::string, server_binary, "",
+          "user_image_server to run; default: from the runfiles or next to "
+          "this binary in bazel-bin.");
+ABSL_FLAG(std::string, emulator_binary, "",
+          "clerk_emulator to run; default: next to this binary in bazel-bin "
+          "(build //tools/clerk_emulator with the same -c first).");
+ABSL_FLAG(std::string, work_dir, "",
+          "Directory for port files and process logs; default: a new "
+          "directory under $TMPDIR (or /tmp).");
+ABSL_FLAG(std::vector<std::string>, paced_server_flags, {},
+          "Extra server flags for the paced mode, comma-separated.");
+ABSL_FLAG(std::vector<std::string>, unpaced_server_flags, {},
+          "Extra server flags for the unpaced mode, comma-separated.");
+
+namespace clerk::userimage::bench {
+namespace {
+
+constexpr char kWorkspace[] = "clerk_user_image";
+constexpr char kServerPath[] = "server/user_image_server";
+constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
+constexpr char kBenchPath[] = "tools/bench/rate_limit_bench";
+// Accepted by the emulator and presented by the server; valid nowhere else.
+constexpr char kSecretKey[] = "sk_test_rate_limit_bench_0000000000";
+
+// The emulator's seed users.
+const std::vector<std::string>& SeedUsers() {
+  static const auto* users = new std::vector<std::string>{
+      "user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+      "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
+      "user_2S58m1CiAhzCueQpBenQtYh5Xj8",
+  };
+  return *users;
+}
+
+struct Config {
+  int uploads;
+  Quota quota;
+  absl::Duration deadline;
+  int image_bytes;
+  std::string server_binary;
+  std::string emulator_binary;
+  std::string work_dir;
+  std::vector<std::string> paced_server_flags;
+  std::vector<std::string> unpaced_server_flags;
+};
+
+std::string SelfPath() {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, n) : std::string();
+}
+
+bool IsExecutable(const std::string& path) {
+  return !path.empty() && access(path.c_str(), X_OK) == 0;
+}
+
+// The runfile `path` (relative to the workspace) from a runfiles manifest.
+std::optional<std::string> FromManifest(const std::string& manifest,
+                                        const std::string& path) {
+  std::ifstream in(manifest);
+  const std::string key = absl::StrCat(kWorkspace, "/", path, " ");
+  for (std::string line; std::getline(in, line);) {
+    if (absl::StartsWith(line, key)) return line.substr(key.size());
+  }
+  return std::nullopt;
+}
+
+// Finds the built program at `path` (relative to the workspace): in this
+// binary's runfiles, else in the output tree this binary was built into,
+// else under the workspace's bazel-bin.
+absl::StatusOr<std::string> FindProgram(const std::string& path) {
+  const std::string self = SelfPath();
+  std::vector<std::string> candidates;
+  if (const char* dir = std::getenv("RUNFILES_DIR")) {
+    candidates.push_back(absl::StrCat(dir, "/", kWorkspace, "/", path));
+  }
+  candidates.push_back(absl::StrCat(self, ".runfiles/", kWorkspace, "/", path));
+  for (const std::string& manifest :
+       {std::string(std::getenv("RUNFILES_MANIFEST_FILE") != nullptr
+                        ? std::getenv("RUNFILES_MANIFEST_FILE")
+                        : ""),
+        absl::StrCat(self, ".runfiles_manifest")}) {
+    if (manifest.empty()) continue;
+    if (auto found = FromManifest(manifest, path)) candidates.push_back(*found);
+  }
+  if (absl::EndsWith(self, kBenchPath)) {
+    candidates.push_back(absl::StrCat(
+        self.substr(0, self.size() - std::string(kBenchPath).size()), path));
+  }
+  if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
+    candidates.push_back(absl::StrCat(workspace, "/bazel-bin/", path));
+  }
+  for (const std::string& candidate : candidates) {
+    if (IsExecutable(candidate)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "cannot find ", path, "; build it (bazel build -c opt //",
+      path.substr(0, path.rfind('/')), ") or pass its path by flag"));
+}
+
+absl::StatusOr<std::string> Program(const std::string& flag,
+                                    const std::string& path) {
+  if (flag.empty()) return FindProgram(path);
+  if (!IsExecutable(flag)) {
+    return absl::NotFoundError(absl::StrCat(flag, " is not an executable"));
+  }
+  return flag;
+}
+
+absl::StatusOr<std::string> MakeWorkDir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
+                   "/rate_limit_bench.XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, " failed"));
+  }
+  return pattern;
+}
+
+void Progress(const std::string& message) {
+  std::cerr << "[bench] " << message << std::endl;
+}
+
+// One mode: a fresh server in front of the freshly reset emulator, the
+// uploads, and what Clerk saw.
+absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
+                                  const std::vector<std::string>& server_flags,
+                                  int emulator_port) {
+  if (absl::Status reset = ResetEmulator(emulator_port); !reset.ok()) {
+    return reset;
+  }
+  const std::string port_file =
+      absl::StrCat(config.work_dir, "/", mode, ".port");
+  const std::string log =
+      absl::StrCat(config.work_dir, "/", mode, "-server.log");
+  std::remove(port_file.c_str());
+  std::vector<std::string> argv = {
+      config.server_binary, "--listen_address=127.0.0.1:0",
+      absl::StrCat("--port_file=", port_file),
+      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port)};
+  argv.insert(argv.end(), server_flags.begin(), server_flags.end());
+  Progress(absl::StrCat(mode, ": starting ", absl::StrJoin(argv, " ")));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> server = ChildProcess::Start(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log);
+  if (!server.ok()) return server.status();
+  absl::StatusOr<int> port =
+      (*server)->WaitForPortFile(port_file, absl::Seconds(30));
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat("server (", mode, "): ",
+                                     port.status().message(), "; see ", log));
+  }
+
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the server on port ", *port));
+  }
+
+  LoadOptions load;
+  load.uploads = config.uploads;
+  load.users = SeedUsers();
+  load.deadline = config.deadline;
+  load.image_bytes = static_cast<size_t>(config.image_bytes);
+  load.progress = [&mode, n = config.uploads](absl::Duration elapsed,
+                                              int finished) {
+    Progress(absl::StrFormat("%s: %d of %d calls returned after %.0f s", mode,
+                             finished, n, absl::ToDoubleSeconds(elapsed)));
+  };
+  Progress(absl::StrCat(mode, ": releasing ", config.uploads, " uploads"));
+  const LoadResult result = RunUploads(channel, load);
+  Progress(absl::StrFormat("%s: every call returned after %.2f s", mode,
+                           absl::ToDoubleSeconds(result.wall)));
+
+  absl::StatusOr<ClerkLogSummary> clerk = ReadClerkLog(emulator_port);
+  const int exit_status = (*server)->Stop();
+  if (!clerk.ok()) return clerk.status();
+  if (exit_status != 0) {
+    Progress(absl::StrCat(mode, ": server exit status ", exit_status, "; see ",
+                          log));
+  }
+  return Summarize(result, *clerk, config.quota);
+}
+
+int Run(const Config& flags) {
+  Config config = flags;
+  absl::StatusOr<std::string> server =
+      Program(flags.server_binary, kServerPath);
+  absl::StatusOr<std::string> emulator =
+      Program(flags.emulator_binary, kEmulatorPath);
+  absl::StatusOr<std::string> work_dir = MakeWorkDir(flags.work_dir);
+  for (const absl::Status& status :
+       {server.status(), emulator.status(), work_dir.status()}) {
+    if (!status.ok()) {
+      std::cerr << "rate_limit_bench: " << status.message() << std::endl;
+      return 1;
+    }
+  }
+  config.server_binary = *server;
+  config.emulator_binary = *emulator;
+  config.work_dir = *work_dir;
+  Progress(absl::StrCat("logs and port files in ", config.work_dir));
+
+  const std::string emulator_port_file =
+      absl::StrCat(config.work_dir, "/emulator.port");
+  const std::string emulator_log =
+      absl::StrCat(config.work_dir, "/emulator.log");
+  std::remove(emulator_port_file.c_str());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> emulator_process =
+      ChildProcess::Start(
+          {config.emulator_binary, "--host=127.0.0.1", "--port=0",
+           absl::StrCat("--port_file=", emulator_port_file),
+           absl::StrCat("--rate_limit=", config.quota.requests),
+           absl::StrCat("--rate_window=",
+                        absl::FormatDuration(config.quota.window))},
+          {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log);
+  if (!emulator_process.ok()) {
+    std::cerr << "rate_limit_bench: " << emulator_process.status() << std::endl;
+    return 1;
+  }
+  absl::StatusOr<int> emulator_port =
+      (*emulator_process)
+          ->WaitForPortFile(emulator_port_file, absl::Seconds(30));
+  if (!emulator_port.ok()) {
+    std::cerr << "rate_limit_bench: emulator: " << emulator_port.status()
+              << "; see " << emulator_log << std::endl;
+    return 1;
+  }
+
+  // The paced mode runs the server's defaults at the emulator's quota; the
+  // baseline turns pacing and the shared pause off and keeps the retries.
+  std::vector<std::string> paced_flags = {
+      absl::StrCat("--clerk_rate_limit=", config.quota.requests),
+      absl::StrCat("--clerk_rate_window=",
+                   absl::FormatDuration(config.quota.window))};
+  paced_flags.insert(paced_flags.end(), config.paced_server_flags.begin(),
+                     config.paced_server_flags.end());
+  std::vector<std::string> unpaced_flags = {"--clerk_rate_limit=0",
+                                            "--clerk_shared_pause=false"};
+  unpaced_flags.insert(unpaced_flags.end(), config.unpaced_server_flags.begin(),
+                       config.unpaced_server_flags.end());
+
+  absl::StatusOr<ModeStats> paced =
+      RunMode(config, "paced", paced_flags, *emulator_port);
+  if (!paced.ok()) {
+    std::cerr << "rate_limit_bench: " << paced.status() << std::endl;
+    return 1;
+  }
+  absl::StatusOr<ModeStats> unpaced =
+      RunMode(config, "unpaced", unpaced_flags, *emulator_port);
+  if (!unpaced.ok()) {
+    std::cerr << "rate_limit_bench: " << unpaced.status() << std::endl;
+    return 1;
+  }
+  (*emulator_process)->Stop();
+
+  const Targets targets;
+  std::cout << "\n"
+            << FormatTable(*paced, *unpaced, config.quota, targets) << "\n"
+            << FormatJson(*paced, *unpaced, config.quota, targets,
+                          config.deadline)
+            << std::endl;
+  return 0;
+}
+
+}  // namespace
+}  // namespace clerk::userimage::bench
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Benchmarks the service's use of Clerk's rate limit against the Clerk "
+      "emulator, with and without pacing.");
+  absl::ParseCommandLine(argc, argv);
+  clerk::userimage::bench::Config config{
+      .uploads = absl::GetFlag(FLAGS_uploads),
+      .quota = {.requests = absl::GetFlag(FLAGS_quota),
+                .window = absl::GetFlag(FLAGS_window)},
+      .deadline = absl::GetFlag(FLAGS_deadline),
+      .image_bytes = absl::GetFlag(FLAGS_image_bytes),
+      .server_binary = absl::GetFlag(FLAGS_server_binary),
+      .emulator_binary = absl::GetFlag(FLAGS_emulator_binary),
+      .work_dir = absl::GetFlag(FLAGS_work_dir),
+      .paced_server_flags = absl::GetFlag(FLAGS_paced_server_flags),
+      .unpaced_server_flags = absl::GetFlag(FLAGS_unpaced_server_flags),
+  };
+  if (config.uploads < 1 || config.quota.requests < 1 ||
+      config.quota.window <= absl::ZeroDuration() ||
+      config.deadline <= absl::ZeroDuration() || config.image_bytes < 16) {
+    std::cerr << "rate_limit_bench: need --uploads >= 1, --quota >= 1, "
+                 "--window > 0, --deadline > 0 and --image_bytes >= 16"
+              << std::endl;
+    return 2;
+  }
+  return clerk::userimage::bench::Run(config);
+}

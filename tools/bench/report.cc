@@ -1,0 +1,281 @@
+#include "tools/bench/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+
+namespace clerk::userimage::bench {
+namespace {
+
+// Nearest-rank percentile of sorted, non-empty `values`.
+absl::Duration Percentile(const std::vector<absl::Duration>& values, double q) {
+  const size_t rank = static_cast<size_t>(std::ceil(q * values.size()));
+  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
+}
+
+double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+// paced / unpaced; nullopt when undefined (0 / 0), infinity for x / 0.
+std::optional<double> Ratio(double paced, double unpaced) {
+  if (unpaced == 0) {
+    if (paced == 0) return std::nullopt;
+    return std::numeric_limits<double>::infinity();
+  }
+  return paced / unpaced;
+}
+
+std::string FormatRatio(std::optional<double> ratio) {
+  if (!ratio.has_value()) return "-";
+  if (std::isinf(*ratio)) return "inf";
+  return absl::StrFormat("%.2f", *ratio);
+}
+
+// Every failure code seen in either mode.
+std::set<std::string> FailureCodes(const ModeStats& a, const ModeStats& b) {
+  std::set<std::string> codes;
+  for (const auto& [code, count] : a.failures) codes.insert(code);
+  for (const auto& [code, count] : b.failures) codes.insert(code);
+  return codes;
+}
+
+int FailuresOf(const ModeStats& stats, const std::string& code) {
+  auto it = stats.failures.find(code);
+  return it == stats.failures.end() ? 0 : it->second;
+}
+
+std::string StatusBreakdown(const ClerkLogSummary& clerk) {
+  if (clerk.by_status.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const auto& [status, count] : clerk.by_status) {
+    parts.push_back(absl::StrCat(status, ":", count));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+bool QuotaTargetMet(const ModeStats& paced, const Targets& targets) {
+  return paced.goodput >= targets.min_quota_used;
+}
+
+bool RateLimitTargetMet(const ModeStats& paced, const Targets& targets) {
+  return paced.rate_limited_share <= targets.max_rate_limited_share;
+}
+
+// A minimal JSON writer for one object with keys in insertion order.
+class JsonObject {
+ public:
+  JsonObject& Number(const std::string& key, double value) {
+    if (!std::isfinite(value)) return Null(key);
+    // Integers print without a fraction; others with enough digits.
+    if (value == std::floor(value) && std::fabs(value) < 1e15) {
+      return Raw(key, absl::StrCat(static_cast<int64_t>(value)));
+    }
+    return Raw(key, absl::StrFormat("%.6g", value));
+  }
+  JsonObject& Ratio(const std::string& key, std::optional<double> value) {
+    return value.has_value() ? Number(key, *value) : Null(key);
+  }
+  JsonObject& Bool(const std::string& key, bool value) {
+    return Raw(key, value ? "true" : "false");
+  }
+  JsonObject& String(const std::string& key, const std::string& value) {
+    // Keys and values here are code names and fixed words: no escaping needed.
+    return Raw(key, absl::StrCat("\"", value, "\""));
+  }
+  JsonObject& Object(const std::string& key, const JsonObject& value) {
+    return Raw(key, value.ToString());
+  }
+  JsonObject& Null(const std::string& key) { return Raw(key, "null"); }
+
+  std::string ToString() const {
+    return absl::StrCat("{", absl::StrJoin(entries_, ","), "}");
+  }
+
+ private:
+  JsonObject& Raw(const std::string& key, const std::string& value) {
+    entries_.push_back(absl::StrCat("\"", key, "\":", value));
+    return *this;
+  }
+
+  std::vector<std::string> entries_;
+};
+
+JsonObject ModeJson(const ModeStats& s) {
+  JsonObject failures;
+  for (const auto& [code, count] : s.failures) failures.Number(code, count);
+  JsonObject by_status;
+  for (const auto& [status, count] : s.clerk.by_status) {
+    by_status.Number(absl::StrCat(status), count);
+  }
+  JsonObject json;
+  json.Number("uploads", s.uploads)
+      .Number("succeeded", s.successes)
+      .Number("failed", s.uploads - s.successes)
+      .Object("failed_by_code", failures)
+      .Number("wall_s", Seconds(s.wall))
+      .Number("start_spread_s", Seconds(s.start_spread))
+      .Number("goodput", s.goodput)
+      .Number("clerk_requests", s.clerk.requests)
+      .Number("clerk_429", s.clerk.Count(429))
+      .Number("clerk_wasted", s.clerk.NotOk())
+      .Number("clerk_429_share", s.rate_limited_share)
+      .Object("clerk_by_status", by_status)
+      .Number("success_p50_s", Seconds(s.p50))
+      .Number("success_p99_s", Seconds(s.p99))
+      .Number("success_max_s", Seconds(s.max));
+  return json;
+}
+
+}  // namespace
+
+ModeStats Summarize(const LoadResult& load, const ClerkLogSummary& clerk,
+                    const Quota& quota) {
+  ModeStats s;
+  s.uploads = static_cast<int>(load.outcomes.size());
+  s.wall = load.wall;
+  s.clerk = clerk;
+  std::vector<absl::Duration> latencies;
+  for (const UploadOutcome& o : load.outcomes) {
+    s.start_spread = std::max(s.start_spread, o.started);
+    if (o.code == absl::StatusCode::kOk) {
+      ++s.successes;
+      latencies.push_back(o.finished - o.started);
+    } else {
+      ++s.failures[absl::StatusCodeToString(o.code)];
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  if (!latencies.empty()) {
+    s.p50 = Percentile(latencies, 0.50);
+    s.p99 = Percentile(latencies, 0.99);
+    s.max = latencies.back();
+  }
+  const double windows =
+      absl::FDivDuration(std::max(s.wall, quota.window), quota.window);
+  s.goodput = s.successes / (windows * quota.requests);
+  if (clerk.requests > 0) {
+    s.rate_limited_share =
+        static_cast<double>(clerk.Count(429)) / clerk.requests;
+  }
+  return s;
+}
+
+std::string FormatTable(const ModeStats& paced, const ModeStats& unpaced,
+                        const Quota& quota, const Targets& targets) {
+  std::string out;
+  auto row = [&out](const std::string& label, const std::string& p,
+                    const std::string& u, const std::string& ratio) {
+    absl::StrAppendFormat(&out, "%-36s %12s %12s %14s\n", label, p, u, ratio);
+  };
+  auto count_row = [&row](const std::string& label, double p, double u) {
+    row(label, absl::StrCat(p), absl::StrCat(u), FormatRatio(Ratio(p, u)));
+  };
+  auto fixed_row = [&row](const std::string& label, double p, double u,
+                          const char* format) {
+    row(label, absl::StrFormat(format, p), absl::StrFormat(format, u),
+        FormatRatio(Ratio(p, u)));
+  };
+
+  absl::StrAppendFormat(
+      &out, "%d uploads offered at once; Clerk quota %d requests per %s\n\n",
+      paced.uploads, quota.requests, absl::FormatDuration(quota.window));
+  row("", "paced", "unpaced", "paced/unpaced");
+  count_row("uploads succeeded", paced.successes, unpaced.successes);
+  count_row("uploads failed", paced.uploads - paced.successes,
+            unpaced.uploads - unpaced.successes);
+  for (const std::string& code : FailureCodes(paced, unpaced)) {
+    count_row(absl::StrCat("  ", code), FailuresOf(paced, code),
+              FailuresOf(unpaced, code));
+  }
+  fixed_row("wall time, release to last return (s)", Seconds(paced.wall),
+            Seconds(unpaced.wall), "%.2f");
+  fixed_row("goodput (% of quota)", 100 * paced.goodput, 100 * unpaced.goodput,
+            "%.2f");
+  count_row("requests Clerk received", paced.clerk.requests,
+            unpaced.clerk.requests);
+  count_row("  answered 429", paced.clerk.Count(429), unpaced.clerk.Count(429));
+  count_row("  wasted (answered other than 200)", paced.clerk.NotOk(),
+            unpaced.clerk.NotOk());
+  fixed_row("  429s (% of requests)", 100 * paced.rate_limited_share,
+            100 * unpaced.rate_limited_share, "%.2f");
+  fixed_row("success time to completion p50 (s)", Seconds(paced.p50),
+            Seconds(unpaced.p50), "%.2f");
+  fixed_row("success time to completion p99 (s)", Seconds(paced.p99),
+            Seconds(unpaced.p99), "%.2f");
+  fixed_row("success time to completion max (s)", Seconds(paced.max),
+            Seconds(unpaced.max), "%.2f");
+  fixed_row("last call start after release (ms)",
+            absl::ToDoubleMilliseconds(paced.start_spread),
+            absl::ToDoubleMilliseconds(unpaced.start_spread), "%.1f");
+  absl::StrAppendFormat(&out, "%-36s %s\n", "Clerk answers, paced",
+                        StatusBreakdown(paced.clerk));
+  absl::StrAppendFormat(&out, "%-36s %s\n", "Clerk answers, unpaced",
+                        StatusBreakdown(unpaced.clerk));
+
+  absl::StrAppendFormat(
+      &out,
+      "\ngoodput = successes / (max(wall, window) / window x quota); wall is\n"
+      "measured on the client from the release of all calls to the return\n"
+      "of the last one, whatever its outcome.\n\nTargets (paced mode):\n");
+  const double used = 100 * paced.goodput;
+  const double min_used = 100 * targets.min_quota_used;
+  absl::StrAppendFormat(
+      &out, "  quota used >= %.0f %%: %.2f %% -> %s by %.2f points\n", min_used,
+      used, QuotaTargetMet(paced, targets) ? "MET" : "MISSED",
+      std::fabs(used - min_used));
+  const double limited = 100 * paced.rate_limited_share;
+  const double max_limited = 100 * targets.max_rate_limited_share;
+  absl::StrAppendFormat(
+      &out,
+      "  429s <= %.0f %% of Clerk requests: %.2f %% (%d of %d) -> %s by %.2f "
+      "points\n",
+      max_limited, limited, paced.clerk.Count(429), paced.clerk.requests,
+      RateLimitTargetMet(paced, targets) ? "MET" : "MISSED",
+      std::fabs(limited - max_limited));
+  return out;
+}
+
+std::string FormatJson(const ModeStats& paced, const ModeStats& unpaced,
+                       const Quota& quota, const Targets& targets,
+                       absl::Duration deadline) {
+  JsonObject ratios;
+  ratios.Ratio("succeeded", Ratio(paced.successes, unpaced.successes))
+      .Ratio("wall", Ratio(Seconds(paced.wall), Seconds(unpaced.wall)))
+      .Ratio("goodput", Ratio(paced.goodput, unpaced.goodput))
+      .Ratio("clerk_requests",
+             Ratio(paced.clerk.requests, unpaced.clerk.requests))
+      .Ratio("clerk_429",
+             Ratio(paced.clerk.Count(429), unpaced.clerk.Count(429)))
+      .Ratio("clerk_wasted", Ratio(paced.clerk.NotOk(), unpaced.clerk.NotOk()))
+      .Ratio("success_p50", Ratio(Seconds(paced.p50), Seconds(unpaced.p50)))
+      .Ratio("success_p99", Ratio(Seconds(paced.p99), Seconds(unpaced.p99)))
+      .Ratio("success_max", Ratio(Seconds(paced.max), Seconds(unpaced.max)));
+  JsonObject goals;
+  goals.Number("min_quota_used", targets.min_quota_used)
+      .Number("quota_used", paced.goodput)
+      .Bool("quota_used_met", QuotaTargetMet(paced, targets))
+      .Number("max_429_share", targets.max_rate_limited_share)
+      .Number("429_share", paced.rate_limited_share)
+      .Bool("429_share_met", RateLimitTargetMet(paced, targets));
+  JsonObject json;
+  json.String("benchmark", "rate_limit")
+      .Number("uploads", paced.uploads)
+      .Number("quota", quota.requests)
+      .Number("window_s", Seconds(quota.window))
+      .Number("deadline_s", Seconds(deadline))
+      .Object("paced", ModeJson(paced))
+      .Object("unpaced", ModeJson(unpaced))
+      .Object("paced_over_unpaced", ratios)
+      .Object("targets", goals);
+  return json.ToString();
+}
+
+}  // namespace clerk::userimage::bench
