@@ -29,6 +29,7 @@
 #include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
 #include "server/time/thread_timers.h"
+#include "server/upload/memory_budget.h"
 #include "server/version.h"
 
 ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
@@ -72,6 +73,14 @@ ABSL_FLAG(double, retry_budget_ratio, 0.1,
           "the fraction of requests that may be retries in an outage)");
 ABSL_FLAG(uint64_t, max_image_bytes, 10'000'000,
           "Largest image accepted, in bytes (Clerk's limit: 10 MB)");
+ABSL_FLAG(uint64_t, memory_budget_bytes, 512ull << 20,
+          "Image bytes all uploads together may hold in memory; an upload "
+          "that would exceed it is refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(int, max_concurrent_uploads, 1000,
+          "Uploads in progress at once; more are refused with "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(absl::Duration, upload_idle_timeout, absl::Seconds(30),
+          "An upload stream with no message for this long is failed");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(25),
           "On SIGTERM, how long in-flight calls may take to finish");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -154,7 +163,12 @@ int Run() {
                    .max_retry_after = absl::GetFlag(FLAGS_clerk_max_retry_after)},
        .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause)},
       clerk, gate, budget, clock, timers, random);
-  UserImageServiceImpl service({.max_image_bytes = max_image_bytes}, retrying);
+  MemoryBudget memory(absl::GetFlag(FLAGS_memory_budget_bytes));
+  UserImageServiceImpl service(
+      {.max_image_bytes = max_image_bytes,
+       .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
+       .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads)},
+      retrying, memory, clock, timers);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -181,7 +195,9 @@ int Run() {
             {"port", LogNumber(port)},
             {"clerk_api_url", LogString(api_url)},
             {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
-            {"max_image_bytes", LogNumber(max_image_bytes)}});
+            {"max_image_bytes", LogNumber(max_image_bytes)},
+            {"memory_budget_bytes",
+             LogNumber(absl::GetFlag(FLAGS_memory_budget_bytes))}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

@@ -1,56 +1,92 @@
 #ifndef SERVER_SERVICE_UPLOAD_REACTOR_H_
 #define SERVER_SERVICE_UPLOAD_REACTOR_H_
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
 
-#include "absl/time/time.h"
-#include "clerk/userimage/v1/user_image_service.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
 #include "server/clerk/retrying_clerk_client.h"
+#include "server/time/clock.h"
+#include "server/upload/memory_budget.h"
 #include "server/upload/upload_assembler.h"
 
 namespace userimage {
 
-// Serves one UploadProfileImage call with gRPC's callback API: keeps one
-// read in flight, feeds each message to an UploadAssembler, and once the
-// caller half-closes hands the image to the RetryingClerkClient; its
-// outcome finishes the call. Any invalid message finishes the call at once
-// (the rest of the stream is not read). A call cancelled before the stream
-// is complete never reaches Clerk; one cancelled (or past its deadline)
-// while waiting for the rate gate or a retry stops waiting at once.
+// What every upload shares: limits and the objects it borrows.
+struct UploadEnvironment {
+  uint64_t max_image_bytes = 10'000'000;
+  // A stream with no message for this long is failed.
+  absl::Duration idle_timeout = absl::Seconds(30);
+  RetryingClerkClient* clerk = nullptr;
+  MemoryBudget* memory = nullptr;
+  Clock* clock = nullptr;
+  Timers* timers = nullptr;
+  // Uploads in progress, i.e. not yet answered (maintained by the
+  // reactors), and the most allowed: a call beyond it is refused with
+  // RESOURCE_EXHAUSTED.
+  std::atomic<int>* in_flight = nullptr;
+  int max_in_flight = 1000;
+};
+
+// Serves one UploadProfileImage call with gRPC's callback API, on the raw
+// message bytes: keeps one read in flight, hands each serialized message to
+// an UploadAssembler (which copies chunk bytes straight into the image
+// buffer), and once the caller half-closes hands the image to the
+// RetryingClerkClient; its outcome finishes the call.
+// - Any invalid message finishes the call at once (the rest of the stream
+//   is not read).
+// - A stream idle for `idle_timeout` fails with DEADLINE_EXCEEDED.
+// - A call cancelled before the stream is complete never reaches Clerk; one
+//   cancelled (or past its deadline) while waiting for the rate gate or a
+//   retry stops waiting at once.
 //
-// Reactions never block: they only parse, append and start asynchronous
+// Reactions never block: they only parse, copy and start asynchronous
 // work. Finish() is called exactly once. Owns itself: created by the
-// service, deleted in OnDone(). Borrows `clerk`, which outlives the server.
-class UploadReactor
-    : public grpc::ServerReadReactor<clerk::userimage::v1::UploadProfileImageRequest> {
+// service, deleted in OnDone(). Borrows what `env` points to, which
+// outlives the server.
+class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  UploadReactor(grpc::CallbackServerContext* context,
-                clerk::userimage::v1::User* response,
-                RetryingClerkClient& clerk,
-                uint64_t max_image_bytes);
+  UploadReactor(grpc::CallbackServerContext* context, grpc::ByteBuffer* response,
+                const UploadEnvironment& env);
 
   void OnReadDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
 
  private:
+  // Lets the idle timer reach the reactor only while it is alive.
+  struct Liveness {
+    absl::Mutex mu;
+    UploadReactor* reactor ABSL_GUARDED_BY(mu);
+  };
+
+  void Read();
   void StartUpload();
-  void FinishWith(const absl::Status& status);
+  // Finishes the call unless it is finished already.
+  void FinishWith(const absl::Status& status, const clerk::userimage::v1::User* user);
+  // Marks the call finished; true for the one caller that may then call
+  // Finish(): until then gRPC cannot run OnDone().
+  bool ClaimFinish();
+  void FinishClaimed(const absl::Status& status, const clerk::userimage::v1::User* user);
 
   grpc::CallbackServerContext* const context_;
-  clerk::userimage::v1::User* const response_;
-  RetryingClerkClient& clerk_;
+  grpc::ByteBuffer* const response_;
+  const UploadEnvironment env_;
   const absl::Time started_;
-  clerk::userimage::v1::UploadProfileImageRequest request_;
+  grpc::ByteBuffer request_;
   UploadAssembler assembler_;
-  std::string user_id_;
   std::string content_type_;
-  absl::Mutex mu_;  // OnCancel() may run concurrently with the rest.
-  std::shared_ptr<RetryingClerkClient::Operation> operation_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<Liveness> liveness_;
+  absl::Mutex mu_;  // Timer and OnCancel() run concurrently with reactions.
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  Timers::Id idle_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<RetryingClerkClient::Operation> operation_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace userimage

@@ -14,17 +14,26 @@
 namespace userimage {
 
 using ::clerk::userimage::v1::DeleteProfileImageRequest;
-using ::clerk::userimage::v1::UploadProfileImageRequest;
 using ::clerk::userimage::v1::User;
 
 UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
-                                           RetryingClerkClient& clerk)
-    : options_(options), clerk_(clerk) {}
+                                           RetryingClerkClient& clerk,
+                                           MemoryBudget& memory, Clock& clock,
+                                           Timers& timers)
+    : options_(options),
+      clerk_(clerk),
+      upload_env_{.max_image_bytes = options.max_image_bytes,
+                  .idle_timeout = options.idle_timeout,
+                  .clerk = &clerk,
+                  .memory = &memory,
+                  .clock = &clock,
+                  .timers = &timers,
+                  .in_flight = &in_flight_,
+                  .max_in_flight = options.max_concurrent_uploads} {}
 
-grpc::ServerReadReactor<UploadProfileImageRequest>*
-UserImageServiceImpl::UploadProfileImage(grpc::CallbackServerContext* context,
-                                         User* response) {
-  return new UploadReactor(context, response, clerk_, options_.max_image_bytes);
+grpc::ServerReadReactor<grpc::ByteBuffer>* UserImageServiceImpl::UploadProfileImage(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+  return new UploadReactor(context, response, upload_env_);
 }
 
 namespace {

@@ -1,43 +1,62 @@
 #ifndef SERVER_SERVICE_USER_IMAGE_SERVICE_H_
 #define SERVER_SERVICE_USER_IMAGE_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "server/clerk/retrying_clerk_client.h"
+#include "server/service/upload_reactor.h"
+#include "server/time/clock.h"
+#include "server/upload/memory_budget.h"
 
 namespace userimage {
 
 struct UserImageServiceOptions {
   // Largest image accepted, in bytes (Clerk's limit is 10 MB).
   uint64_t max_image_bytes = 10'000'000;
+  // An upload stream with no message for this long is failed; zero: never.
+  absl::Duration idle_timeout = absl::Seconds(30);
+  // Uploads in progress at once; more are refused with RESOURCE_EXHAUSTED.
+  int max_concurrent_uploads = 1000;
 };
 
 // The gRPC UserImageService on the callback API: no thread per call.
-// UploadProfileImage runs an UploadReactor per call; DeleteProfileImage
+// UploadProfileImage is registered raw (its messages arrive as bytes, so
+// image chunks are copied once, into the image buffer) and runs an
+// UploadReactor per call; DeleteProfileImage
 // validates the user id and forwards to Clerk (stopping its wait for the
 // rate gate or a retry if the call is cancelled). Errors reach callers through
 // ToGrpcStatus(), with rich details.
 //
-// Borrows `clerk`, which must outlive the server. Thread-safe.
+// Borrows everything it is given, which must outlive the server.
+// Thread-safe.
 class UserImageServiceImpl final
-    : public clerk::userimage::v1::UserImageService::CallbackService {
+    : public clerk::userimage::v1::UserImageService::
+          WithRawCallbackMethod_UploadProfileImage<
+              clerk::userimage::v1::UserImageService::
+                  WithCallbackMethod_DeleteProfileImage<
+                      clerk::userimage::v1::UserImageService::Service>> {
  public:
   UserImageServiceImpl(UserImageServiceOptions options,
-                       RetryingClerkClient& clerk);
+                       RetryingClerkClient& clerk, MemoryBudget& memory,
+                       Clock& clock, Timers& timers);
 
-  grpc::ServerReadReactor<clerk::userimage::v1::UploadProfileImageRequest>*
-  UploadProfileImage(grpc::CallbackServerContext* context,
-                     clerk::userimage::v1::User* response) override;
+  grpc::ServerReadReactor<grpc::ByteBuffer>* UploadProfileImage(
+      grpc::CallbackServerContext* context, grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* DeleteProfileImage(
       grpc::CallbackServerContext* context,
       const clerk::userimage::v1::DeleteProfileImageRequest* request,
       clerk::userimage::v1::User* response) override;
 
+  int uploads_in_flight() const { return in_flight_.load(); }
+
  private:
   const UserImageServiceOptions options_;
   RetryingClerkClient& clerk_;
+  std::atomic<int> in_flight_{0};
+  UploadEnvironment upload_env_;
 };
 
 }  // namespace userimage

@@ -1,12 +1,17 @@
 #include "server/upload/upload_assembler.h"
 
+#include <algorithm>
+#include <climits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "server/image/image_type.h"
+#include "google/rpc/error_details.pb.h"
 #include "server/status/status_details.h"
 #include "server/upload/user_id.h"
 
@@ -35,32 +40,83 @@ bool IsLowerHex(absl::string_view s) {
   return true;
 }
 
+absl::Status EmptyMessage() {
+  return InvalidFieldError(
+      "payload", "EMPTY_MESSAGE",
+      "a stream message carried neither metadata nor chunk: set one of them");
+}
+
+absl::Status MalformedMessage() {
+  return InvalidFieldError("payload", "MALFORMED_MESSAGE",
+                           "a stream message is not a valid serialized "
+                           "UploadProfileImageRequest");
+}
+
 }  // namespace
 
-UploadAssembler::UploadAssembler(uint64_t max_image_bytes)
-    : max_image_bytes_(max_image_bytes),
-      bytes_(std::make_shared<std::string>()) {}
+UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget)
+    : max_image_bytes_(max_image_bytes), buffer_(std::make_shared<Buffer>()) {
+  buffer_->reservation = budget.Open();
+}
 
 UploadAssembler::~UploadAssembler() { EVP_MD_CTX_free(sha256_); }
+
+absl::Status UploadAssembler::AddSerialized(
+    google::protobuf::io::ZeroCopyInputStream& in) {
+  using ::google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream coded(&in);
+  coded.SetTotalBytesLimit(INT_MAX);
+  int payloads = 0;
+  while (const uint32_t tag = coded.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    if ((field != UploadProfileImageRequest::kMetadataFieldNumber &&
+         field != UploadProfileImageRequest::kChunkFieldNumber) ||
+        WireFormatLite::GetTagWireType(tag) !=
+            WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&coded, tag)) return MalformedMessage();
+      continue;
+    }
+    if (++payloads > 1) {
+      return InvalidFieldError(
+          "payload", "MULTIPLE_PAYLOADS",
+          "a stream message carried more than one of metadata and chunk: "
+          "send exactly one per message");
+    }
+    uint32_t length = 0;
+    if (!coded.ReadVarint32(&length)) return MalformedMessage();
+    absl::Status status;
+    if (field == UploadProfileImageRequest::kMetadataFieldNumber) {
+      const auto limit = coded.PushLimit(static_cast<int>(length));
+      ImageMetadata metadata;
+      if (!metadata.ParseFromCodedStream(&coded)) return MalformedMessage();
+      coded.PopLimit(limit);
+      status = AddMetadata(metadata);
+    } else {
+      status = AddChunk(length, [&coded, length](char* destination) {
+        return coded.ReadRaw(destination, static_cast<int>(length));
+      });
+    }
+    if (!status.ok()) return status;
+  }
+  if (!coded.ConsumedEntireMessage()) return MalformedMessage();
+  return payloads == 0 ? EmptyMessage() : absl::OkStatus();
+}
 
 absl::Status UploadAssembler::Add(const UploadProfileImageRequest& message) {
   switch (message.payload_case()) {
     case UploadProfileImageRequest::kMetadata:
       return AddMetadata(message.metadata());
-    case UploadProfileImageRequest::kChunk:
-      if (!has_metadata_) {
-        return InvalidFieldError(
-            "metadata", "METADATA_NOT_FIRST",
-            "the first message of the stream must carry metadata (user_id, "
-            "filename, content_type); it carried a chunk");
-      }
-      return AddChunk(message.chunk());
+    case UploadProfileImageRequest::kChunk: {
+      const std::string& chunk = message.chunk();
+      return AddChunk(chunk.size(), [&chunk](char* destination) {
+        std::copy(chunk.begin(), chunk.end(), destination);
+        return true;
+      });
+    }
     case UploadProfileImageRequest::PAYLOAD_NOT_SET:
       break;
   }
-  return InvalidFieldError(
-      "payload", "EMPTY_MESSAGE",
-      "a stream message carried neither metadata nor chunk: set one of them");
+  return EmptyMessage();
 }
 
 absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
@@ -93,7 +149,7 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
       return TooLarge(metadata.total_size(), max_image_bytes_,
                       "metadata.total_size");
     }
-    bytes_->reserve(metadata.total_size());
+    if (absl::Status s = Grow(metadata.total_size()); !s.ok()) return s;
   }
   if (!metadata.sha256().empty()) {
     if (metadata.sha256().size() != 64 || !IsLowerHex(metadata.sha256())) {
@@ -109,23 +165,63 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
   return absl::OkStatus();
 }
 
-absl::Status UploadAssembler::AddChunk(const std::string& chunk) {
-  if (bytes_->size() + chunk.size() > max_image_bytes_) {
+absl::Status UploadAssembler::Grow(size_t size) {
+  std::string& bytes = buffer_->bytes;
+  const uint64_t needed = bytes.size() + size;
+  if (needed <= bytes.capacity()) return absl::OkStatus();
+  // Double as a string would, but within the image limit and the budget.
+  uint64_t target = std::max<uint64_t>(
+      needed, std::min<uint64_t>(max_image_bytes_, 2 * bytes.capacity()));
+  MemoryBudget::Reservation& reservation = buffer_->reservation;
+  if (!reservation.Resize(target)) {
+    target = needed;
+    if (!reservation.Resize(target)) {
+      absl::Status status = absl::ResourceExhaustedError(
+          "the service is holding as many image bytes as its memory budget "
+          "allows; retry shortly");
+      SetRetryDelay(status, absl::Seconds(1));
+      google::rpc::ErrorInfo info;
+      info.set_reason("MEMORY_BUDGET_EXHAUSTED");
+      info.set_domain(std::string(kServiceErrorDomain));
+      SetDetail(status, info);
+      return status;
+    }
+  }
+  bytes.reserve(target);
+  return absl::OkStatus();
+}
+
+absl::Status UploadAssembler::AddChunk(size_t size,
+                                       absl::FunctionRef<bool(char*)> fill) {
+  if (!has_metadata_) {
+    return InvalidFieldError(
+        "metadata", "METADATA_NOT_FIRST",
+        "the first message of the stream must carry metadata (user_id, "
+        "filename, content_type); it carried a chunk");
+  }
+  std::string& bytes = buffer_->bytes;
+  if (bytes.size() + size > max_image_bytes_) {
     return TooLarge(UINT64_MAX, max_image_bytes_, "chunk");
   }
   if (metadata_.has_total_size() &&
-      bytes_->size() + chunk.size() > metadata_.total_size()) {
+      bytes.size() + size > metadata_.total_size()) {
     return InvalidFieldError(
         "metadata.total_size", "SIZE_MISMATCH",
         absl::StrFormat("more bytes arrived than the declared total_size of "
                         "%d: correct total_size or the data",
                         metadata_.total_size()));
   }
-  bytes_->append(chunk);
-  received_bytes_ = bytes_->size();
-  if (sha256_ != nullptr) {
-    EVP_DigestUpdate(sha256_, chunk.data(), chunk.size());
+  if (absl::Status s = Grow(size); !s.ok()) return s;
+  const size_t offset = bytes.size();
+  bytes.resize(offset + size);
+  if (!fill(bytes.data() + offset)) {
+    bytes.resize(offset);
+    return MalformedMessage();
   }
+  if (sha256_ != nullptr) {
+    EVP_DigestUpdate(sha256_, bytes.data() + offset, size);
+  }
+  received_bytes_ = bytes.size();
   return absl::OkStatus();
 }
 
@@ -136,17 +232,18 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
         "the stream ended without any message: send metadata, then the image "
         "bytes");
   }
-  if (bytes_->empty()) {
+  const std::string& bytes = buffer_->bytes;
+  if (bytes.empty()) {
     return InvalidFieldError("chunk", "EMPTY_IMAGE",
                              "the stream carried no image bytes: send the "
                              "image in chunk messages after the metadata");
   }
-  if (metadata_.has_total_size() && bytes_->size() != metadata_.total_size()) {
+  if (metadata_.has_total_size() && bytes.size() != metadata_.total_size()) {
     return InvalidFieldError(
         "metadata.total_size", "SIZE_MISMATCH",
         absl::StrFormat("the stream carried %d bytes but total_size declared "
                         "%d: the upload was incomplete or total_size is wrong",
-                        bytes_->size(), metadata_.total_size()));
+                        bytes.size(), metadata_.total_size()));
   }
   if (sha256_ != nullptr) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -163,7 +260,7 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
       return status;
     }
   }
-  std::optional<ImageType> detected = SniffImageType(*bytes_);
+  std::optional<ImageType> detected = SniffImageType(bytes);
   if (!detected) {
     return InvalidFieldError(
         "chunk", "UNSUPPORTED_IMAGE",
@@ -184,7 +281,9 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
                        ? absl::StrCat("image", FileExtension(*detected))
                        : metadata_.filename();
   image.content_type = std::string(MimeType(*detected));
-  image.bytes = std::move(bytes_);
+  // The reservation travels with the bytes (aliasing shared_ptr).
+  image.bytes = std::shared_ptr<const std::string>(buffer_, &buffer_->bytes);
+  buffer_.reset();
   return image;
 }
 

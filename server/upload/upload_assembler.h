@@ -6,10 +6,13 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "clerk/userimage/v1/user_image_service.pb.h"
+#include "google/protobuf/io/zero_copy_stream.h"
 #include "openssl/evp.h"
+#include "server/upload/memory_budget.h"
 
 namespace userimage {
 
@@ -19,7 +22,8 @@ struct AssembledImage {
   std::string filename;
   std::string content_type;
   // Shared so that an HTTP transfer can read it without copying and keep it
-  // alive for as long as it needs.
+  // alive for as long as it needs. Holds its MemoryBudget reservation: the
+  // bytes count against the budget until the last reference is gone.
   std::shared_ptr<const std::string> bytes;
 };
 
@@ -29,35 +33,57 @@ struct AssembledImage {
 // limit checked as bytes arrive; a non-empty image of an accepted type
 // matching the declared content type, total size and SHA-256.
 //
+// Image bytes are copied once, from the serialized message straight into
+// one buffer (sized once from total_size when the caller declares it),
+// whose capacity is reserved from the process-wide MemoryBudget; an upload
+// the budget cannot hold fails with RESOURCE_EXHAUSTED and a RetryInfo.
+//
 // Pure (no I/O, no gRPC). Every error is an absl::Status whose message says
 // what the caller must fix, with BadRequest/ErrorInfo details. After an
 // error the assembler must not be used again. Not thread-safe: one stream,
-// one assembler.
+// one assembler. Borrows `budget`, which must outlive the image.
 class UploadAssembler {
  public:
-  explicit UploadAssembler(uint64_t max_image_bytes);
+  UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget);
   ~UploadAssembler();
   UploadAssembler(const UploadAssembler&) = delete;
   UploadAssembler& operator=(const UploadAssembler&) = delete;
 
-  // Consumes the next message of the stream.
+  // Consumes the next message of the stream in its wire form (as gRPC
+  // received it), copying chunk bytes directly into the image buffer.
+  absl::Status AddSerialized(google::protobuf::io::ZeroCopyInputStream& in);
+
+  // The same for a parsed message.
   absl::Status Add(const clerk::userimage::v1::UploadProfileImageRequest& message);
 
   // Called once the caller has half-closed the stream: validates the whole
   // image and hands it over.
   absl::StatusOr<AssembledImage> Finish();
 
+  // The user id of accepted metadata; empty before.
+  const std::string& user_id() const { return metadata_.user_id(); }
+
   // Image bytes received so far.
   uint64_t received_bytes() const { return received_bytes_; }
 
  private:
+  // The image bytes and their claim on the memory budget.
+  struct Buffer {
+    std::string bytes;
+    MemoryBudget::Reservation reservation;
+  };
+
   absl::Status AddMetadata(const clerk::userimage::v1::ImageMetadata& metadata);
-  absl::Status AddChunk(const std::string& chunk);
+  // Appends `size` bytes that `fill` writes to the pointer it is given
+  // (returning false if it could not).
+  absl::Status AddChunk(size_t size, absl::FunctionRef<bool(char*)> fill);
+  // Makes room for `size` more bytes within the budget.
+  absl::Status Grow(size_t size);
 
   const uint64_t max_image_bytes_;
   bool has_metadata_ = false;
   clerk::userimage::v1::ImageMetadata metadata_;
-  std::shared_ptr<std::string> bytes_;  // Handed over by Finish().
+  std::shared_ptr<Buffer> buffer_;  // Handed over by Finish().
   uint64_t received_bytes_ = 0;
   EVP_MD_CTX* sha256_ = nullptr;  // Owned; set when the caller sent a digest.
 };

@@ -90,7 +90,11 @@ class UserImageServiceTest : public ::testing::Test {
   RateGate gate_{{.quota = 100}, time_, time_};
   RetryBudget budget_{10, 0.1};
   RetryingClerkClient retrying_{{}, clerk_, gate_, budget_, time_, time_, random_};
-  UserImageServiceImpl service_{{.max_image_bytes = 1000}, retrying_};
+  MemoryBudget memory_{1 << 20};
+  UserImageServiceImpl service_{{.max_image_bytes = 1000,
+                                 .idle_timeout = absl::Seconds(30),
+                                 .max_concurrent_uploads = 2},
+                                retrying_, memory_, time_, time_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };
@@ -150,6 +154,62 @@ TEST_F(UserImageServiceTest, CancelledStreamNeverReachesClerk) {
   }
   server_->Shutdown();  // Waits for the call's reactor to finish.
   EXPECT_TRUE(http_.requests().empty());
+}
+
+// Waits (really) until the service has `n` uploads in progress.
+void AwaitInFlight(const UserImageServiceImpl& service, int n) {
+  for (int i = 0; i < 5000 && service.uploads_in_flight() != n; ++i) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  ASSERT_EQ(service.uploads_in_flight(), n);
+}
+
+TEST_F(UserImageServiceTest, IdleStreamTimesOut) {
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  ASSERT_TRUE(writer->Write(Metadata()));
+  AwaitInFlight(service_, 1);
+  // Wait until the reactor is idle, waiting for the next message.
+  for (int i = 0; i < 5000 && time_.pending() == 0; ++i) absl::SleepFor(absl::Milliseconds(2));
+  time_.Advance(absl::Seconds(29));
+  time_.Advance(absl::Seconds(1));
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(status.error_message().find("no message arrived for 30s"), std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(UserImageServiceTest, RefusesUploadsBeyondTheConcurrencyLimit) {
+  grpc::ClientContext c1, c2, c3;
+  User u1, u2, u3;
+  auto w1 = stub_->UploadProfileImage(&c1, &u1);
+  auto w2 = stub_->UploadProfileImage(&c2, &u2);
+  ASSERT_TRUE(w1->Write(Metadata()));
+  ASSERT_TRUE(w2->Write(Metadata()));
+  AwaitInFlight(service_, 2);
+  auto w3 = stub_->UploadProfileImage(&c3, &u3);
+  w3->WritesDone();
+  grpc::Status third = w3->Finish();
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  c1.TryCancel();
+  c2.TryCancel();
+  w1->Finish();
+  w2->Finish();
+}
+
+TEST_F(UserImageServiceTest, MemoryBudgetIsReleasedAfterEachUpload) {
+  http_.Push(UserResponse(true));
+  User user;
+  ASSERT_TRUE(Upload({Metadata(), Chunk(kPng)}, &user).ok());
+  ASSERT_FALSE(Upload({Metadata(), Chunk("not an image")}, &user).ok());
+  http_.ClearRequests();  // The fake kept the sent body alive until now.
+  // The reactors release their buffers in OnDone, just after answering.
+  for (int i = 0; i < 5000 && memory_.in_use() != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  EXPECT_EQ(memory_.in_use(), 0);
 }
 
 TEST_F(UserImageServiceTest, ClerkErrorsReachTheCaller) {

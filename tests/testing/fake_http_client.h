@@ -33,6 +33,12 @@ class FakeHttpClient : public HttpClient {
     std::move(done)(std::move(result));
   }
 
+  // Forgets the recorded requests (and the bodies they share).
+  void ClearRequests() {
+    absl::MutexLock lock(&mu_);
+    requests_.clear();
+  }
+
   std::vector<HttpRequest> requests() {
     absl::MutexLock lock(&mu_);
     return requests_;

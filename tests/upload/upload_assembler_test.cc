@@ -1,6 +1,9 @@
 #include "server/upload/upload_assembler.h"
 
 #include <string>
+#include <vector>
+
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
@@ -41,8 +44,21 @@ std::string ReasonOf(const absl::Status& s) {
   return info ? info->reason() : "";
 }
 
-TEST(UploadAssemblerTest, AssemblesChunksInOrder) {
-  UploadAssembler a(1000);
+class UploadAssemblerTest : public ::testing::Test {
+ protected:
+  MemoryBudget budget_{1 << 20};
+};
+
+// Feeds `message` in its wire form, handed out in 7-byte buffers as a
+// stream of gRPC slices would be.
+absl::Status AddWire(UploadAssembler& a, const UploadProfileImageRequest& message) {
+  const std::string wire = message.SerializeAsString();
+  google::protobuf::io::ArrayInputStream whole(wire.data(), static_cast<int>(wire.size()), 7);
+  return a.AddSerialized(whole);
+}
+
+TEST_F(UploadAssemblerTest, AssemblesChunksInOrder) {
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 10))).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(10, 50))).ok());
@@ -56,8 +72,8 @@ TEST(UploadAssemblerTest, AssemblesChunksInOrder) {
   EXPECT_EQ(*image->bytes, kPng);
 }
 
-TEST(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
-  UploadAssembler a(1000);
+TEST_F(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
+  UploadAssembler a(1000, budget_);
   ImageMetadata m;
   m.set_user_id(kUser);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
@@ -68,12 +84,12 @@ TEST(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
   EXPECT_EQ(image->filename, "image.gif");
 }
 
-TEST(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
+TEST_F(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
   ImageMetadata m = BasicMeta();
   m.set_total_size(kPng.size());
   // Computed independently (Python's hashlib).
   m.set_sha256("e1fdd81561c7056f793647244996a2702cb262b4a4b8722d6b9f3f96fbb1076b");
-  UploadAssembler a(1000);
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 33))).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(33))).ok());
@@ -82,10 +98,10 @@ TEST(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
   EXPECT_EQ(*image->bytes, kPng);
 }
 
-TEST(UploadAssemblerTest, RejectsDigestMismatch) {
+TEST_F(UploadAssemblerTest, RejectsDigestMismatch) {
   ImageMetadata m = BasicMeta();
   m.set_sha256("cc40a5cde7ad9d6ba5ab3b8b1a8d8e7f36cf7dfef5bc0d57c8ae20e2c2ed4d3c");
-  UploadAssembler a(1000);
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
   absl::StatusOr<AssembledImage> image = a.Finish();
@@ -93,42 +109,42 @@ TEST(UploadAssemblerTest, RejectsDigestMismatch) {
   EXPECT_EQ(ReasonOf(image.status()), "DIGEST_MISMATCH");
 }
 
-TEST(UploadAssemblerTest, RejectsChunkBeforeMetadata) {
-  UploadAssembler a(1000);
+TEST_F(UploadAssemblerTest, RejectsChunkBeforeMetadata) {
+  UploadAssembler a(1000, budget_);
   absl::Status s = a.Add(Chunk(kPng));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ReasonOf(s), "METADATA_NOT_FIRST");
 }
 
-TEST(UploadAssemblerTest, RejectsDuplicateMetadataAndEmptyMessages) {
-  UploadAssembler a(1000);
+TEST_F(UploadAssemblerTest, RejectsDuplicateMetadataAndEmptyMessages) {
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
   EXPECT_EQ(ReasonOf(a.Add(Meta(BasicMeta()))), "DUPLICATE_METADATA");
-  UploadAssembler b(1000);
+  UploadAssembler b(1000, budget_);
   EXPECT_EQ(ReasonOf(b.Add(UploadProfileImageRequest())), "EMPTY_MESSAGE");
 }
 
-TEST(UploadAssemblerTest, RejectsEmptyStreamAndEmptyImage) {
-  UploadAssembler a(1000);
+TEST_F(UploadAssemblerTest, RejectsEmptyStreamAndEmptyImage) {
+  UploadAssembler a(1000, budget_);
   EXPECT_EQ(ReasonOf(a.Finish().status()), "MISSING_METADATA");
-  UploadAssembler b(1000);
+  UploadAssembler b(1000, budget_);
   ASSERT_TRUE(b.Add(Meta(BasicMeta())).ok());
   ASSERT_TRUE(b.Add(Chunk("")).ok());
   EXPECT_EQ(ReasonOf(b.Finish().status()), "EMPTY_IMAGE");
 }
 
-TEST(UploadAssemblerTest, RejectsBadUserId) {
+TEST_F(UploadAssemblerTest, RejectsBadUserId) {
   ImageMetadata m = BasicMeta();
   m.set_user_id("");
-  UploadAssembler a(1000);
+  UploadAssembler a(1000, budget_);
   EXPECT_EQ(ReasonOf(a.Add(Meta(m))), "MISSING_USER_ID");
   m.set_user_id("user_../../admin");
-  UploadAssembler b(1000);
+  UploadAssembler b(1000, budget_);
   EXPECT_EQ(ReasonOf(b.Add(Meta(m))), "INVALID_USER_ID");
 }
 
-TEST(UploadAssemblerTest, EnforcesSizeLimitWhileStreaming) {
-  UploadAssembler a(100);
+TEST_F(UploadAssemblerTest, EnforcesSizeLimitWhileStreaming) {
+  UploadAssembler a(100, budget_);
   ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng)).ok());  // 70 bytes
   absl::Status s = a.Add(Chunk(std::string(31, 'y')));  // 101 > 100
@@ -137,10 +153,10 @@ TEST(UploadAssemblerTest, EnforcesSizeLimitWhileStreaming) {
   EXPECT_NE(s.message().find("100 bytes"), absl::string_view::npos);
 }
 
-TEST(UploadAssemblerTest, RefusesDeclaredSizeOverLimitUpFront) {
+TEST_F(UploadAssemblerTest, RefusesDeclaredSizeOverLimitUpFront) {
   ImageMetadata m = BasicMeta();
   m.set_total_size(101);
-  UploadAssembler a(100);
+  UploadAssembler a(100, budget_);
   absl::Status s = a.Add(Meta(m));
   EXPECT_EQ(ReasonOf(s), "IMAGE_TOO_LARGE");
   auto bad = GetDetail<google::rpc::BadRequest>(s);
@@ -148,41 +164,127 @@ TEST(UploadAssemblerTest, RefusesDeclaredSizeOverLimitUpFront) {
   EXPECT_EQ(bad->field_violations(0).field(), "metadata.total_size");
 }
 
-TEST(UploadAssemblerTest, RejectsTruncatedAndOverlongStreams) {
+TEST_F(UploadAssemblerTest, RejectsTruncatedAndOverlongStreams) {
   ImageMetadata m = BasicMeta();
   m.set_total_size(kPng.size());
-  UploadAssembler a(1000);
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 20))).ok());
   EXPECT_EQ(ReasonOf(a.Finish().status()), "SIZE_MISMATCH");
-  UploadAssembler b(1000);
+  UploadAssembler b(1000, budget_);
   ASSERT_TRUE(b.Add(Meta(m)).ok());
   EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng + "x"))), "SIZE_MISMATCH");
 }
 
-TEST(UploadAssemblerTest, RejectsNonImagesAndTypeMismatch) {
-  UploadAssembler a(1000);
+TEST_F(UploadAssemblerTest, RejectsNonImagesAndTypeMismatch) {
+  UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
   ASSERT_TRUE(a.Add(Chunk("just some text")).ok());
   EXPECT_EQ(ReasonOf(a.Finish().status()), "UNSUPPORTED_IMAGE");
 
   ImageMetadata m = BasicMeta();
   m.set_content_type("image/jpeg");
-  UploadAssembler b(1000);
+  UploadAssembler b(1000, budget_);
   ASSERT_TRUE(b.Add(Meta(m)).ok());
   ASSERT_TRUE(b.Add(Chunk(kPng)).ok());
   EXPECT_EQ(ReasonOf(b.Finish().status()), "CONTENT_TYPE_MISMATCH");
 
   m.set_content_type("text/html");
-  UploadAssembler c(1000);
+  UploadAssembler c(1000, budget_);
   EXPECT_EQ(ReasonOf(c.Add(Meta(m))), "UNSUPPORTED_CONTENT_TYPE");
 }
 
-TEST(UploadAssemblerTest, RejectsMalformedDigest) {
+TEST_F(UploadAssemblerTest, RejectsMalformedDigest) {
   ImageMetadata m = BasicMeta();
   m.set_sha256("ABC");
-  UploadAssembler a(1000);
+  UploadAssembler a(1000, budget_);
   EXPECT_EQ(ReasonOf(a.Add(Meta(m))), "INVALID_SHA256");
+}
+
+}  // namespace
+}  // namespace userimage
+
+namespace userimage {
+namespace {
+
+TEST_F(UploadAssemblerTest, WireFormAssemblesTheSameImage) {
+  UploadAssembler a(1000, budget_);
+  ASSERT_TRUE(AddWire(a, Meta(BasicMeta())).ok());
+  ASSERT_TRUE(AddWire(a, Chunk(kPng.substr(0, 33))).ok());
+  ASSERT_TRUE(AddWire(a, Chunk(kPng.substr(33))).ok());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_EQ(*image->bytes, kPng);
+  EXPECT_EQ(image->user_id, kUser);
+}
+
+TEST_F(UploadAssemblerTest, WireFormRejectsEmptyMultipleAndMalformed) {
+  UploadAssembler a(1000, budget_);
+  EXPECT_EQ(ReasonOf(AddWire(a, UploadProfileImageRequest())), "EMPTY_MESSAGE");
+
+  UploadAssembler b(1000, budget_);
+  ASSERT_TRUE(AddWire(b, Meta(BasicMeta())).ok());
+  // A chunk field twice in one message (as a merged encoding would have).
+  const std::string twice =
+      Chunk("ab").SerializeAsString() + Chunk("cd").SerializeAsString();
+  google::protobuf::io::ArrayInputStream in(twice.data(), static_cast<int>(twice.size()));
+  EXPECT_EQ(ReasonOf(b.AddSerialized(in)), "MULTIPLE_PAYLOADS");
+
+  UploadAssembler c(1000, budget_);
+  ASSERT_TRUE(AddWire(c, Meta(BasicMeta())).ok());
+  std::string truncated = Chunk(kPng).SerializeAsString();
+  truncated.resize(truncated.size() - 5);
+  google::protobuf::io::ArrayInputStream cut(truncated.data(),
+                                             static_cast<int>(truncated.size()));
+  EXPECT_EQ(ReasonOf(c.AddSerialized(cut)), "MALFORMED_MESSAGE");
+}
+
+TEST_F(UploadAssemblerTest, ImageBytesCountAgainstTheBudgetUntilReleased) {
+  MemoryBudget budget(1000);
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(kPng.size());
+  AssembledImage image;
+  {
+    UploadAssembler a(1000, budget);
+    ASSERT_TRUE(a.Add(Meta(m)).ok());
+    EXPECT_EQ(budget.in_use(), kPng.size());  // Reserved from total_size.
+    ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
+    image = *a.Finish();
+  }
+  EXPECT_EQ(budget.in_use(), kPng.size());  // Held while the image is.
+  image.bytes.reset();
+  EXPECT_EQ(budget.in_use(), 0);
+}
+
+TEST_F(UploadAssemblerTest, RefusesWhatTheBudgetCannotHold) {
+  MemoryBudget budget(100);
+  MemoryBudget::Reservation other = budget.Open();
+  ASSERT_TRUE(other.Resize(60));
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(kPng.size());  // 70 > 40 left
+  UploadAssembler a(1000, budget);
+  absl::Status s = a.Add(Meta(m));
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ReasonOf(s), "MEMORY_BUDGET_EXHAUSTED");
+  EXPECT_TRUE(GetDetail<google::rpc::RetryInfo>(s).has_value());
+
+  // Without a declared size the refusal comes while streaming.
+  UploadAssembler b(1000, budget);
+  ASSERT_TRUE(b.Add(Meta(BasicMeta())).ok());
+  ASSERT_TRUE(b.Add(Chunk(kPng.substr(0, 30))).ok());
+  EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng.substr(30)))), "MEMORY_BUDGET_EXHAUSTED");
+  EXPECT_LE(budget.in_use(), 100);
+}
+
+TEST_F(UploadAssemblerTest, ReleasesTheBudgetWhenAbandoned) {
+  MemoryBudget budget(1000);
+  {
+    UploadAssembler a(1000, budget);
+    ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
+    ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
+    EXPECT_GT(budget.in_use(), 0);
+  }  // Cancelled stream: the assembler goes away without Finish().
+  EXPECT_EQ(budget.in_use(), 0);
 }
 
 }  // namespace
