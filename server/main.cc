@@ -28,7 +28,7 @@
 #include "server/ratelimit/rate_gate.h"
 #include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
-#include "server/time/thread_timers.h"
+#include "server/time/absl_random.h"
 #include "server/upload/memory_budget.h"
 #include "server/version.h"
 
@@ -141,9 +141,10 @@ int Run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   RealClock clock;
-  ThreadTimers timers;
   AbslRandomSource random;
+  // One I/O thread for every request to Clerk and every timer.
   CurlHttpClient http({.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
+  Timers& timers = http;
   ClerkClient clerk({.api_url = api_url,
                      .secret_key = *std::move(secret_key),
                      .api_version = absl::GetFlag(FLAGS_clerk_api_version),

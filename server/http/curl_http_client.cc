@@ -124,6 +124,45 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
   curl_multi_wakeup(multi_);
 }
 
+Timers::Id CurlHttpClient::Schedule(absl::Time when,
+                                    absl::AnyInvocable<void() &&> callback) {
+  Timers::Id id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_timer_++;
+    timers_.emplace(std::make_pair(when, id), std::move(callback));
+    timer_due_.emplace(id, when);
+  }
+  curl_multi_wakeup(multi_);  // The loop may need to wake up earlier.
+  return id;
+}
+
+bool CurlHttpClient::Cancel(Timers::Id id) {
+  absl::MutexLock lock(&mu_);
+  auto it = timer_due_.find(id);
+  if (it == timer_due_.end()) return false;
+  timers_.erase(std::make_pair(it->second, id));
+  timer_due_.erase(it);
+  return true;
+}
+
+absl::Duration CurlHttpClient::RunDueTimers() {
+  while (true) {
+    absl::AnyInvocable<void() &&> callback;
+    {
+      absl::MutexLock lock(&mu_);
+      if (timers_.empty()) return absl::InfiniteDuration();
+      const absl::Time now = absl::Now();
+      const absl::Time due = timers_.begin()->first.first;
+      if (due > now) return due - now;
+      auto node = timers_.extract(timers_.begin());
+      timer_due_.erase(node.key().second);
+      callback = std::move(node.mapped());
+    }
+    std::move(callback)();
+  }
+}
+
 void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   Transfer* t = transfer.get();
   const HttpRequest& request = t->request;
@@ -217,7 +256,13 @@ void CurlHttpClient::Run() {
     while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
       if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
     }
-    curl_multi_poll(multi_, nullptr, 0, /*timeout_ms=*/1000, nullptr);
+    const absl::Duration next_timer = RunDueTimers();
+    // Wakes for I/O, curl_multi_wakeup() (a new request or timer), the
+    // next timer, or after a second to let libcurl run its own timeouts.
+    const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(next_timer, absl::Milliseconds(1))),
+        0, 1000));
+    curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
   }
   // Shut down: abandon every transfer still in flight.
   for (Transfer* raw : in_flight_) {
@@ -226,6 +271,10 @@ void CurlHttpClient::Run() {
     std::move(t->done)(absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
+  decltype(timers_) dropped;  // Destroyed outside the lock.
+  absl::MutexLock lock(&mu_);
+  dropped.swap(timers_);
+  timer_due_.clear();
 }
 
 }  // namespace userimage

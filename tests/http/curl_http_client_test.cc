@@ -221,3 +221,50 @@ TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
 
 }  // namespace
 }  // namespace userimage
+
+namespace userimage {
+namespace {
+
+TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderOnTheLoopAndSkipsCancelled) {
+  CurlHttpClient client({.user_agent = "t"});
+  absl::Mutex mu;
+  std::vector<int> order;
+  absl::Notification done;
+  const absl::Time now = absl::Now();
+  auto record = [&](int id) {
+    return [&, id] {
+      absl::MutexLock lock(&mu);
+      order.push_back(id);
+    };
+  };
+  client.Schedule(now + absl::Milliseconds(30), record(3));
+  client.Schedule(now + absl::Milliseconds(10), record(1));
+  const Timers::Id cancelled = client.Schedule(now + absl::Milliseconds(20), record(99));
+  client.Schedule(now + absl::Milliseconds(20), record(2));
+  client.Schedule(now + absl::Milliseconds(40), [&] { done.Notify(); });
+  EXPECT_TRUE(client.Cancel(cancelled));
+  EXPECT_FALSE(client.Cancel(cancelled));
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(order, std::vector<int>({1, 2, 3}));
+}
+
+TEST(CurlHttpClientTimersTest, AnEarlierTimerWakesTheLoop) {
+  CurlHttpClient client({.user_agent = "t"});
+  client.Schedule(absl::Now() + absl::Hours(1), [] {});
+  absl::Notification done;
+  client.Schedule(absl::Now(), [&] { done.Notify(); });
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+TEST(CurlHttpClientTimersTest, PendingTimersAreDroppedOnDestruction) {
+  bool ran = false;
+  {
+    CurlHttpClient client({.user_agent = "t"});
+    client.Schedule(absl::Now() + absl::Hours(1), [&] { ran = true; });
+  }
+  EXPECT_FALSE(ran);
+}
+
+}  // namespace
+}  // namespace userimage
