@@ -28,6 +28,7 @@ class LocalDeployment {
   int server_port() const { return server_port_; }
   int emulator_port() const { return emulator_port_; }
   std::string server_address() const;
+  Subprocess& server() { return *server_; }
 
   // A client of the emulator's HTTP API.
   httplib::Client Emulator() const;

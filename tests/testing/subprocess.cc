@@ -65,6 +65,18 @@ int Subprocess::Terminate() {
   return exit_status_;
 }
 
+void Subprocess::Signal(int signal) {
+  if (!exited_) kill(pid_, signal);
+}
+
+int Subprocess::Wait() {
+  if (!exited_) {
+    waitpid(pid_, &exit_status_, 0);
+    exited_ = true;
+  }
+  return exit_status_;
+}
+
 absl::StatusOr<int> Subprocess::WaitForPortFile(const std::string& path,
                                                 absl::Duration timeout) {
   const absl::Time give_up = absl::Now() + timeout;

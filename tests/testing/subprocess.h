@@ -30,6 +30,11 @@ class Subprocess {
   // Sends SIGTERM and returns the exit status (as from waitpid).
   int Terminate();
 
+  // Sends `signal` without waiting.
+  void Signal(int signal);
+  // Waits for the process to exit; returns the exit status (as from waitpid).
+  int Wait();
+
   pid_t pid() const { return pid_; }
 
  private:

@@ -1,0 +1,77 @@
+// Graceful shutdown: on SIGTERM the server reports NOT_SERVING, refuses new
+// uploads, lets the upload in flight finish, and exits cleanly.
+
+#include <sys/wait.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "client/user_image_client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "tests/testing/local_deployment.h"
+
+namespace userimage {
+namespace {
+
+using ::clerk::userimage::client::UploadOptions;
+using ::clerk::userimage::client::UserImageClient;
+
+constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
+
+TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
+  // Clerk takes 2 s to answer, so the upload is in flight at SIGTERM.
+  auto deployment = LocalDeployment::Start({"--shutdown_grace=30s"}, {"--latency=2s"});
+  ASSERT_TRUE(deployment.ok()) << deployment.status();
+  auto channel = grpc::CreateChannel((*deployment)->server_address(),
+                                     grpc::InsecureChannelCredentials());
+  UserImageClient client(channel);
+  const std::string image = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(1000, 'd');
+
+  std::atomic<bool> all_sent{false};
+  absl::Status in_flight;
+  std::thread upload([&] {
+    UploadOptions options;
+    options.user_id = kUser;
+    options.progress = [&](uint64_t sent, uint64_t total) {
+      if (sent == total) all_sent = true;
+    };
+    in_flight = client.UploadProfileImage(options, image).status();
+  });
+  while (!all_sent) absl::SleepFor(absl::Milliseconds(5));
+  // Let the server pass the image on to the (slow) emulator.
+  absl::SleepFor(absl::Milliseconds(500));
+
+  (*deployment)->server().Signal(SIGTERM);
+  // Health turns NOT_SERVING (or the port closes) while draining.
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::Status status;
+  for (int i = 0; i < 1000; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    status = health->Check(&context, request, &response);
+    if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  // A new upload is refused.
+  UploadOptions options;
+  options.user_id = kUser;
+  options.timeout = absl::Seconds(5);
+  EXPECT_EQ(client.UploadProfileImage(options, image).status().code(),
+            absl::StatusCode::kUnavailable);
+
+  upload.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight;
+  const int exit_status = (*deployment)->server().Wait();
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+}
+
+}  // namespace
+}  // namespace userimage
