@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing (tools/setup.sh), lints
-# the protos with buf, runs every Bazel test, and ends with one line
-# "N passed, N failed" counting individual test cases.
+# the protos with buf, runs every Bazel test, then runs them all again under
+# AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan). Ends with one
+# line "N passed, N failed" counting individual test cases of both runs.
+#
+#   tools/test.sh [extra bazel test flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +21,6 @@ else
   failed=$((failed + 1))
 fi
 
-echo "== bazel test //..."
-log=$(mktemp)
-bazel test //... --test_summary=short --test_output=errors "$@" 2>&1 | tee "$log"
-bazel_rc=${PIPESTATUS[0]}
-testlogs=$(bazel info bazel-testlogs 2>/dev/null)
-
 # Counts of test cases from a gtest XML report: "<tests> <failures>".
 cases() {
   local head
@@ -32,30 +29,43 @@ cases() {
 $(grep -o ' failures="[0-9]*"' <<<"$head" | grep -o '[0-9]*')"
 }
 
-# One line per test target in the summary: "//pkg:target  (cached) PASSED in 0.1s".
-while read -r target status; do
-  xml="$testlogs/${target#//}"
-  xml="${xml/://}/test.xml"
-  if [[ ($status == PASSED || $status == FAILED) && -f $xml ]]; then
-    read -r n f < <(cases "$xml")
-    n=${n:-1}
-    f=${f:-0}
-    if [[ $status == FAILED && $f -eq 0 ]]; then f=1; fi  # crashed or exited non-zero
-    ok=$((n - f))
-    passed=$((passed + (ok > 0 ? ok : 0)))
-    failed=$((failed + f))
-  elif [[ $status == PASSED ]]; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))  # failed to build, timed out, no status, flaky
+# Runs `bazel test //... "$@"` and adds its test cases to the totals.
+run_suite() {
+  local log bazel_rc testlogs target status xml n f ok before=$failed
+  log=$(mktemp)
+  bazel test //... --test_summary=short --test_output=errors "$@" 2>&1 | tee "$log"
+  bazel_rc=${PIPESTATUS[0]}
+  testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
+  # One line per test target: "//pkg:target  (cached) PASSED in 0.1s".
+  while read -r target status; do
+    xml="$testlogs/${target#//}"
+    xml="${xml/://}/test.xml"
+    if [[ ($status == PASSED || $status == FAILED) && -f $xml ]]; then
+      read -r n f < <(cases "$xml")
+      n=${n:-1}
+      f=${f:-0}
+      if [[ $status == FAILED && $f -eq 0 ]]; then f=1; fi  # crashed or exited non-zero
+      ok=$((n - f))
+      passed=$((passed + (ok > 0 ? ok : 0)))
+      failed=$((failed + f))
+    elif [[ $status == PASSED ]]; then
+      passed=$((passed + 1))
+    else
+      failed=$((failed + 1))  # failed to build, timed out, no status, flaky
+    fi
+  done < <(sed -n -E 's#^(//[^ ]+)[[:space:]]+(\(cached\)[[:space:]]+)?(PASSED|FAILED TO BUILD|FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY).*#\1 \3#p' "$log" |
+    sed 's/ FAILED TO BUILD$/ BUILD_FAILED/; s/ NO STATUS$/ NO_STATUS/')
+  rm -f "$log"
+  if [[ $bazel_rc -ne 0 && $failed -eq $before ]]; then
+    echo "bazel test $* exited with $bazel_rc"
+    failed=$((failed + 1))
   fi
-done < <(sed -n -E 's#^(//[^ ]+)[[:space:]]+(\(cached\)[[:space:]]+)?(PASSED|FAILED TO BUILD|FAILED|TIMEOUT|NO STATUS|INCOMPLETE|FLAKY).*#\1 \3#p' "$log" |
-  sed 's/ FAILED TO BUILD$/ BUILD_FAILED/; s/ NO STATUS$/ NO_STATUS/')
-rm -f "$log"
+}
 
-if [[ $bazel_rc -ne 0 && $failed -eq 0 ]]; then
-  echo "bazel test exited with $bazel_rc"
-  failed=1
-fi
+echo "== bazel test //..."
+run_suite "$@"
+echo "== bazel test --config=asan //... (AddressSanitizer + UndefinedBehaviorSanitizer)"
+run_suite --config=asan "$@"
+
 echo "${passed} passed, ${failed} failed"
 [[ $failed -eq 0 ]]
