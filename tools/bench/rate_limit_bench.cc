@@ -31,6 +31,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -126,17 +128,16 @@ absl::StatusOr<std::string> FindProgram(const std::string& path) {
     candidates.push_back(absl::StrCat(dir, "/", kWorkspace, "/", path));
   }
   candidates.push_back(absl::StrCat(self, ".runfiles/", kWorkspace, "/", path));
-  for (const std::string& manifest :
-       {std::string(std::getenv("RUNFILES_MANIFEST_FILE") != nullptr
-                        ? std::getenv("RUNFILES_MANIFEST_FILE")
-                        : ""),
-        absl::StrCat(self, ".runfiles_manifest")}) {
-    if (manifest.empty()) continue;
+  std::vector<std::string> manifests = {
+      absl::StrCat(self, ".runfiles_manifest")};
+  if (const char* manifest = std::getenv("RUNFILES_MANIFEST_FILE")) {
+    manifests.insert(manifests.begin(), manifest);
+  }
+  for (const std::string& manifest : manifests) {
     if (auto found = FromManifest(manifest, path)) candidates.push_back(*found);
   }
-  if (absl::EndsWith(self, kBenchPath)) {
-    candidates.push_back(absl::StrCat(
-        self.substr(0, self.size() - std::string(kBenchPath).size()), path));
+  if (absl::string_view bin = self; absl::ConsumeSuffix(&bin, kBenchPath)) {
+    candidates.push_back(absl::StrCat(bin, path));
   }
   if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
     candidates.push_back(absl::StrCat(workspace, "/bazel-bin/", path));
@@ -145,8 +146,8 @@ absl::StatusOr<std::string> FindProgram(const std::string& path) {
     if (IsExecutable(candidate)) return candidate;
   }
   return absl::NotFoundError(absl::StrCat(
-      "cannot find ", path, "; build it (bazel build -c opt //",
-      path.substr(0, path.rfind('/')), ") or pass its path by flag"));
+      "cannot find ", path, "; build //", path.substr(0, path.rfind('/')),
+      " with the same -c as this benchmark, or pass its path by flag"));
 }
 
 absl::StatusOr<std::string> Program(const std::string& flag,
@@ -234,7 +235,9 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
     Progress(absl::StrCat(mode, ": server exit status ", exit_status, "; see ",
                           log));
   }
-  return Summarize(result, *clerk, config.quota);
+  ModeStats stats = Summarize(result, *clerk, config.quota);
+  stats.server_flags = absl::StrJoin(server_flags, " ");
+  return stats;
 }
 
 int Run(const Config& flags) {

@@ -86,9 +86,19 @@ class JsonObject {
   JsonObject& Bool(const std::string& key, bool value) {
     return Raw(key, value ? "true" : "false");
   }
+  // Keys are fixed words and code names; values may be anything printable.
   JsonObject& String(const std::string& key, const std::string& value) {
-    // Keys and values here are code names and fixed words: no escaping needed.
-    return Raw(key, absl::StrCat("\"", value, "\""));
+    std::string quoted = "\"";
+    for (char c : value) {
+      if (c == '"' || c == '\\') quoted.push_back('\\');
+      if (static_cast<unsigned char>(c) < 0x20) {
+        absl::StrAppendFormat(&quoted, "\\u%04x",
+                              static_cast<unsigned char>(c));
+      } else {
+        quoted.push_back(c);
+      }
+    }
+    return Raw(key, quoted + "\"");
   }
   JsonObject& Object(const std::string& key, const JsonObject& value) {
     return Raw(key, value.ToString());
@@ -116,7 +126,8 @@ JsonObject ModeJson(const ModeStats& s) {
     by_status.Number(absl::StrCat(status), count);
   }
   JsonObject json;
-  json.Number("uploads", s.uploads)
+  json.String("server_flags", s.server_flags)
+      .Number("uploads", s.uploads)
       .Number("succeeded", s.successes)
       .Number("failed", s.uploads - s.successes)
       .Object("failed_by_code", failures)
@@ -219,12 +230,23 @@ std::string FormatTable(const ModeStats& paced, const ModeStats& unpaced,
                         StatusBreakdown(paced.clerk));
   absl::StrAppendFormat(&out, "%-36s %s\n", "Clerk answers, unpaced",
                         StatusBreakdown(unpaced.clerk));
+  absl::StrAppendFormat(&out, "%-36s %s\n", "server flags, paced",
+                        paced.server_flags);
+  absl::StrAppendFormat(&out, "%-36s %s\n", "server flags, unpaced",
+                        unpaced.server_flags);
 
   absl::StrAppendFormat(
       &out,
       "\ngoodput = successes / (max(wall, window) / window x quota); wall is\n"
       "measured on the client from the release of all calls to the return\n"
-      "of the last one, whatever its outcome.\n\nTargets (paced mode):\n");
+      "of the last one, whatever its outcome.\n");
+  if (paced.uploads < 2 * quota.requests) {
+    absl::StrAppendFormat(
+        &out,
+        "With fewer uploads than two windows' quota, goodput reflects the "
+        "load\noffered more than the pacing.\n");
+  }
+  absl::StrAppendFormat(&out, "\nTargets (paced mode):\n");
   const double used = 100 * paced.goodput;
   const double min_used = 100 * targets.min_quota_used;
   absl::StrAppendFormat(

@@ -26,6 +26,8 @@ struct Targets {
 
 // The figures of one mode.
 struct ModeStats {
+  // The mode's server flags (beyond address, port file and Clerk URL).
+  std::string server_flags;
   int uploads = 0;
   int successes = 0;
   // gRPC code name → failed calls.

@@ -62,8 +62,9 @@ LoadResult RunUploads(const std::shared_ptr<grpc::Channel>& channel,
   release.Notify();
 
   while (!all_done.WaitForNotificationWithTimeout(options.progress_interval)) {
-    if (options.progress)
+    if (options.progress) {
       options.progress(absl::Now() - released, finished.load());
+    }
   }
   for (std::thread& t : threads) t.join();
 
