@@ -24,7 +24,9 @@
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/config/secret_key.h"
 #include "server/http/curl_http_client.h"
+#include "prometheus/exposer.h"
 #include "server/log/json_log.h"
+#include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
 #include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
@@ -34,6 +36,13 @@
 
 ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
           "gRPC listen address, host:port (port 0: the OS picks one)");
+ABSL_FLAG(std::string, health_listen_address, "",
+          "If set, a second, plaintext gRPC port serving only grpc.health.v1 "
+          "(for Kubernetes probes when the main port requires mTLS)");
+ABSL_FLAG(std::string, metrics_listen_address, "0.0.0.0:9464",
+          "HTTP address serving Prometheus metrics at /metrics; empty: off");
+ABSL_FLAG(std::string, metrics_port_file, "",
+          "If set, the bound metrics port is written to this file");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound gRPC port is written to this file once serving");
 ABSL_FLAG(std::string, clerk_api_url, "https://api.clerk.com",
@@ -142,6 +151,7 @@ int Run() {
 
   RealClock clock;
   AbslRandomSource random;
+  Metrics metrics;
   // One I/O thread for every request to Clerk and every timer.
   CurlHttpClient http({.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
   Timers& timers = http;
@@ -150,7 +160,7 @@ int Run() {
                      .api_version = absl::GetFlag(FLAGS_clerk_api_version),
                      .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
                      .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
-                    http, clock);
+                    http, clock, metrics);
   RateGate gate({.quota = absl::GetFlag(FLAGS_clerk_rate_limit),
                  .window = absl::GetFlag(FLAGS_clerk_rate_window),
                  .pacing = absl::GetFlag(FLAGS_clerk_rate_limit) > 0},
@@ -163,15 +173,58 @@ int Run() {
                    .cap = absl::GetFlag(FLAGS_clerk_backoff_cap),
                    .max_retry_after = absl::GetFlag(FLAGS_clerk_max_retry_after)},
        .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause)},
-      clerk, gate, budget, clock, timers, random);
+      clerk, gate, budget, clock, timers, random, metrics);
   MemoryBudget memory(absl::GetFlag(FLAGS_memory_budget_bytes));
   UserImageServiceImpl service(
       {.max_image_bytes = max_image_bytes,
        .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
        .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads)},
-      retrying, memory, clock, timers);
+      retrying, memory, clock, timers, metrics);
+  metrics.AddGauge("userimage_uploads_in_flight",
+                   "Uploads received and not yet answered.",
+                   [&service] { return service.uploads_in_flight(); });
+  metrics.AddGauge("userimage_rate_gate_waiting_requests",
+                   "Requests waiting at the rate gate for their turn.",
+                   [&gate] { return static_cast<double>(gate.waiting()); });
+  metrics.AddGauge("userimage_memory_budget_used_bytes",
+                   "Image bytes held in memory, against the budget.",
+                   [&memory] { return static_cast<double>(memory.in_use()); });
+  metrics.AddGauge("userimage_memory_budget_limit_bytes",
+                   "The memory budget for image bytes (--memory_budget_bytes).",
+                   [&memory] { return static_cast<double>(memory.limit()); });
+  std::unique_ptr<prometheus::Exposer> exposer;
+  if (const std::string address = absl::GetFlag(FLAGS_metrics_listen_address);
+      !address.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(address);
+    } catch (const std::exception& e) {
+      return Fail(absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+    }
+    for (const auto& collectable : metrics.Collectables()) {
+      exposer->RegisterCollectable(collectable);
+    }
+    const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+    if (!metrics_port_file.empty() &&
+        !WritePortFile(metrics_port_file, exposer->GetListeningPorts().front())) {
+      return Fail(absl::StrCat("cannot write --metrics_port_file ", metrics_port_file));
+    }
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
+  // The probe-only port: a server with nothing but the health service (built
+  // before the reflection plugin is installed, which would add itself).
+  std::unique_ptr<grpc::Server> health_server;
+  if (const std::string address = absl::GetFlag(FLAGS_health_listen_address);
+      !address.empty()) {
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr) {
+      return Fail(absl::StrCat("cannot listen on --health_listen_address ", address));
+    }
+    // NOT_SERVING until the main port serves.
+    health_server->GetHealthCheckService()->SetServingStatus(false);
+  }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
@@ -186,6 +239,11 @@ int Run() {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(
       clerk::userimage::v1::UserImageService::service_full_name(), true);
+  if (health_server != nullptr) {
+    health_server->GetHealthCheckService()->SetServingStatus(true);
+    health_server->GetHealthCheckService()->SetServingStatus(
+        clerk::userimage::v1::UserImageService::service_full_name(), true);
+  }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, port)) {
     return Fail(absl::StrCat("cannot write --port_file ", port_file));
@@ -205,8 +263,10 @@ int Run() {
   LogEvent(LogLevel::kInfo, "draining",
            {{"signal", LogString(strsignal(signal_number))}});
   health->Shutdown();  // Every service reports NOT_SERVING from now on.
+  if (health_server != nullptr) health_server->GetHealthCheckService()->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  if (health_server != nullptr) health_server->Shutdown();
   LogEvent(LogLevel::kInfo, "stopped");
   return 0;
 }

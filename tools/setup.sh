@@ -5,7 +5,8 @@
 set -euo pipefail
 
 # Debian packages: toolchain, Bazel, the system libraries Bazel links through
-# pkg-config, and the .proto files of googleapis and gRPC health.
+# pkg-config, the .proto files of googleapis and gRPC health, and prometheus
+# (for promtool, which checks the metrics endpoint in the tests).
 DEBIAN_PACKAGES=(
   bazel-bootstrap
   g++
@@ -22,6 +23,8 @@ DEBIAN_PACKAGES=(
   libcpp-httplib-dev
   grpc-proto
   golang-github-gogo-googleapis-dev
+  prometheus-cpp-dev
+  prometheus
 )
 # npm packages: buf (lint, breaking-change checks, `buf curl`).
 BUF_VERSION=1.75.0

@@ -17,8 +17,11 @@ namespace userimage {
 using ::clerk::userimage::v1::User;
 
 ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http,
-                         Clock& clock)
-    : options_(std::move(options)), http_(http), clock_(clock) {}
+                         Clock& clock, Metrics& metrics)
+    : options_(std::move(options)),
+      http_(http),
+      clock_(clock),
+      metrics_(metrics) {}
 
 void ClerkClient::UploadProfileImage(const AssembledImage& image,
                                      absl::Time deadline, Callback done) {
@@ -46,11 +49,13 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                        std::string action, Callback done) {
   const absl::Duration left = deadline - clock_.Now();
   if (left <= absl::ZeroDuration()) {
-    std::move(done)(absl::DeadlineExceededError(
-        absl::StrCat("the call's deadline passed before Clerk was asked to ",
-                     action)));
+    std::move(done)(ClerkOutcome{absl::DeadlineExceededError(absl::StrCat(
+        "the call's deadline passed before Clerk was asked to ", action))});
     return;
   }
+  const uint64_t body_bytes =
+      request.multipart_file ? request.multipart_file->data->size() : 0;
+  const absl::Time sent = clock_.Now();
   request.headers = {
       {"Authorization", absl::StrCat("Bearer ", options_.secret_key)},
       {"Clerk-API-Version", options_.api_version},
@@ -59,8 +64,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
   request.timeout = std::min(options_.request_timeout, left);
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
   http_.Send(std::move(request),
-             [this, action = std::move(action), done = std::move(done)](
-                 absl::StatusOr<HttpResponse> response) mutable {
+             [this, action = std::move(action), done = std::move(done),
+              body_bytes, sent](absl::StatusOr<HttpResponse> response) mutable {
+               ClerkOutcome outcome;
+               outcome.attempts = 1;
+               metrics_.RecordClerkRequest(response.ok() ? response->status : 0,
+                                           clock_.Now() - sent, body_bytes);
                if (!response.ok()) {
                  absl::Status status(
                      response.status().code(),
@@ -70,9 +79,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                  info.set_reason(std::string(kClerkUnreachable));
                  info.set_domain(std::string(kServiceErrorDomain));
                  SetDetail(status, info);
-                 std::move(done)(std::move(status));
+                 outcome.user = std::move(status);
+                 std::move(done)(std::move(outcome));
                  return;
                }
+               outcome.http_status = response->status;
+               outcome.trace_id = ClerkTraceId(*response);
                if (response->status != 200) {
                  absl::Status status = ClerkErrorToStatus(*response, action);
                  if (response->status == 401 || response->status == 403) {
@@ -86,10 +98,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                      SetRetryDelay(status, *delay);
                    }
                  }
-                 std::move(done)(std::move(status));
+                 outcome.user = std::move(status);
+                 std::move(done)(std::move(outcome));
                  return;
                }
-               std::move(done)(ParseUser(*response));
+               outcome.user = ParseUser(*response);
+               std::move(done)(std::move(outcome));
              });
 }
 

@@ -9,10 +9,22 @@
 #include "absl/time/time.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "server/http/http_client.h"
+#include "server/metrics/metrics.h"
 #include "server/time/clock.h"
 #include "server/upload/upload_assembler.h"
 
 namespace userimage {
+
+// What a request to Clerk (or a delivery with retries) came to.
+struct ClerkOutcome {
+  absl::StatusOr<clerk::userimage::v1::User> user;
+  // HTTP status of Clerk's last answer; 0 if none came.
+  int http_status = 0;
+  // Clerk's trace id for the last answer, if it gave one.
+  std::string trace_id;
+  // Requests sent to Clerk.
+  int attempts = 0;
+};
 
 struct ClerkClientOptions {
   // Scheme, host and optional port, no trailing slash, e.g.
@@ -35,15 +47,16 @@ struct ClerkClientOptions {
 // (plus a RetryInfo when Clerk sent Retry-After). Transport failures keep
 // their code and carry ErrorInfo reason CLERK_UNREACHABLE.
 //
-// Makes one attempt: retries are RetryingClerkClient's. Borrows `http` and
-// `clock`, which must outlive it. Thread-safe; callbacks run on the
+// Makes one attempt (recorded in `metrics`): retries are
+// RetryingClerkClient's. Borrows `http`, `clock` and `metrics`, which must
+// outlive it. Thread-safe; callbacks run on the
 // HttpClient's thread and must not block.
 class ClerkClient {
  public:
-  using Callback =
-      absl::AnyInvocable<void(absl::StatusOr<clerk::userimage::v1::User>) &&>;
+  using Callback = absl::AnyInvocable<void(ClerkOutcome) &&>;
 
-  ClerkClient(ClerkClientOptions options, HttpClient& http, Clock& clock);
+  ClerkClient(ClerkClientOptions options, HttpClient& http, Clock& clock,
+              Metrics& metrics);
 
   // POST /v1/users/{user_id}/profile_image. `deadline` is the caller's;
   // absl::InfiniteFuture() for none.
@@ -61,6 +74,7 @@ class ClerkClient {
   const ClerkClientOptions options_;
   HttpClient& http_;
   Clock& clock_;
+  Metrics& metrics_;
 };
 
 // Parses a 200 response body into a User. Exposed for tests.

@@ -38,19 +38,39 @@ absl::StatusCode StatusCodeForHttpStatus(int http_status) {
   return absl::StatusCode::kUnknown;
 }
 
+namespace {
+
+// Parses a Clerk error body; false if it is not one.
+bool ParseClerkErrors(const HttpResponse& response,
+                      clerk::userimage::v1::ClerkErrors* errors) {
+  if (response.status == 200) return false;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  return google::protobuf::util::JsonStringToMessage(response.body, errors, options)
+      .ok();
+}
+
+std::string HeaderTraceId(const HttpResponse& response) {
+  return std::string(response.Header("clerk-trace-id").value_or(
+      response.Header("cf-ray").value_or("")));
+}
+
+}  // namespace
+
+std::string ClerkTraceId(const HttpResponse& response) {
+  clerk::userimage::v1::ClerkErrors errors;
+  if (ParseClerkErrors(response, &errors) && !errors.clerk_trace_id().empty()) {
+    return errors.clerk_trace_id();
+  }
+  return HeaderTraceId(response);
+}
+
 absl::Status ClerkErrorToStatus(const HttpResponse& response,
                                 absl::string_view action) {
   clerk::userimage::v1::ClerkErrors errors;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  const bool parsed =
-      google::protobuf::util::JsonStringToMessage(response.body, &errors, options)
-          .ok();
+  const bool parsed = ParseClerkErrors(response, &errors);
   std::string trace_id = errors.clerk_trace_id();
-  if (trace_id.empty()) {
-    trace_id = std::string(response.Header("clerk-trace-id").value_or(
-        response.Header("cf-ray").value_or("")));
-  }
+  if (trace_id.empty()) trace_id = HeaderTraceId(response);
 
   google::rpc::ErrorInfo info;
   info.set_domain(std::string(kClerkErrorDomain));

@@ -1,6 +1,8 @@
 #ifndef SERVER_CLERK_CLERK_ERROR_H_
 #define SERVER_CLERK_CLERK_ERROR_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "server/http/http_client.h"
@@ -24,6 +26,10 @@ namespace userimage {
 //   other 5xx            UNAVAILABLE
 //   anything else        UNKNOWN
 absl::StatusCode StatusCodeForHttpStatus(int http_status);
+
+// Clerk's trace id for a response: the error body's clerk_trace_id, else
+// the Clerk-Trace-Id or CF-Ray header; empty if none.
+std::string ClerkTraceId(const HttpResponse& response);
 
 // Turns a non-2xx Clerk response into a status carrying the mapped code, a
 // message naming Clerk's error code, long message and trace id, and an

@@ -83,6 +83,7 @@ class RetryingClerkClient::Call final
       return;
     }
     waiting_for_gate_ = true;
+    queued_at_ = owner_.clock_.Now();
     mu_.Unlock();
     const RateGate::Ticket ticket = owner_.gate_.Acquire(
         deadline_, /*priority=*/attempts_ > 0,
@@ -122,6 +123,7 @@ class RetryingClerkClient::Call final
     absl::MutexLock lock(&mu_);
     waiting_for_gate_ = false;
     ticket_ = 0;
+    owner_.metrics_.RecordGateWait(owner_.clock_.Now() - queued_at_);
     if (!status.ok()) {
       FinishLocked(last_error_.ok() ? status
                                     : WithAttempts(last_error_, attempts_));
@@ -131,22 +133,25 @@ class RetryingClerkClient::Call final
       FinishLocked(Cancelled());
       return;
     }
+    if (attempts_ > 0) owner_.metrics_.RecordRetry();
     ++attempts_;
     mu_.Unlock();
-    attempt_([self = shared_from_this()](absl::StatusOr<User> result) {
-      self->OnResult(std::move(result));
+    attempt_([self = shared_from_this()](ClerkOutcome outcome) {
+      self->OnResult(std::move(outcome));
     });
     mu_.Lock();
   }
 
-  void OnResult(absl::StatusOr<User> result) {
+  void OnResult(ClerkOutcome outcome) {
     absl::MutexLock lock(&mu_);
-    if (result.ok()) {
+    http_status_ = outcome.http_status;
+    trace_id_ = std::move(outcome.trace_id);
+    if (outcome.user.ok()) {
       owner_.budget_.RecordSuccess();
-      FinishLocked(std::move(result));
+      FinishLocked(std::move(outcome.user));
       return;
     }
-    absl::Status error = result.status();
+    absl::Status error = outcome.user.status();
     if (!IsRetryable(error)) {
       FinishLocked(WithAttempts(error, attempts_));
       return;
@@ -159,6 +164,7 @@ class RetryingClerkClient::Call final
     const absl::Duration delay = BackoffDelay(
         owner_.options_.backoff, attempts_ - 1, retry_after, owner_.random_);
     if (rate_limited && owner_.options_.shared_pause) {
+      owner_.metrics_.RecordRateLimitPause();
       owner_.gate_.PauseUntil(
           now + retry_after.value_or(owner_.options_.pause_without_retry_after));
     }
@@ -184,8 +190,9 @@ class RetryingClerkClient::Call final
     if (finished_) return;
     finished_ = true;
     Callback done = std::move(done_);
+    ClerkOutcome outcome{std::move(result), http_status_, trace_id_, attempts_};
     mu_.Unlock();
-    std::move(done)(std::move(result));
+    std::move(done)(std::move(outcome));
     mu_.Lock();
   }
 
@@ -201,19 +208,23 @@ class RetryingClerkClient::Call final
   RateGate::Ticket ticket_ ABSL_GUARDED_BY(mu_) = 0;
   Timers::Id timer_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  int http_status_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string trace_id_ ABSL_GUARDED_BY(mu_);
+  absl::Time queued_at_ ABSL_GUARDED_BY(mu_);
 };
 
 RetryingClerkClient::RetryingClerkClient(RetryOptions options, ClerkClient& clerk,
                                          RateGate& gate, RetryBudget& budget,
                                          Clock& clock, Timers& timers,
-                                         RandomSource& random)
+                                         RandomSource& random, Metrics& metrics)
     : options_(options),
       clerk_(clerk),
       gate_(gate),
       budget_(budget),
       clock_(clock),
       timers_(timers),
-      random_(random) {}
+      random_(random),
+      metrics_(metrics) {}
 
 std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
     Attempt attempt, absl::Time deadline, Callback done) {

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/clerk/clerk_client.h"
+#include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
 #include "server/retry/backoff.h"
 #include "server/retry/retry_budget.h"
@@ -37,7 +38,9 @@ bool IsRetryable(const absl::Status& status);
 // within the RetryBudget, and never past the caller's deadline (a wait that
 // would end after it is not started). A 429 pauses the gate for everyone.
 // The final error carries the attempts made (ErrorInfo metadata
-// "attempts") and, when a later retry can succeed, a RetryInfo.
+// "attempts") and, when a later retry can succeed, a RetryInfo; the outcome
+// also reports the attempts, Clerk's last HTTP status and trace id. Gate
+// waits, retries and rate-limit pauses are recorded in `metrics`.
 //
 // Thread-safe. Borrows everything it is given, which must outlive it and
 // every Operation. `done` runs exactly once, on a timer or HTTP thread, or
@@ -58,7 +61,7 @@ class RetryingClerkClient {
 
   RetryingClerkClient(RetryOptions options, ClerkClient& clerk, RateGate& gate,
                       RetryBudget& budget, Clock& clock, Timers& timers,
-                      RandomSource& random);
+                      RandomSource& random, Metrics& metrics);
 
   std::shared_ptr<Operation> UploadProfileImage(AssembledImage image,
                                                 absl::Time deadline,
@@ -80,6 +83,7 @@ class RetryingClerkClient {
   Clock& clock_;
   Timers& timers_;
   RandomSource& random_;
+  Metrics& metrics_;
 };
 
 }  // namespace userimage

@@ -2,15 +2,46 @@
 
 #include <utility>
 
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/log/json_log.h"
+#include "server/service/caller_identity.h"
 #include "server/status/grpc_status.h"
 #include "server/status/status_details.h"
 
 namespace userimage {
 
 using ::clerk::userimage::v1::User;
+
+namespace {
+
+// The caller's x-request-id when it is a sane token, else a fresh id.
+std::string RequestId(const grpc::CallbackServerContext& context) {
+  auto it = context.client_metadata().find("x-request-id");
+  if (it != context.client_metadata().end() && !it->second.empty() &&
+      it->second.size() <= 64) {
+    bool sane = true;
+    for (char c : it->second) {
+      sane = sane && (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                      c == '-' || c == '_' || c == '.');
+    }
+    if (sane) return std::string(it->second.data(), it->second.size());
+  }
+  absl::BitGen random;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(random),
+                         absl::Uniform<uint64_t>(random));
+}
+
+ClerkOutcome Failed(absl::Status status) {
+  ClerkOutcome outcome;
+  outcome.user = std::move(status);
+  return outcome;
+}
+
+}  // namespace
 
 UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
                              grpc::ByteBuffer* response,
@@ -19,18 +50,20 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       response_(response),
       env_(env),
       started_(env.clock->Now()),
+      request_id_(RequestId(*context)),
       assembler_(env.max_image_bytes, *env.memory),
       liveness_(std::make_shared<Liveness>()) {
   {
     absl::MutexLock lock(&liveness_->mu);
     liveness_->reactor = this;
   }
+  context_->AddInitialMetadata("x-request-id", request_id_);
   if (env_.in_flight->fetch_add(1) >= env_.max_in_flight) {
     absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
         "the service is handling its maximum of ", env_.max_in_flight,
         " uploads; retry shortly"));
     SetRetryDelay(status, absl::Seconds(1));
-    FinishWith(status, nullptr);
+    FinishWith(Failed(std::move(status)));
     return;
   }
   Read();
@@ -51,12 +84,10 @@ void UploadReactor::Read() {
               }
               reactor = liveness->reactor;
             }
-            reactor->FinishClaimed(
-                absl::DeadlineExceededError(absl::StrCat(
-                    "no message arrived for ", absl::FormatDuration(timeout),
-                    "; the upload was abandoned: send chunks without long "
-                    "pauses")),
-                nullptr);
+            reactor->FinishClaimed(Failed(absl::DeadlineExceededError(absl::StrCat(
+                "no message arrived for ", absl::FormatDuration(timeout),
+                "; the upload was abandoned: send chunks without long "
+                "pauses"))));
           });
     }
   }
@@ -74,10 +105,9 @@ void UploadReactor::OnReadDone(bool ok) {
     // Either the caller half-closed (the image is complete) or the call
     // was cancelled or broke midway: then nothing may be sent.
     if (context_->IsCancelled()) {
-      FinishWith(absl::CancelledError(
-                     "the call was cancelled before the image was complete; "
-                     "nothing was sent to Clerk"),
-                 nullptr);
+      FinishWith(Failed(absl::CancelledError(
+          "the call was cancelled before the image was complete; nothing was "
+          "sent to Clerk")));
       return;
     }
     StartUpload();
@@ -90,7 +120,7 @@ void UploadReactor::OnReadDone(bool ok) {
   }
   request_.Clear();
   if (!status.ok()) {
-    FinishWith(status, nullptr);
+    FinishWith(Failed(std::move(status)));
     return;
   }
   Read();
@@ -99,15 +129,13 @@ void UploadReactor::OnReadDone(bool ok) {
 void UploadReactor::StartUpload() {
   absl::StatusOr<AssembledImage> image = assembler_.Finish();
   if (!image.ok()) {
-    FinishWith(image.status(), nullptr);
+    FinishWith(Failed(image.status()));
     return;
   }
   content_type_ = image->content_type;
   auto operation = env_.clerk->UploadProfileImage(
       *std::move(image), absl::FromChrono(context_->deadline()),
-      [this](absl::StatusOr<User> user) {
-        FinishWith(user.status(), user.ok() ? &*user : nullptr);
-      });
+      [this](ClerkOutcome outcome) { FinishWith(std::move(outcome)); });
   absl::MutexLock lock(&mu_);
   operation_ = std::move(operation);
   if (cancelled_) operation_->Cancel();
@@ -130,32 +158,39 @@ bool UploadReactor::ClaimFinish() {
   return true;
 }
 
-void UploadReactor::FinishWith(const absl::Status& status, const User* user) {
-  if (ClaimFinish()) FinishClaimed(status, user);
+void UploadReactor::FinishWith(ClerkOutcome outcome) {
+  if (ClaimFinish()) FinishClaimed(std::move(outcome));
 }
 
-void UploadReactor::FinishClaimed(const absl::Status& status, const User* user) {
+void UploadReactor::FinishClaimed(ClerkOutcome outcome) {
+  const absl::Status status = outcome.user.status();
+  const absl::Duration latency = env_.clock->Now() - started_;
   // Counted until answered, so a caller that got its answer can start the
   // next upload at once.
   env_.in_flight->fetch_sub(1);
-  if (user != nullptr) {
-    grpc::Slice slice(user->SerializeAsString());
+  if (outcome.user.ok()) {
+    grpc::Slice slice(outcome.user->SerializeAsString());
     *response_ = grpc::ByteBuffer(&slice, 1);
   }
+  env_.metrics->RecordUpload(status.code(), assembler_.received_bytes(), latency);
   LogEvent(status.ok() || status.code() == absl::StatusCode::kInvalidArgument ||
                    status.code() == absl::StatusCode::kNotFound ||
                    status.code() == absl::StatusCode::kCancelled
                ? LogLevel::kInfo
                : LogLevel::kWarning,
            "upload_finished",
-           {{"peer", LogString(context_->peer())},
+           {{"request_id", LogString(request_id_)},
+            {"peer", LogString(context_->peer())},
+            {"caller", LogString(CallerIdentity(*context_))},
             {"user_id", LogString(assembler_.user_id())},
             {"bytes", LogNumber(assembler_.received_bytes())},
             {"content_type", LogString(content_type_)},
+            {"attempts", LogNumber(outcome.attempts)},
+            {"clerk_status", LogNumber(outcome.http_status)},
+            {"clerk_trace_id", LogString(outcome.trace_id)},
             {"code", LogString(absl::StatusCodeToString(status.code()))},
             {"message", LogString(status.message())},
-            {"latency_ms",
-             LogNumber(absl::ToDoubleMilliseconds(env_.clock->Now() - started_))}});
+            {"latency_ms", LogNumber(absl::ToDoubleMilliseconds(latency))}});
   Finish(ToGrpcStatus(status));
 }
 

@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "server/clerk/retrying_clerk_client.h"
+#include "server/metrics/metrics.h"
 #include "server/time/clock.h"
 #include "server/upload/memory_budget.h"
 #include "server/upload/upload_assembler.h"
@@ -26,6 +27,7 @@ struct UploadEnvironment {
   MemoryBudget* memory = nullptr;
   Clock* clock = nullptr;
   Timers* timers = nullptr;
+  Metrics* metrics = nullptr;
   // Uploads in progress, i.e. not yet answered (maintained by the
   // reactors), and the most allowed: a call beyond it is refused with
   // RESOURCE_EXHAUSTED.
@@ -68,16 +70,19 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void Read();
   void StartUpload();
   // Finishes the call unless it is finished already.
-  void FinishWith(const absl::Status& status, const clerk::userimage::v1::User* user);
+  void FinishWith(ClerkOutcome outcome);
   // Marks the call finished; true for the one caller that may then call
   // Finish(): until then gRPC cannot run OnDone().
   bool ClaimFinish();
-  void FinishClaimed(const absl::Status& status, const clerk::userimage::v1::User* user);
+  // Answers the caller, logs the upload and records its metrics.
+  void FinishClaimed(ClerkOutcome outcome);
 
   grpc::CallbackServerContext* const context_;
   grpc::ByteBuffer* const response_;
   const UploadEnvironment env_;
   const absl::Time started_;
+  // The caller's x-request-id if sane, else a new random id; echoed back.
+  const std::string request_id_;
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;
   std::string content_type_;

@@ -19,7 +19,7 @@ using ::clerk::userimage::v1::User;
 UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                                            RetryingClerkClient& clerk,
                                            MemoryBudget& memory, Clock& clock,
-                                           Timers& timers)
+                                           Timers& timers, Metrics& metrics)
     : options_(options),
       clerk_(clerk),
       upload_env_{.max_image_bytes = options.max_image_bytes,
@@ -28,6 +28,7 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .memory = &memory,
                   .clock = &clock,
                   .timers = &timers,
+                  .metrics = &metrics,
                   .in_flight = &in_flight_,
                   .max_in_flight = options.max_concurrent_uploads} {}
 
@@ -45,9 +46,9 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
   void Start(RetryingClerkClient& clerk, const std::string& user_id,
              absl::Time deadline, User* response) {
     auto operation = clerk.DeleteProfileImage(
-        user_id, deadline, [this, response](absl::StatusOr<User> user) {
-          if (user.ok()) *response = std::move(*user);
-          Finish(ToGrpcStatus(user.status()));
+        user_id, deadline, [this, response](ClerkOutcome outcome) {
+          if (outcome.user.ok()) *response = std::move(*outcome.user);
+          Finish(ToGrpcStatus(outcome.user.status()));
         });
     absl::MutexLock lock(&mu_);
     operation_ = std::move(operation);

@@ -6,6 +6,7 @@
 
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "server/clerk/retrying_clerk_client.h"
+#include "server/metrics/metrics.h"
 #include "server/service/upload_reactor.h"
 #include "server/time/clock.h"
 #include "server/upload/memory_budget.h"
@@ -40,7 +41,7 @@ class UserImageServiceImpl final
  public:
   UserImageServiceImpl(UserImageServiceOptions options,
                        RetryingClerkClient& clerk, MemoryBudget& memory,
-                       Clock& clock, Timers& timers);
+                       Clock& clock, Timers& timers, Metrics& metrics);
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* UploadProfileImage(
       grpc::CallbackServerContext* context, grpc::ByteBuffer* response) override;

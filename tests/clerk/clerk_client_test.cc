@@ -56,20 +56,24 @@ AssembledImage Image() {
 class ClerkClientTest : public ::testing::Test {
  protected:
   absl::StatusOr<User> Upload(absl::Time deadline = absl::InfiniteFuture()) {
-    std::optional<absl::StatusOr<User>> result;
+    std::optional<ClerkOutcome> result;
     client_.UploadProfileImage(Image(), deadline,
-                               [&](absl::StatusOr<User> u) { result = std::move(u); });
+                               [&](ClerkOutcome o) { result = std::move(o); });
     EXPECT_TRUE(result.has_value());  // The fake answers synchronously.
-    return *result;
+    last_ = *result;
+    return result->user;
   }
+
+  ClerkOutcome last_;
 
   FakeHttpClient http_;
   FakeTime time_;
+  Metrics metrics_;
   ClerkClient client_{{.api_url = "http://127.0.0.1:1234",
                        .secret_key = "sk_test_123",
                        .api_version = "2026-05-12",
                        .request_timeout = absl::Seconds(30)},
-                      http_, time_};
+                      http_, time_, metrics_};
 };
 
 TEST_F(ClerkClientTest, SendsWhatClerksSdkSends) {
@@ -136,6 +140,9 @@ TEST_F(ClerkClientTest, MapsClerkErrors) {
   EXPECT_EQ(user.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(user.status().message(), "resource_not_found"));
   EXPECT_TRUE(absl::StrContains(user.status().message(), "t404"));
+  EXPECT_EQ(last_.http_status, 404);
+  EXPECT_EQ(last_.trace_id, "t404");
+  EXPECT_EQ(last_.attempts, 1);
 }
 
 TEST_F(ClerkClientTest, RetryAfterBecomesRetryInfo) {
@@ -175,11 +182,12 @@ TEST_F(ClerkClientTest, UnreadableSuccessIsInternal) {
 
 TEST_F(ClerkClientTest, DeleteSendsDelete) {
   http_.Push(Ok(kUserJson));
-  std::optional<absl::StatusOr<User>> result;
+  std::optional<ClerkOutcome> result;
   client_.DeleteProfileImage("user_1", absl::InfiniteFuture(),
-                             [&](absl::StatusOr<User> u) { result = std::move(u); });
+                             [&](ClerkOutcome o) { result = std::move(o); });
   ASSERT_TRUE(result.has_value());
-  ASSERT_TRUE(result->ok());
+  ASSERT_TRUE(result->user.ok());
+  EXPECT_EQ(result->http_status, 200);
   std::vector<HttpRequest> requests = http_.requests();
   EXPECT_EQ(requests[0].method, "DELETE");
   EXPECT_EQ(requests[0].url, "http://127.0.0.1:1234/v1/users/user_1/profile_image");

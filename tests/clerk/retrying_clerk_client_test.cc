@@ -44,23 +44,27 @@ class RetryingClerkClientTest : public ::testing::Test {
   // Starts an upload; the result lands in result_.
   std::shared_ptr<RetryingClerkClient::Operation> Upload(
       absl::Time deadline = absl::InfiniteFuture()) {
-    return client_.UploadProfileImage(Image(), deadline, [this](absl::StatusOr<User> u) {
-      result_ = std::move(u);
+    return client_.UploadProfileImage(Image(), deadline, [this](ClerkOutcome o) {
+      outcome_ = o;
+      result_ = std::move(o.user);
     });
   }
 
   FakeHttpClient http_;
   FakeTime time_;
   FakeRandom random_{{0.5}};
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"}, http_, time_};
+  Metrics metrics_;
+  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"}, http_, time_,
+                     metrics_};
   RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
                  time_, time_};
   RetryBudget budget_{10, 0.1};
   RetryingClerkClient client_{
       {.max_attempts = 4,
        .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
-      clerk_, gate_, budget_, time_, time_, random_};
+      clerk_, gate_, budget_, time_, time_, random_, metrics_};
   std::optional<absl::StatusOr<User>> result_;
+  ClerkOutcome outcome_;
 };
 
 TEST(IsRetryableTest, FollowsTheRetryPolicy) {
@@ -100,6 +104,8 @@ TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
   EXPECT_EQ(http_.requests().size(), 3);
   ASSERT_TRUE(result_.has_value());
   EXPECT_TRUE(result_->ok()) << result_->status();
+  EXPECT_EQ(outcome_.attempts, 3);
+  EXPECT_EQ(outcome_.http_status, 200);
 }
 
 TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
@@ -111,7 +117,7 @@ TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
   // Another request arriving during the pause waits too.
   std::optional<absl::StatusOr<User>> other;
   client_.UploadProfileImage(Image(), absl::InfiniteFuture(),
-                             [&](absl::StatusOr<User> u) { other = std::move(u); });
+                             [&](ClerkOutcome o) { other = std::move(o.user); });
   EXPECT_EQ(http_.requests().size(), 1);
   time_.Advance(absl::Milliseconds(1999));
   EXPECT_EQ(http_.requests().size(), 1);

@@ -85,16 +85,18 @@ class UserImageServiceTest : public ::testing::Test {
   FakeHttpClient http_;
   FakeTime time_;
   FakeRandom random_{{0.5}};
+  Metrics metrics_;
   ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
-                     http_, time_};
+                     http_, time_, metrics_};
   RateGate gate_{{.quota = 100}, time_, time_};
   RetryBudget budget_{10, 0.1};
-  RetryingClerkClient retrying_{{}, clerk_, gate_, budget_, time_, time_, random_};
+  RetryingClerkClient retrying_{{},    clerk_, gate_,  budget_,
+                                time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};
   UserImageServiceImpl service_{{.max_image_bytes = 1000,
                                  .idle_timeout = absl::Seconds(30),
                                  .max_concurrent_uploads = 2},
-                                retrying_, memory_, time_, time_};
+                                retrying_, memory_, time_, time_, metrics_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };

@@ -30,6 +30,8 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
 
   argv = {Runfile("server/user_image_server"), "--listen_address=127.0.0.1:0",
           "--port_file=" + TestTempPath(prefix + "server.port"),
+          "--metrics_listen_address=127.0.0.1:0",
+          "--metrics_port_file=" + TestTempPath(prefix + "metrics.port"),
           absl::StrCat("--clerk_api_url=http://127.0.0.1:", d->emulator_port_)};
   argv.insert(argv.end(), server_flags.begin(), server_flags.end());
   auto server = Subprocess::Start(argv, {env}, log);
@@ -39,6 +41,10 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
                                      absl::Seconds(30));
   if (!port.ok()) return port.status();
   d->server_port_ = *port;
+  port = d->server_->WaitForPortFile(TestTempPath(prefix + "metrics.port"),
+                                     absl::Seconds(30));
+  if (!port.ok()) return port.status();
+  d->metrics_port_ = *port;
   return d;
 }
 

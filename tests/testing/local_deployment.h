@@ -27,6 +27,7 @@ class LocalDeployment {
 
   int server_port() const { return server_port_; }
   int emulator_port() const { return emulator_port_; }
+  int metrics_port() const { return metrics_port_; }
   std::string server_address() const;
   Subprocess& server() { return *server_; }
 
@@ -46,6 +47,7 @@ class LocalDeployment {
   std::unique_ptr<Subprocess> server_;
   int emulator_port_ = 0;
   int server_port_ = 0;
+  int metrics_port_ = 0;
 };
 
 }  // namespace userimage

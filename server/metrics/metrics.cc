@@ -1,0 +1,135 @@
+#include "server/metrics/metrics.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/metric_family.h"
+
+namespace userimage {
+namespace {
+
+// 1 ms to ~2 min, roughly x2.5 apart.
+prometheus::Histogram::BucketBoundaries LatencyBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+          0.5,   1,      2.5,   5,    10,    25,   60,  120};
+}
+
+}  // namespace
+
+// Gauges read at scrape time.
+class Metrics::SampledGauges : public prometheus::Collectable {
+ public:
+  void Add(std::string name, std::string help, std::function<double()> sample) {
+    absl::MutexLock lock(&mu_);
+    gauges_.push_back({std::move(name), std::move(help), std::move(sample)});
+  }
+
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    absl::MutexLock lock(&mu_);
+    std::vector<prometheus::MetricFamily> families;
+    for (const Gauge& g : gauges_) {
+      prometheus::MetricFamily family;
+      family.name = g.name;
+      family.help = g.help;
+      family.type = prometheus::MetricType::Gauge;
+      prometheus::ClientMetric metric;
+      metric.gauge.value = g.sample();
+      family.metric.push_back(std::move(metric));
+      families.push_back(std::move(family));
+    }
+    return families;
+  }
+
+ private:
+  struct Gauge {
+    std::string name;
+    std::string help;
+    std::function<double()> sample;
+  };
+  mutable absl::Mutex mu_;
+  std::vector<Gauge> gauges_ ABSL_GUARDED_BY(mu_);
+};
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      gauges_(std::make_shared<SampledGauges>()),
+      uploads_(prometheus::BuildCounter()
+                   .Name("userimage_uploads_total")
+                   .Help("Finished UploadProfileImage calls by gRPC status code.")
+                   .Register(*registry_)),
+      received_bytes_(prometheus::BuildCounter()
+                          .Name("userimage_upload_received_bytes_total")
+                          .Help("Image bytes received from callers.")
+                          .Register(*registry_)
+                          .Add({})),
+      upload_duration_(prometheus::BuildHistogram()
+                           .Name("userimage_upload_duration_seconds")
+                           .Help("Time from the start of an upload call to its answer.")
+                           .Register(*registry_)
+                           .Add({}, LatencyBuckets())),
+      clerk_requests_(prometheus::BuildCounter()
+                          .Name("userimage_clerk_requests_total")
+                          .Help("Requests to Clerk by the HTTP status of the answer "
+                                "(\"error\": no answer).")
+                          .Register(*registry_)),
+      clerk_duration_(prometheus::BuildHistogram()
+                          .Name("userimage_clerk_request_duration_seconds")
+                          .Help("Duration of each request (attempt) to Clerk.")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets())),
+      forwarded_bytes_(prometheus::BuildCounter()
+                           .Name("userimage_clerk_forwarded_bytes_total")
+                           .Help("Image bytes sent to Clerk, retries included.")
+                           .Register(*registry_)
+                           .Add({})),
+      retries_(prometheus::BuildCounter()
+                   .Name("userimage_clerk_retries_total")
+                   .Help("Requests to Clerk that were retries.")
+                   .Register(*registry_)
+                   .Add({})),
+      pauses_(prometheus::BuildCounter()
+                  .Name("userimage_clerk_rate_limit_pauses_total")
+                  .Help("429 answers from Clerk that paused every request.")
+                  .Register(*registry_)
+                  .Add({})),
+      gate_wait_(prometheus::BuildHistogram()
+                     .Name("userimage_rate_gate_wait_seconds")
+                     .Help("Time requests waited at the rate gate before being "
+                           "sent to Clerk.")
+                     .Register(*registry_)
+                     .Add({}, LatencyBuckets())) {}
+
+void Metrics::RecordUpload(absl::StatusCode code, uint64_t bytes_received,
+                           absl::Duration latency) {
+  uploads_.Add({{"code", absl::StatusCodeToString(code)}}).Increment();
+  received_bytes_.Increment(static_cast<double>(bytes_received));
+  upload_duration_.Observe(absl::ToDoubleSeconds(latency));
+}
+
+void Metrics::RecordClerkRequest(int http_status, absl::Duration latency,
+                                 uint64_t bytes_sent) {
+  clerk_requests_
+      .Add({{"status", http_status == 0 ? "error" : absl::StrCat(http_status)}})
+      .Increment();
+  clerk_duration_.Observe(absl::ToDoubleSeconds(latency));
+  forwarded_bytes_.Increment(static_cast<double>(bytes_sent));
+}
+
+void Metrics::RecordRetry() { retries_.Increment(); }
+
+void Metrics::RecordRateLimitPause() { pauses_.Increment(); }
+
+void Metrics::RecordGateWait(absl::Duration wait) {
+  gate_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
+
+void Metrics::AddGauge(const std::string& name, const std::string& help,
+                       std::function<double()> sample) {
+  gauges_->Add(name, help, std::move(sample));
+}
+
+std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::Collectables() {
+  return {registry_, gauges_};
+}
+
+}  // namespace userimage
