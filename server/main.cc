@@ -39,6 +39,8 @@ ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
 ABSL_FLAG(std::string, health_listen_address, "",
           "If set, a second, plaintext gRPC port serving only grpc.health.v1 "
           "(for Kubernetes probes when the main port requires mTLS)");
+ABSL_FLAG(std::string, health_port_file, "",
+          "If set, the bound health port is written to this file");
 ABSL_FLAG(std::string, metrics_listen_address, "0.0.0.0:9464",
           "HTTP address serving Prometheus metrics at /metrics; empty: off");
 ABSL_FLAG(std::string, metrics_port_file, "",
@@ -214,13 +216,19 @@ int Run() {
   // The probe-only port: a server with nothing but the health service (built
   // before the reflection plugin is installed, which would add itself).
   std::unique_ptr<grpc::Server> health_server;
+  int health_port = 0;
   if (const std::string address = absl::GetFlag(FLAGS_health_listen_address);
       !address.empty()) {
     grpc::ServerBuilder health_builder;
-    health_builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+    health_builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                                    &health_port);
     health_server = health_builder.BuildAndStart();
-    if (health_server == nullptr) {
+    if (health_server == nullptr || health_port == 0) {
       return Fail(absl::StrCat("cannot listen on --health_listen_address ", address));
+    }
+    const std::string health_port_file = absl::GetFlag(FLAGS_health_port_file);
+    if (!health_port_file.empty() && !WritePortFile(health_port_file, health_port)) {
+      return Fail(absl::StrCat("cannot write --health_port_file ", health_port_file));
     }
     // NOT_SERVING until the main port serves.
     health_server->GetHealthCheckService()->SetServingStatus(false);
@@ -252,6 +260,9 @@ int Run() {
            {{"version", LogString(kVersion)},
             {"listen_address", LogString(listen_address)},
             {"port", LogNumber(port)},
+            {"health_port", LogNumber(health_port)},
+            {"metrics_port",
+             LogNumber(exposer ? exposer->GetListeningPorts().front() : 0)},
             {"clerk_api_url", LogString(api_url)},
             {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
             {"max_image_bytes", LogNumber(max_image_bytes)},

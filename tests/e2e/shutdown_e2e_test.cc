@@ -12,7 +12,9 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/subprocess.h"
 
 namespace userimage {
 namespace {
@@ -75,6 +77,39 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   EXPECT_EQ((*deployment)->Requests().values_size(), 1);
   const int exit_status = (*deployment)->server().Wait();
   EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+}
+
+}  // namespace
+}  // namespace userimage
+
+namespace userimage {
+namespace {
+
+TEST(HealthPortTest, ServesOnlyHealthAndFollowsTheMainPort) {
+  const std::string port_file = TestTempPath("health.port");
+  auto deployment = LocalDeployment::Start(
+      {"--health_listen_address=127.0.0.1:0", "--health_port_file=" + port_file});
+  ASSERT_TRUE(deployment.ok()) << deployment.status();
+  absl::StatusOr<int> port =
+      (*deployment)->server().WaitForPortFile(port_file, absl::Seconds(10));
+  ASSERT_TRUE(port.ok()) << port.status();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port),
+                                     grpc::InsecureChannelCredentials());
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  for (const std::string service : {"", "clerk.userimage.v1.UserImageService"}) {
+    grpc::ClientContext context;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    ASSERT_TRUE(health->Check(&context, request, &response).ok()) << service;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  // Nothing else is served there.
+  UserImageClient client(channel);
+  UploadOptions options;
+  options.user_id = kUser;
+  EXPECT_EQ(client.UploadProfileImage(options, "x").status().code(),
+            absl::StatusCode::kUnimplemented);
 }
 
 }  // namespace
