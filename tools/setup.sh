@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Installs everything this project needs to build, test and run on Debian 12,
-# idempotently: when every package is present it changes nothing and makes no
-# network request. Run as root (or with sudo available).
+# Installs what this project needs on Debian 12, idempotently: when every
+# package is present it changes nothing and makes no network request. Run as
+# root (or with sudo available).
+#
+#   tools/setup.sh          build, test and run (the default)
+#   tools/setup.sh build    only what building the server needs (the
+#                           container image's build stage uses this)
+#   tools/setup.sh image    also podman, buildah and mmdebstrap, for
+#                           deploy/build_image.sh
 set -euo pipefail
+MODE=${1:-all}
 
-# Debian packages: toolchain, Bazel, the system libraries Bazel links through
-# pkg-config, the .proto files of googleapis and gRPC health, and prometheus
-# (for promtool, which checks the metrics endpoint in the tests).
-DEBIAN_PACKAGES=(
+# Debian packages for building: toolchain, Bazel, the system libraries Bazel
+# links through pkg-config, the .proto files of googleapis and gRPC health.
+BUILD_PACKAGES=(
   bazel-bootstrap
   g++
   pkg-config
@@ -24,8 +30,19 @@ DEBIAN_PACKAGES=(
   grpc-proto
   golang-github-gogo-googleapis-dev
   prometheus-cpp-dev
-  prometheus
 )
+# For the tests: promtool checks the metrics endpoint; python3-yaml reads the
+# rendered Kubernetes manifests.
+TEST_PACKAGES=(prometheus python3-yaml)
+# For deploy/build_image.sh.
+IMAGE_PACKAGES=(podman buildah mmdebstrap)
+
+case $MODE in
+  build) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}") ;;
+  all) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
+  image) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [build|image]" >&2; exit 2 ;;
+esac
 # npm packages: buf (lint, breaking-change checks, `buf curl`).
 BUF_VERSION=1.75.0
 
@@ -35,7 +52,12 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 missing=()
 # npm, for buf: Debian's nodejs + npm unless a Node.js with npm is present
 # (a NodeSource nodejs package ships npm itself and conflicts with Debian's).
-if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+if [[ $MODE != build ]] && ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+# kubectl (for `kubectl kustomize`): Debian's kubernetes-client unless one is
+# present.
+if [[ $MODE != build ]] && ! command -v kubectl >/dev/null 2>&1; then
+  missing+=(kubernetes-client)
+fi
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$pkg")
@@ -47,6 +69,7 @@ if ((${#missing[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+if [[ $MODE == build ]]; then exit 0; fi
 if ! command -v buf >/dev/null 2>&1 || [[ $(buf --version 2>/dev/null) != "$BUF_VERSION" ]]; then
   echo "setup: installing buf $BUF_VERSION from npm"
   $SUDO npm install -g --no-fund --no-audit "@bufbuild/buf@${BUF_VERSION}" >/dev/null

@@ -93,6 +93,19 @@ absl::StatusOr<int> ChildProcess::WaitForPortFile(const std::string& path,
       "no port in ", path, " after ", absl::FormatDuration(timeout)));
 }
 
+absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!Exited()) {
+    if (absl::Now() >= give_up) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("process ", pid_, " still running after ",
+                       absl::FormatDuration(timeout)));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return wait_status_;
+}
+
 int ChildProcess::Stop(absl::Duration grace) {
   if (Exited()) return wait_status_;
   kill(pid_, SIGTERM);

@@ -30,6 +30,10 @@ class ChildProcess {
   absl::StatusOr<int> WaitForPortFile(const std::string& path,
                                       absl::Duration timeout);
 
+  // Waits up to `timeout` for the program to exit by itself; returns its
+  // wait status, or DEADLINE_EXCEEDED with the program still running.
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+
   // Sends SIGTERM, waits up to `grace`, then SIGKILLs. Returns the wait
   // status; later calls return the same.
   int Stop(absl::Duration grace = absl::Seconds(30));

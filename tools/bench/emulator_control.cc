@@ -19,6 +19,15 @@ httplib::Client Connect(int port) {
 
 }  // namespace
 
+const std::vector<std::string>& SeedUsers() {
+  static const auto* users = new std::vector<std::string>{
+      "user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+      "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
+      "user_2S58m1CiAhzCueQpBenQtYh5Xj8",
+  };
+  return *users;
+}
+
 int ClerkLogSummary::Count(int status) const {
   auto it = by_status.find(status);
   return it == by_status.end() ? 0 : it->second;
@@ -67,5 +76,38 @@ absl::StatusOr<ClerkLogSummary> ReadClerkLog(int port) {
   }
   return summary;
 }
+
+absl::Status SetEmulatorLatency(int port, absl::Duration latency) {
+  httplib::Client client = Connect(port);
+  const std::string path =
+      absl::StrCat("/_emulator/config?latency_ms=",
+                   absl::ToInt64Milliseconds(latency));
+  httplib::Result response = client.Post(path);
+  if (!response) {
+    return absl::UnavailableError(absl::StrCat(
+        "POST /_emulator/config: ", httplib::to_string(response.error())));
+  }
+  if (response->status != 200) {
+    return absl::InternalError(
+        absl::StrCat("POST /_emulator/config answered ", response->status));
+  }
+  return absl::OkStatus();
+}
+
+PeriodicEmulatorReset::PeriodicEmulatorReset(int port, absl::Duration interval)
+    : port_(port), interval_(interval) {
+  thread_ = std::thread([this] {
+    while (!stop_.WaitForNotificationWithTimeout(interval_)) {
+      if (!ResetEmulator(port_).ok()) ++failures_;
+    }
+  });
+}
+
+PeriodicEmulatorReset::~PeriodicEmulatorReset() {
+  stop_.Notify();
+  thread_.join();
+}
+
+int PeriodicEmulatorReset::failures() const { return failures_.load(); }
 
 }  // namespace clerk::userimage::bench

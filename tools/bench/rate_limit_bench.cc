@@ -9,16 +9,10 @@
 //   bazel build -c opt //tools/clerk_emulator
 //   bazel run -c opt //tools/bench:rate_limit_bench -- --uploads=200
 
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,17 +21,16 @@
 #include "absl/flags/usage.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/string_view.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/bench/child_process.h"
 #include "tools/bench/emulator_control.h"
+#include "tools/bench/local_services.h"
+#include "tools/bench/programs.h"
 #include "tools/bench/report.h"
 #include "tools/bench/upload_load.h"
 
@@ -68,22 +61,11 @@ ABSL_FLAG(std::vector<std::string>, unpaced_server_flags, {},
 namespace clerk::userimage::bench {
 namespace {
 
-constexpr char kWorkspace[] = "clerk_user_image";
 constexpr char kServerPath[] = "server/user_image_server";
 constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
 constexpr char kBenchPath[] = "tools/bench/rate_limit_bench";
 // Accepted by the emulator and presented by the server; valid nowhere else.
 constexpr char kSecretKey[] = "sk_test_rate_limit_bench_0000000000";
-
-// The emulator's seed users.
-const std::vector<std::string>& SeedUsers() {
-  static const auto* users = new std::vector<std::string>{
-      "user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
-      "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
-      "user_2S58m1CiAhzCueQpBenQtYh5Xj8",
-  };
-  return *users;
-}
 
 struct Config {
   int uploads;
@@ -96,80 +78,6 @@ struct Config {
   std::vector<std::string> paced_server_flags;
   std::vector<std::string> unpaced_server_flags;
 };
-
-std::string SelfPath() {
-  char buffer[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
-  return n > 0 ? std::string(buffer, n) : std::string();
-}
-
-bool IsExecutable(const std::string& path) {
-  return !path.empty() && access(path.c_str(), X_OK) == 0;
-}
-
-// The runfile `path` (relative to the workspace) from a runfiles manifest.
-std::optional<std::string> FromManifest(const std::string& manifest,
-                                        const std::string& path) {
-  std::ifstream in(manifest);
-  const std::string key = absl::StrCat(kWorkspace, "/", path, " ");
-  for (std::string line; std::getline(in, line);) {
-    if (absl::StartsWith(line, key)) return line.substr(key.size());
-  }
-  return std::nullopt;
-}
-
-// Finds the built program at `path` (relative to the workspace): in this
-// binary's runfiles, else in the output tree this binary was built into,
-// else under the workspace's bazel-bin.
-absl::StatusOr<std::string> FindProgram(const std::string& path) {
-  const std::string self = SelfPath();
-  std::vector<std::string> candidates;
-  if (const char* dir = std::getenv("RUNFILES_DIR")) {
-    candidates.push_back(absl::StrCat(dir, "/", kWorkspace, "/", path));
-  }
-  candidates.push_back(absl::StrCat(self, ".runfiles/", kWorkspace, "/", path));
-  std::vector<std::string> manifests = {
-      absl::StrCat(self, ".runfiles_manifest")};
-  if (const char* manifest = std::getenv("RUNFILES_MANIFEST_FILE")) {
-    manifests.insert(manifests.begin(), manifest);
-  }
-  for (const std::string& manifest : manifests) {
-    if (auto found = FromManifest(manifest, path)) candidates.push_back(*found);
-  }
-  if (absl::string_view bin = self; absl::ConsumeSuffix(&bin, kBenchPath)) {
-    candidates.push_back(absl::StrCat(bin, path));
-  }
-  if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
-    candidates.push_back(absl::StrCat(workspace, "/bazel-bin/", path));
-  }
-  for (const std::string& candidate : candidates) {
-    if (IsExecutable(candidate)) return candidate;
-  }
-  return absl::NotFoundError(absl::StrCat(
-      "cannot find ", path, "; build //", path.substr(0, path.rfind('/')),
-      " with the same -c as this benchmark, or pass its path by flag"));
-}
-
-absl::StatusOr<std::string> Program(const std::string& flag,
-                                    const std::string& path) {
-  if (flag.empty()) return FindProgram(path);
-  if (!IsExecutable(flag)) {
-    return absl::NotFoundError(absl::StrCat(flag, " is not an executable"));
-  }
-  return flag;
-}
-
-absl::StatusOr<std::string> MakeWorkDir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                   "/rate_limit_bench.XXXXXX");
-  if (mkdtemp(pattern.data()) == nullptr) {
-    return absl::InternalError(absl::StrCat("mkdtemp ", pattern, " failed"));
-  }
-  return pattern;
-}
 
 void Progress(const std::string& message) {
   std::cerr << "[bench] " << message << std::endl;
@@ -187,30 +95,24 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
       absl::StrCat(config.work_dir, "/", mode, ".port");
   const std::string log =
       absl::StrCat(config.work_dir, "/", mode, "-server.log");
-  std::remove(port_file.c_str());
-  std::vector<std::string> argv = {
-      config.server_binary, "--listen_address=127.0.0.1:0",
-      absl::StrCat("--port_file=", port_file),
-      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port)};
-  argv.insert(argv.end(), server_flags.begin(), server_flags.end());
+  const std::vector<std::string> argv = ServerArgv(
+      config.server_binary, port_file, emulator_port, server_flags);
   Progress(absl::StrCat(mode, ": starting ", absl::StrJoin(argv, " ")));
-  absl::StatusOr<std::unique_ptr<ChildProcess>> server = ChildProcess::Start(
-      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log);
-  if (!server.ok()) return server.status();
-  absl::StatusOr<int> port =
-      (*server)->WaitForPortFile(port_file, absl::Seconds(30));
-  if (!port.ok()) {
-    return absl::Status(port.status().code(),
+  absl::StatusOr<LocalService> server = StartLocalService(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
                         absl::StrCat("server (", mode, "): ",
-                                     port.status().message(), "; see ", log));
+                                     server.status().message(), "; see ", log));
   }
+  const int port = server->port;
 
   std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", *port), grpc::InsecureChannelCredentials());
+      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
   if (!channel->WaitForConnected(
           absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
     return absl::UnavailableError(
-        absl::StrCat("cannot connect to the server on port ", *port));
+        absl::StrCat("cannot connect to the server on port ", port));
   }
 
   LoadOptions load;
@@ -229,7 +131,7 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
                            absl::ToDoubleSeconds(result.wall)));
 
   absl::StatusOr<ClerkLogSummary> clerk = ReadClerkLog(emulator_port);
-  const int exit_status = (*server)->Stop();
+  const int exit_status = server->process->Stop();
   if (!clerk.ok()) return clerk.status();
   if (exit_status != 0) {
     Progress(absl::StrCat(mode, ": server exit status ", exit_status, "; see ",
@@ -243,10 +145,11 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
 int Run(const Config& flags) {
   Config config = flags;
   absl::StatusOr<std::string> server =
-      Program(flags.server_binary, kServerPath);
+      Program(flags.server_binary, kServerPath, kBenchPath);
   absl::StatusOr<std::string> emulator =
-      Program(flags.emulator_binary, kEmulatorPath);
-  absl::StatusOr<std::string> work_dir = MakeWorkDir(flags.work_dir);
+      Program(flags.emulator_binary, kEmulatorPath, kBenchPath);
+  absl::StatusOr<std::string> work_dir =
+      MakeWorkDir(flags.work_dir, "rate_limit_bench");
   for (const absl::Status& status :
        {server.status(), emulator.status(), work_dir.status()}) {
     if (!status.ok()) {
@@ -266,11 +169,11 @@ int Run(const Config& flags) {
   std::remove(emulator_port_file.c_str());
   absl::StatusOr<std::unique_ptr<ChildProcess>> emulator_process =
       ChildProcess::Start(
-          {config.emulator_binary, "--host=127.0.0.1", "--port=0",
-           absl::StrCat("--port_file=", emulator_port_file),
-           absl::StrCat("--rate_limit=", config.quota.requests),
-           absl::StrCat("--rate_window=",
-                        absl::FormatDuration(config.quota.window))},
+          EmulatorArgv(config.emulator_binary, emulator_port_file,
+                       {absl::StrCat("--rate_limit=", config.quota.requests),
+                        absl::StrCat("--rate_window=",
+                                     absl::FormatDuration(
+                                         config.quota.window))}),
           {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log);
   if (!emulator_process.ok()) {
     std::cerr << "rate_limit_bench: " << emulator_process.status() << std::endl;

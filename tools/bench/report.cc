@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <optional>
 #include <set>
 #include <utility>
@@ -12,32 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "tools/bench/json_object.h"
+#include "tools/bench/stats.h"
 
 namespace clerk::userimage::bench {
 namespace {
 
-// Nearest-rank percentile of sorted, non-empty `values`.
-absl::Duration Percentile(const std::vector<absl::Duration>& values, double q) {
-  const size_t rank = static_cast<size_t>(std::ceil(q * values.size()));
-  return values[std::clamp<size_t>(rank, 1, values.size()) - 1];
-}
-
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
-
-// paced / unpaced; nullopt when undefined (0 / 0), infinity for x / 0.
-std::optional<double> Ratio(double paced, double unpaced) {
-  if (unpaced == 0) {
-    if (paced == 0) return std::nullopt;
-    return std::numeric_limits<double>::infinity();
-  }
-  return paced / unpaced;
-}
-
-std::string FormatRatio(std::optional<double> ratio) {
-  if (!ratio.has_value()) return "-";
-  if (std::isinf(*ratio)) return "inf";
-  return absl::StrFormat("%.2f", *ratio);
-}
 
 // Every failure code seen in either mode.
 std::set<std::string> FailureCodes(const ModeStats& a, const ModeStats& b) {
@@ -68,55 +48,6 @@ bool QuotaTargetMet(const ModeStats& paced, const Targets& targets) {
 bool RateLimitTargetMet(const ModeStats& paced, const Targets& targets) {
   return paced.rate_limited_share <= targets.max_rate_limited_share;
 }
-
-// A minimal JSON writer for one object with keys in insertion order.
-class JsonObject {
- public:
-  JsonObject& Number(const std::string& key, double value) {
-    if (!std::isfinite(value)) return Null(key);
-    // Integers print without a fraction; others with enough digits.
-    if (value == std::floor(value) && std::fabs(value) < 1e15) {
-      return Raw(key, absl::StrCat(static_cast<int64_t>(value)));
-    }
-    return Raw(key, absl::StrFormat("%.6g", value));
-  }
-  JsonObject& Ratio(const std::string& key, std::optional<double> value) {
-    return value.has_value() ? Number(key, *value) : Null(key);
-  }
-  JsonObject& Bool(const std::string& key, bool value) {
-    return Raw(key, value ? "true" : "false");
-  }
-  // Keys are fixed words and code names; values may be anything printable.
-  JsonObject& String(const std::string& key, const std::string& value) {
-    std::string quoted = "\"";
-    for (char c : value) {
-      if (c == '"' || c == '\\') quoted.push_back('\\');
-      if (static_cast<unsigned char>(c) < 0x20) {
-        absl::StrAppendFormat(&quoted, "\\u%04x",
-                              static_cast<unsigned char>(c));
-      } else {
-        quoted.push_back(c);
-      }
-    }
-    return Raw(key, quoted + "\"");
-  }
-  JsonObject& Object(const std::string& key, const JsonObject& value) {
-    return Raw(key, value.ToString());
-  }
-  JsonObject& Null(const std::string& key) { return Raw(key, "null"); }
-
-  std::string ToString() const {
-    return absl::StrCat("{", absl::StrJoin(entries_, ","), "}");
-  }
-
- private:
-  JsonObject& Raw(const std::string& key, const std::string& value) {
-    entries_.push_back(absl::StrCat("\"", key, "\":", value));
-    return *this;
-  }
-
-  std::vector<std::string> entries_;
-};
 
 JsonObject ModeJson(const ModeStats& s) {
   JsonObject failures;

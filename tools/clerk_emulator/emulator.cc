@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,10 @@ constexpr char kAnyBapiPath[] = R"(/v1(/.*)?)";
 
 constexpr std::array<absl::string_view, 5> kApiVersions = {
     "2021-02-05", "2024-10-01", "2025-04-10", "2025-11-10", "2026-05-12"};
+
+// Accept queue of the listening socket: room for a burst of thousands of
+// connections.
+constexpr int kListenBacklog = 4096;
 
 // Lets the emulator answer 413 itself for images over Clerk's 10 MB.
 constexpr size_t kMaxPayloadBytes = 64 << 20;
@@ -292,10 +298,12 @@ Emulator::Emulator(EmulatorOptions options, std::unique_ptr<UserStore> users,
   // (httplib's default closes it after 5).
   server_.set_keep_alive_max_count(100000);
   // httplib's default also sets SO_REUSEPORT, with which a second emulator
-  // could silently share a fixed port.
-  server_.set_socket_options([](int fd) {
+  // could silently share a fixed port. The listening socket is kept so that
+  // Start() can widen its backlog.
+  server_.set_socket_options([this](int fd) {
     const int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    listen_fd_ = fd;
   });
   RegisterRoutes();
 }
@@ -311,6 +319,14 @@ absl::Status Emulator::Start() {
   if (port_ <= 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
+  }
+  // httplib listens with a backlog of 5 (compiled in), so a burst of
+  // connections overflows the accept queue and clients wait about a second
+  // for a SYN retransmission. Listening again on the bound socket only
+  // changes its backlog (capped by net.core.somaxconn).
+  if (listen_fd_ >= 0 && ::listen(listen_fd_, kListenBacklog) != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot widen the listen backlog: ", std::strerror(errno)));
   }
   public_url_ = options_.public_url.empty() ? base_url() : options_.public_url;
   listener_ = std::thread([this] {

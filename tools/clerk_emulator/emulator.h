@@ -121,6 +121,8 @@ class Emulator {
   httplib::Server server_;
   std::thread listener_;
   std::atomic<bool> listener_done_{false};
+  // The listening socket, once bound; owned by `server_`.
+  int listen_fd_ = -1;
   int port_ = -1;
   std::string public_url_;
 };

@@ -1,0 +1,109 @@
+"""Checks the rendered Kubernetes manifests (path in argv[1])."""
+
+import sys
+import unittest
+
+import yaml
+
+RENDERED = sys.argv.pop(1)
+
+
+def load():
+    with open(RENDERED) as f:
+        return {d["kind"]: d for d in yaml.safe_load_all(f) if d}
+
+
+class ManifestsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.docs = load()
+        cls.pod = cls.docs["Deployment"]["spec"]["template"]["spec"]
+        cls.container = cls.pod["containers"][0]
+        cls.args = cls.container["args"]
+
+    def flag(self, name):
+        for arg in self.args:
+            if arg.startswith(f"--{name}="):
+                return arg.split("=", 1)[1]
+        self.fail(f"--{name} is not set")
+
+    def test_every_kind_is_there(self):
+        for kind in ("Namespace", "ServiceAccount", "Deployment", "Service",
+                     "HorizontalPodAutoscaler", "PodDisruptionBudget",
+                     "NetworkPolicy"):
+            self.assertIn(kind, self.docs)
+
+    def test_restricted_pod_security_standard(self):
+        ns = self.docs["Namespace"]["metadata"]["labels"]
+        self.assertEqual(ns["pod-security.kubernetes.io/enforce"], "restricted")
+        pod_sc = self.pod["securityContext"]
+        self.assertTrue(pod_sc["runAsNonRoot"])
+        self.assertNotEqual(pod_sc.get("runAsUser"), 0)
+        self.assertEqual(pod_sc["seccompProfile"]["type"], "RuntimeDefault")
+        for c in self.pod["containers"]:
+            sc = c["securityContext"]
+            self.assertFalse(sc["allowPrivilegeEscalation"])
+            self.assertTrue(sc["readOnlyRootFilesystem"])
+            self.assertEqual(sc["capabilities"]["drop"], ["ALL"])
+            self.assertNotIn("add", sc["capabilities"])
+            self.assertFalse(sc.get("privileged", False))
+        self.assertFalse(self.pod.get("hostNetwork", False))
+        self.assertFalse(self.pod["automountServiceAccountToken"])
+        for v in self.pod.get("volumes", []):
+            self.assertNotIn("hostPath", v)
+
+    def test_native_grpc_probes_on_the_health_port(self):
+        health_port = int(self.flag("health_listen_address").rsplit(":", 1)[1])
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            self.assertEqual(self.container[probe]["grpc"]["port"], health_port)
+
+    def test_resources_are_bounded(self):
+        res = self.container["resources"]
+        for kind in ("requests", "limits"):
+            self.assertIn("cpu", res[kind])
+            self.assertIn("memory", res[kind])
+
+    def test_drain_fits_in_the_grace_period(self):
+        pre_stop = self.container["lifecycle"]["preStop"]["exec"]["command"]
+        self.assertEqual(pre_stop[0], "/bin/sleep")
+        grace = int(self.flag("shutdown_grace").rstrip("s"))
+        self.assertGreater(self.pod["terminationGracePeriodSeconds"],
+                           int(pre_stop[1]) + grace)
+
+    def test_secret_key_comes_from_a_mounted_secret(self):
+        key_file = self.flag("clerk_secret_key_file")
+        mount = self.container["volumeMounts"][0]
+        self.assertTrue(key_file.startswith(mount["mountPath"] + "/"))
+        self.assertTrue(mount["readOnly"])
+        volume = next(v for v in self.pod["volumes"] if v["name"] == mount["name"])
+        self.assertIn("secret", volume)
+        for arg in self.args:
+            self.assertFalse(arg.startswith("--clerk_secret_key="))
+        self.assertNotIn("env", self.container)
+
+    def test_replicas_share_the_quota(self):
+        hpa = self.docs["HorizontalPodAutoscaler"]["spec"]
+        per_replica = int(self.flag("clerk_rate_limit"))
+        # Production quota: 1000 requests per 10 s for the whole key.
+        self.assertLessEqual(per_replica * hpa["maxReplicas"], 1000)
+        self.assertEqual(self.flag("clerk_rate_window"), "10s")
+        self.assertGreaterEqual(hpa["minReplicas"], 2)
+
+    def test_disruption_budget_keeps_one(self):
+        self.assertGreaterEqual(
+            self.docs["PodDisruptionBudget"]["spec"]["minAvailable"], 1)
+
+    def test_network_policy(self):
+        spec = self.docs["NetworkPolicy"]["spec"]
+        self.assertEqual(sorted(spec["policyTypes"]), ["Egress", "Ingress"])
+        grpc_rule = spec["ingress"][0]
+        self.assertEqual(
+            grpc_rule["from"][0]["podSelector"]["matchLabels"],
+            {"clerk-user-image/caller": "true"})
+        egress_ports = sorted(p["port"] for rule in spec["egress"]
+                              for p in rule["ports"])
+        self.assertEqual(egress_ports, [53, 53, 443])
+
+
+if __name__ == "__main__":
+    unittest.main()

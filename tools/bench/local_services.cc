@@ -1,0 +1,44 @@
+#include "tools/bench/local_services.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace clerk::userimage::bench {
+
+absl::StatusOr<LocalService> StartLocalService(
+    const std::vector<std::string>& argv,
+    const std::vector<std::string>& extra_env, const std::string& log_path,
+    const std::string& port_file, absl::Duration timeout) {
+  std::remove(port_file.c_str());
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+      ChildProcess::Start(argv, extra_env, log_path);
+  if (!process.ok()) return process.status();
+  absl::StatusOr<int> port = (*process)->WaitForPortFile(port_file, timeout);
+  if (!port.ok()) return port.status();
+  return LocalService{*std::move(process), *port};
+}
+
+std::vector<std::string> EmulatorArgv(const std::string& binary,
+                                      const std::string& port_file,
+                                      const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {binary, "--host=127.0.0.1", "--port=0",
+                                   absl::StrCat("--port_file=", port_file)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return argv;
+}
+
+std::vector<std::string> ServerArgv(const std::string& binary,
+                                    const std::string& port_file,
+                                    int emulator_port,
+                                    const std::vector<std::string>& flags) {
+  std::vector<std::string> argv = {
+      binary, "--listen_address=127.0.0.1:0",
+      absl::StrCat("--port_file=", port_file),
+      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port)};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  return argv;
+}
+
+}  // namespace clerk::userimage::bench

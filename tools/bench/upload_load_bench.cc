@@ -1,0 +1,558 @@
+// Load generator and benchmark of the service's data path: uploads images
+// through the service (the proxy) in front of the Clerk emulator, then the
+// same images straight to the emulator with libcurl (the direct baseline,
+// in a child process), and optionally through Clerk's Node SDK, at each
+// requested concurrency (closed loop or burst) or rate (open loop). Reports
+// throughput, latency percentiles, CPU per MiB, peak RSS and threads of
+// each, their ratios, and the targets of docs/benchmarks.md, as a table and
+// one line of JSON per point. Loopback only; it starts and stops the
+// emulator, the servers and the clients itself.
+//
+//   bazel build -c opt //tools/bench:upload_load_bench //tools/clerk_emulator
+//   bazel run -c opt //tools/bench:upload_load_bench -- --concurrency=1,64
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/bench/child_process.h"
+#include "tools/bench/emulator_control.h"
+#include "tools/bench/grpc_upload_load.h"
+#include "tools/bench/load_plan.h"
+#include "tools/bench/load_report.h"
+#include "tools/bench/local_services.h"
+#include "tools/bench/proc_stats.h"
+#include "tools/bench/programs.h"
+#include "tools/bench/upload_load.h"
+
+ABSL_FLAG(std::string, shape, "closed",
+          "closed (--concurrency workers uploading back to back), open "
+          "(--rate uploads per second on a fixed schedule) or burst "
+          "(--concurrency uploads released at once).");
+ABSL_FLAG(std::vector<std::string>, concurrency, {"64"},
+          "Workers (closed) or uploads (burst); a comma-separated list runs "
+          "one point each.");
+ABSL_FLAG(std::vector<std::string>, rate, {"100"},
+          "Uploads per second (open); a comma-separated list runs one point "
+          "each.");
+ABSL_FLAG(int64_t, image_bytes, 1 << 20,
+          "Bytes per image: a PNG signature, then pseudo-random bytes.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
+          "How long uploads are started in each measured run (closed, open).");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
+          "Closed-loop warm-up before each measured run; 0 for none.");
+ABSL_FLAG(absl::Duration, emulator_latency, absl::ZeroDuration(),
+          "Delay the emulator adds before answering each upload.");
+ABSL_FLAG(int64_t, chunk_bytes, 256 * 1024,
+          "Bytes per UploadProfileImage chunk message.");
+ABSL_FLAG(absl::Duration, deadline, absl::Seconds(60),
+          "Deadline of each upload, from its scheduled start.");
+ABSL_FLAG(int, distinct_images, 8,
+          "Distinct images uploaded in turn (all of --image_bytes).");
+ABSL_FLAG(bool, node, false,
+          "Also upload through Clerk's Node SDK (closed loop only); skipped "
+          "with a note when node or tools/bench/node/node_modules is missing.");
+ABSL_FLAG(std::string, node_binary, "node", "Node.js to run.");
+ABSL_FLAG(std::string, node_script, "",
+          "The Node driver; default: tools/bench/node/bench.js in the "
+          "workspace.");
+ABSL_FLAG(std::vector<std::string>, server_flags, {},
+          "Extra server flags, comma-separated.");
+ABSL_FLAG(int, emulator_threads, 0,
+          "The emulator's HTTP threads (one per connection); 0: enough for "
+          "the largest point.");
+ABSL_FLAG(std::string, server_binary, "",
+          "user_image_server to run; default: from the runfiles or next to "
+          "this binary in bazel-bin.");
+ABSL_FLAG(std::string, emulator_binary, "",
+          "clerk_emulator to run; default: from the runfiles or next to this "
+          "binary in bazel-bin.");
+ABSL_FLAG(std::string, direct_client_binary, "",
+          "direct_upload_client to run; default: from the runfiles or next "
+          "to this binary in bazel-bin.");
+ABSL_FLAG(std::string, work_dir, "",
+          "Directory for images, port files, records and process logs; "
+          "default: a new directory under $TMPDIR (or /tmp).");
+ABSL_FLAG(std::string, plot_data, "",
+          "If set, append one gnuplot data line per point to this file.");
+
+namespace clerk::userimage::bench {
+namespace {
+
+constexpr char kServerPath[] = "server/user_image_server";
+constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
+constexpr char kDirectPath[] = "tools/bench/direct_upload_client";
+constexpr char kBenchPath[] = "tools/bench/upload_load_bench";
+// Accepted by the emulator and presented by the server; valid nowhere else.
+constexpr char kSecretKey[] = "sk_test_upload_load_bench_00000000000";
+// How often process threads and RSS are sampled.
+constexpr absl::Duration kSampleInterval = absl::Milliseconds(10);
+
+struct Config {
+  LoadShape shape;
+  std::vector<int> concurrency;
+  std::vector<double> rates;
+  int64_t image_bytes;
+  absl::Duration duration;
+  absl::Duration warmup;
+  absl::Duration emulator_latency;
+  int64_t chunk_bytes;
+  absl::Duration deadline;
+  int distinct_images;
+  bool node;
+  std::string node_binary;
+  std::string node_script;
+  std::vector<std::string> server_flags;
+  int emulator_threads;
+  std::string server_binary;
+  std::string emulator_binary;
+  std::string direct_client_binary;
+  std::string work_dir;
+  std::string plot_data;
+};
+
+// What every mode of a run shares.
+struct Setup {
+  const Config& config;
+  int emulator_port;
+  std::vector<std::string> image_paths;
+  std::vector<std::shared_ptr<const PreparedImage>> images;
+};
+
+void Progress(const std::string& message) {
+  std::cerr << "[bench] " << message << std::endl;
+}
+
+std::string PointName(const LoadPoint& point) {
+  return point.plan.shape == LoadShape::kOpen
+             ? absl::StrFormat("open-%g", point.plan.rate)
+             : absl::StrCat(LoadShapeName(point.plan.shape), "-",
+                            point.plan.concurrency);
+}
+
+// Uploads the point may keep in flight at once, for server limits and
+// emulator threads: the workers, or for the open loop the arrivals in one
+// emulator latency plus a second.
+int64_t InFlightBound(const LoadPoint& point) {
+  if (point.plan.shape != LoadShape::kOpen) return point.plan.concurrency;
+  return static_cast<int64_t>(std::ceil(
+      point.plan.rate *
+      absl::ToDoubleSeconds(point.emulator_latency + absl::Seconds(1))));
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs a load generator `argv` as a child process until it exits by itself
+// (within `timeout`) while sampling it, then reads the records it wrote to
+// `records_path`. The CPU figure is the one the child reported.
+absl::StatusOr<ModeFigures> RunChildGenerator(
+    const std::string& name, const std::vector<std::string>& argv,
+    const std::string& records_path, const std::string& log,
+    absl::Duration timeout, size_t image_bytes) {
+  std::remove(records_path.c_str());
+  Progress(absl::StrCat(name, ": starting ", absl::StrJoin(argv, " ")));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log);
+  if (!child.ok()) return child.status();
+  ProcessSampler sampler((*child)->pid(), kSampleInterval);
+  absl::StatusOr<int> exit_status = (*child)->Wait(timeout);
+  sampler.Stop();
+  if (!exit_status.ok()) {
+    (*child)->Stop(absl::Seconds(5));
+    return absl::DeadlineExceededError(absl::StrCat(
+        name, " did not finish within ", absl::FormatDuration(timeout),
+        "; see ", log));
+  }
+  if (*exit_status != 0) {
+    return absl::InternalError(absl::StrCat(
+        name, " exited with wait status ", *exit_status, "; see ", log));
+  }
+  absl::StatusOr<std::string> text = ReadFile(records_path);
+  if (!text.ok()) return text.status();
+  absl::StatusOr<LoadRecords> records = ParseRecords(*text);
+  if (!records.ok()) return records.status();
+  return Summarize(name, *records, image_bytes, records->cpu,
+                   sampler.peak_rss_bytes(), sampler.max_threads());
+}
+
+// The proxy: a fresh server in front of the emulator, the gRPC load (a
+// warm-up, then the measured run), the server's CPU over the measured run,
+// its peak RSS and its most threads.
+absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
+                                     const LoadPoint& point) {
+  const Config& config = setup.config;
+  const std::string name = PointName(point);
+  const std::string port_file =
+      absl::StrCat(config.work_dir, "/server-", name, ".port");
+  const std::string log =
+      absl::StrCat(config.work_dir, "/server-", name, ".log");
+  const int64_t bound = InFlightBound(point);
+  std::vector<std::string> flags = {
+      "--clerk_rate_limit=0",
+      absl::StrCat("--max_concurrent_uploads=",
+                   std::max<int64_t>(1000, 2 * bound)),
+      absl::StrCat("--memory_budget_bytes=",
+                   std::max<int64_t>(int64_t{512} << 20,
+                                     2 * bound * point.image_bytes)),
+  };
+  flags.insert(flags.end(), config.server_flags.begin(),
+               config.server_flags.end());
+  const std::vector<std::string> argv =
+      ServerArgv(config.server_binary, port_file, setup.emulator_port, flags);
+  Progress(absl::StrCat("proxy: starting ", absl::StrJoin(argv, " ")));
+  absl::StatusOr<LocalService> server = StartLocalService(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("server: ", server.status().message(),
+                                     "; see ", log));
+  }
+  const pid_t pid = server->process->pid();
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port),
+                          grpc::InsecureChannelCredentials());
+  if (!channel->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the server on port ", server->port));
+  }
+  GrpcLoadOptions options;
+  options.images = setup.images;
+  options.users = SeedUsers();
+  options.deadline = config.deadline;
+  if (config.warmup > absl::ZeroDuration()) {
+    RunGrpcLoad(channel, WarmupPlan(point.plan, config.warmup), options);
+  }
+  absl::StatusOr<absl::Duration> cpu_before = ProcessCpu(pid);
+  ProcessSampler sampler(pid, kSampleInterval);
+  const LoadRecords records = RunGrpcLoad(channel, point.plan, options);
+  sampler.Stop();
+  absl::StatusOr<absl::Duration> cpu_after = ProcessCpu(pid);
+  absl::StatusOr<ProcessStatus> status = ReadProcessStatus(pid);
+  const int exit_status = server->process->Stop();
+  if (exit_status != 0) {
+    Progress(absl::StrCat("proxy: server exit status ", exit_status, "; see ",
+                          log));
+  }
+  if (!cpu_before.ok() || !cpu_after.ok() || !status.ok()) {
+    return absl::InternalError("cannot read the server's /proc figures");
+  }
+  return Summarize("proxy", records, point.image_bytes,
+                   *cpu_after - *cpu_before,
+                   std::max(status->peak_rss_bytes, sampler.peak_rss_bytes()),
+                   std::max(status->threads, sampler.max_threads()));
+}
+
+// Flags shared by the direct client and the Node driver.
+std::vector<std::string> GeneratorArgs(const Setup& setup) {
+  return {absl::StrCat("--api_url=http://127.0.0.1:", setup.emulator_port),
+          absl::StrCat("--users=", absl::StrJoin(SeedUsers(), ","))};
+}
+
+absl::StatusOr<ModeFigures> RunDirect(const Setup& setup,
+                                      const LoadPoint& point) {
+  const Config& config = setup.config;
+  const std::string name = PointName(point);
+  std::vector<std::string> argv = {config.direct_client_binary};
+  for (std::string& arg : GeneratorArgs(setup)) argv.push_back(arg);
+  const std::string records =
+      absl::StrCat(config.work_dir, "/direct-", name, ".records");
+  argv.insert(
+      argv.end(),
+      {absl::StrCat("--images=", absl::StrJoin(setup.image_paths, ",")),
+       absl::StrCat("--shape=", LoadShapeName(point.plan.shape)),
+       absl::StrCat("--concurrency=", point.plan.concurrency),
+       absl::StrCat("--rate=", point.plan.rate),
+       absl::StrCat("--duration=", absl::FormatDuration(point.plan.duration)),
+       absl::StrCat("--warmup=", absl::FormatDuration(config.warmup)),
+       absl::StrCat("--deadline=", absl::FormatDuration(config.deadline)),
+       absl::StrCat("--out=", records)});
+  return RunChildGenerator(
+      "direct", argv, records,
+      absl::StrCat(config.work_dir, "/direct-", name, ".log"),
+      config.warmup + point.plan.duration + config.deadline + absl::Seconds(60),
+      point.image_bytes);
+}
+
+ModeFigures RunNode(const Setup& setup, const LoadPoint& point) {
+  const Config& config = setup.config;
+  if (!config.node) return Skipped("node", "");
+  if (point.plan.shape != LoadShape::kClosed) {
+    return Skipped("node", "the Node driver runs closed loops only");
+  }
+  absl::StatusOr<std::string> node = FindOnPath(config.node_binary);
+  if (!node.ok()) {
+    return Skipped("node", absl::StrCat("no Node.js: ", node.status().message()));
+  }
+  const std::string script =
+      config.node_script.empty()
+          ? absl::StrCat(WorkspaceDir(), "/tools/bench/node/bench.js")
+          : config.node_script;
+  const std::string package =
+      absl::StrCat(script.substr(0, script.rfind('/') + 1),
+                   "node_modules/@clerk/backend/package.json");
+  if (!ReadFile(script).ok() || !ReadFile(package).ok()) {
+    return Skipped("node",
+                   absl::StrCat("no ", script, " or no @clerk/backend at ",
+                                package, " (run npm ci in tools/bench/node)"));
+  }
+  const std::string name = PointName(point);
+  std::vector<std::string> argv = {*node, script};
+  for (std::string& arg : GeneratorArgs(setup)) argv.push_back(arg);
+  const std::string records =
+      absl::StrCat(config.work_dir, "/node-", name, ".records");
+  argv.insert(argv.end(),
+              {absl::StrCat("--image=", setup.image_paths.front()),
+               absl::StrCat("--concurrency=", point.plan.concurrency),
+               absl::StrCat("--duration_ms=",
+                            absl::ToInt64Milliseconds(point.plan.duration)),
+               absl::StrCat("--warmup_ms=",
+                            absl::ToInt64Milliseconds(config.warmup)),
+               absl::StrCat("--out=", records)});
+  absl::StatusOr<ModeFigures> figures = RunChildGenerator(
+      "node", argv, records,
+      absl::StrCat(config.work_dir, "/node-", name, ".log"),
+      config.warmup + point.plan.duration + config.deadline + absl::Seconds(60),
+      point.image_bytes);
+  if (!figures.ok()) {
+    return Skipped("node", std::string(figures.status().message()));
+  }
+  return *figures;
+}
+
+std::vector<LoadPoint> Points(const Config& config) {
+  std::vector<LoadPoint> points;
+  auto add = [&](LoadPlan plan) {
+    plan.shape = config.shape;
+    plan.duration = config.duration;
+    points.push_back({plan, static_cast<size_t>(config.image_bytes),
+                      config.emulator_latency});
+  };
+  if (config.shape == LoadShape::kOpen) {
+    for (double rate : config.rates) add({.rate = rate});
+  } else {
+    for (int n : config.concurrency) add({.concurrency = n});
+  }
+  return points;
+}
+
+// Lets thousands of connections open at once; children inherit the limit.
+void RaiseFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+int Run(const Config& flags) {
+  Config config = flags;
+  absl::StatusOr<std::string> server =
+      Program(flags.server_binary, kServerPath, kBenchPath);
+  absl::StatusOr<std::string> emulator =
+      Program(flags.emulator_binary, kEmulatorPath, kBenchPath);
+  absl::StatusOr<std::string> direct =
+      Program(flags.direct_client_binary, kDirectPath, kBenchPath);
+  absl::StatusOr<std::string> work_dir =
+      MakeWorkDir(flags.work_dir, "upload_load_bench");
+  for (const absl::Status& status : {server.status(), emulator.status(),
+                                     direct.status(), work_dir.status()}) {
+    if (!status.ok()) {
+      std::cerr << "upload_load_bench: " << status.message() << std::endl;
+      return 1;
+    }
+  }
+  config.server_binary = *server;
+  config.emulator_binary = *emulator;
+  config.direct_client_binary = *direct;
+  config.work_dir = *work_dir;
+  Progress(absl::StrCat("logs, images and records in ", config.work_dir));
+  RaiseFileLimit();
+
+  Setup setup{config, 0, {}, {}};
+  for (int i = 0; i < config.distinct_images; ++i) {
+    const std::string bytes = MakeImage(config.image_bytes, i);
+    const std::string path =
+        absl::StrCat(config.work_dir, "/image-", i, ".png");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    if (!out.flush()) {
+      std::cerr << "upload_load_bench: cannot write " << path << std::endl;
+      return 1;
+    }
+    setup.image_paths.push_back(path);
+    setup.images.push_back(std::make_shared<const PreparedImage>(
+        PrepareImage(bytes, static_cast<size_t>(config.chunk_bytes))));
+  }
+
+  const std::vector<LoadPoint> points = Points(config);
+  int64_t most_in_flight = 0;
+  for (const LoadPoint& point : points) {
+    most_in_flight = std::max(most_in_flight, InFlightBound(point));
+  }
+  const int64_t threads =
+      config.emulator_threads > 0
+          ? config.emulator_threads
+          : std::max<int64_t>(256, most_in_flight + 256);
+  const std::string emulator_port_file =
+      absl::StrCat(config.work_dir, "/emulator.port");
+  const std::string emulator_log =
+      absl::StrCat(config.work_dir, "/emulator.log");
+  const std::vector<std::string> emulator_argv = EmulatorArgv(
+      config.emulator_binary, emulator_port_file,
+      {"--rate_limit=0",
+       absl::StrCat("--latency=",
+                    absl::FormatDuration(config.emulator_latency)),
+       absl::StrCat("--threads=", threads)});
+  Progress(absl::StrCat("emulator: starting ",
+                        absl::StrJoin(emulator_argv, " ")));
+  absl::StatusOr<LocalService> emulator_service = StartLocalService(
+      emulator_argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)},
+      emulator_log, emulator_port_file);
+  if (!emulator_service.ok()) {
+    std::cerr << "upload_load_bench: emulator: " << emulator_service.status()
+              << "; see " << emulator_log << std::endl;
+    return 1;
+  }
+  setup.emulator_port = emulator_service->port;
+  // The emulator keeps every image until a reset.
+  PeriodicEmulatorReset janitor(setup.emulator_port, absl::Seconds(1));
+
+  std::ofstream plot;
+  if (!config.plot_data.empty()) {
+    plot.open(config.plot_data, std::ios::app);
+    plot << "# " << LoadShapeName(config.shape) << " " << config.image_bytes
+         << " bytes, emulator latency "
+         << absl::FormatDuration(config.emulator_latency)
+         << "\n# x proxy_p50 proxy_p90 proxy_p99 direct_p50 direct_p90 "
+            "direct_p99 (ms) proxy_uploads_per_s direct_uploads_per_s\n";
+  }
+  bool all_met = true;
+  for (const LoadPoint& point : points) {
+    Progress(absl::StrCat("point ", PointName(point)));
+    if (absl::Status reset = ResetEmulator(setup.emulator_port); !reset.ok()) {
+      std::cerr << "upload_load_bench: " << reset << std::endl;
+      return 1;
+    }
+    absl::StatusOr<ModeFigures> proxy = RunProxy(setup, point);
+    if (!proxy.ok()) {
+      std::cerr << "upload_load_bench: proxy: " << proxy.status() << std::endl;
+      return 1;
+    }
+    absl::StatusOr<ModeFigures> direct_figures = RunDirect(setup, point);
+    if (!direct_figures.ok()) {
+      std::cerr << "upload_load_bench: direct: " << direct_figures.status()
+                << std::endl;
+      return 1;
+    }
+    const ModeFigures node = RunNode(setup, point);
+    const std::vector<TargetResult> targets =
+        JudgeTargets(point, *proxy, *direct_figures);
+    for (const TargetResult& t : targets) all_met = all_met && t.met;
+    std::cout << "\n"
+              << FormatPointTable(point, *proxy, *direct_figures, node, targets)
+              << FormatPointJson(point, *proxy, *direct_figures, node, targets)
+              << std::endl;
+    if (plot.is_open()) {
+      plot << FormatPlotLine(point, *proxy, *direct_figures) << std::endl;
+    }
+  }
+  if (janitor.failures() > 0) {
+    Progress(absl::StrCat(janitor.failures(),
+                          " periodic emulator resets failed; see ",
+                          emulator_log));
+  }
+  std::cout << "\nall targets judged here: " << (all_met ? "MET" : "NOT all met")
+            << std::endl;
+  return 0;
+}
+
+template <typename T>
+bool ParseList(const std::vector<std::string>& words, std::vector<T>* out) {
+  for (const std::string& word : words) {
+    T value;
+    if constexpr (std::is_same_v<T, int>) {
+      if (!absl::SimpleAtoi(word, &value) || value < 1) return false;
+    } else {
+      if (!absl::SimpleAtod(word, &value) || !(value > 0)) return false;
+    }
+    out->push_back(value);
+  }
+  return !out->empty();
+}
+
+}  // namespace
+}  // namespace clerk::userimage::bench
+
+int main(int argc, char** argv) {
+  namespace bench = clerk::userimage::bench;
+  absl::SetProgramUsageMessage(
+      "Benchmarks the upload data path (service in front of the Clerk "
+      "emulator) against uploading straight to the emulator.");
+  absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<bench::LoadShape> shape =
+      bench::ParseLoadShape(absl::GetFlag(FLAGS_shape));
+  bench::Config config{
+      .shape = shape.value_or(bench::LoadShape::kClosed),
+      .image_bytes = absl::GetFlag(FLAGS_image_bytes),
+      .duration = absl::GetFlag(FLAGS_duration),
+      .warmup = absl::GetFlag(FLAGS_warmup),
+      .emulator_latency = absl::GetFlag(FLAGS_emulator_latency),
+      .chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes),
+      .deadline = absl::GetFlag(FLAGS_deadline),
+      .distinct_images = absl::GetFlag(FLAGS_distinct_images),
+      .node = absl::GetFlag(FLAGS_node),
+      .node_binary = absl::GetFlag(FLAGS_node_binary),
+      .node_script = absl::GetFlag(FLAGS_node_script),
+      .server_flags = absl::GetFlag(FLAGS_server_flags),
+      .emulator_threads = absl::GetFlag(FLAGS_emulator_threads),
+      .server_binary = absl::GetFlag(FLAGS_server_binary),
+      .emulator_binary = absl::GetFlag(FLAGS_emulator_binary),
+      .direct_client_binary = absl::GetFlag(FLAGS_direct_client_binary),
+      .work_dir = absl::GetFlag(FLAGS_work_dir),
+      .plot_data = absl::GetFlag(FLAGS_plot_data),
+  };
+  const bool lists_ok =
+      bench::ParseList(absl::GetFlag(FLAGS_concurrency), &config.concurrency) &&
+      bench::ParseList(absl::GetFlag(FLAGS_rate), &config.rates);
+  if (!shape.ok() || !lists_ok || config.image_bytes < 16 ||
+      config.image_bytes > 10'000'000 ||
+      config.duration <= absl::ZeroDuration() ||
+      config.warmup < absl::ZeroDuration() ||
+      config.emulator_latency < absl::ZeroDuration() ||
+      config.chunk_bytes < 1 || config.chunk_bytes > 4 * 1024 * 1024 - 5 ||
+      config.deadline <= absl::ZeroDuration() || config.distinct_images < 1) {
+    std::cerr << "upload_load_bench: need --shape=closed|open|burst, "
+                 "--concurrency of integers >= 1, --rate of numbers > 0, "
+                 "16 <= --image_bytes <= 10000000, --duration > 0, "
+                 "--warmup >= 0, --emulator_latency >= 0, 1 <= --chunk_bytes "
+                 "<= 4 MiB - 5, --deadline > 0 and --distinct_images >= 1"
+              << std::endl;
+    return 2;
+  }
+  return bench::Run(config);
+}
