@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/sha256.h"
 #include "client/user_image_client.h"
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "google/protobuf/struct.pb.h"
@@ -18,13 +19,13 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "openssl/sha.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
 namespace userimage {
 namespace {
 
+using ::clerk::userimage::client::Sha256Hex;
 using ::clerk::userimage::client::UploadOptions;
 using ::clerk::userimage::client::UserImageClient;
 using ::clerk::userimage::v1::UploadProfileImageRequest;
@@ -43,11 +44,16 @@ std::string MakeImage(size_t size, unsigned seed) {
   return image;
 }
 
-std::string Sha256Hex(absl::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
+
+// The SHA-256 of the file part of a request in the emulator's log.
+std::string StoredSha256(const google::protobuf::Value& request) {
+  return request.struct_value()
+      .fields()
+      .at("file")
+      .struct_value()
+      .fields()
+      .at("sha256")
+      .string_value();
 }
 
 class UploadEndToEndTest : public ::testing::Test {
@@ -180,15 +186,7 @@ TEST_F(UploadEndToEndTest, BufCurlUploadThroughReflection) {
   EXPECT_EQ(stored->body, image);
   google::protobuf::ListValue requests = Requests();
   ASSERT_EQ(requests.values_size(), 1);
-  EXPECT_EQ(requests.values(0)
-                .struct_value()
-                .fields()
-                .at("file")
-                .struct_value()
-                .fields()
-                .at("sha256")
-                .string_value(),
-            Sha256Hex(image));
+  EXPECT_EQ(StoredSha256(requests.values(0)), Sha256Hex(image));
 }
 
 UploadProfileImageRequest Metadata(const std::string& user_id) {
@@ -257,15 +255,7 @@ TEST_F(UploadEndToEndTest, CancelledStreamSendsNothing) {
   ASSERT_TRUE(client_->UploadProfileImage(options, image).ok());
   google::protobuf::ListValue requests = Requests();
   ASSERT_EQ(requests.values_size(), 1);
-  EXPECT_EQ(requests.values(0)
-                .struct_value()
-                .fields()
-                .at("file")
-                .struct_value()
-                .fields()
-                .at("sha256")
-                .string_value(),
-            Sha256Hex(image));
+  EXPECT_EQ(StoredSha256(requests.values(0)), Sha256Hex(image));
 }
 
 TEST_F(UploadEndToEndTest, DeleteClearsTheImage) {
