@@ -40,7 +40,9 @@ emulator_url="http://127.0.0.1:$(cat "$run_dir/emulator.port")"
 
 CLERK_SECRET_KEY=$dev_key bazel-bin/server/user_image_server \
   --listen_address="127.0.0.1:${GRPC_PORT}" --port_file="$run_dir/server.port" \
-  --clerk_api_url="$emulator_url" >"$run_dir/server.log" 2>&1 &
+  --clerk_api_url="$emulator_url" \
+  --metrics_listen_address=127.0.0.1:0 --metrics_port_file="$run_dir/metrics.port" \
+  >"$run_dir/server.log" 2>&1 &
 pids+=($!)
 wait_for_port_file "$run_dir/server.port"
 
@@ -65,6 +67,7 @@ Upload with grpcurl (if you have it):
     grpcurl -plaintext -d @ $addr clerk.userimage.v1.UserImageService/UploadProfileImage
 
 What the emulator received:    curl -s $emulator_url/_emulator/requests
+Prometheus metrics:            curl -s http://127.0.0.1:$(cat "$run_dir/metrics.port")/metrics
 List the services:             buf curl --protocol grpc --http2-prior-knowledge --list-methods http://$addr
 Health:                        buf curl --protocol grpc --http2-prior-knowledge http://$addr/grpc.health.v1.Health/Check
 Remove the image:              bazel-bin/client/user_image_cli delete --addr=$addr --user=$user
