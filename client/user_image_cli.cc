@@ -44,6 +44,13 @@ ABSL_FLAG(uint64_t, chunk_size, clerk::userimage::client::kDefaultChunkSize,
           "upload: bytes per stream message.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60),
           "Deadline of the call, e.g. 60s or 2m.");
+ABSL_FLAG(std::string, ca_file, "",
+          "Use TLS, trusting the CA certificates in this PEM file.");
+ABSL_FLAG(std::string, cert_file, "",
+          "Client certificate (PEM) for mutual TLS; needs --key_file.");
+ABSL_FLAG(std::string, key_file, "", "Private key (PEM) of --cert_file.");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding a bearer token sent as `authorization: Bearer`.");
 
 namespace clerk::userimage::client {
 namespace {
@@ -59,7 +66,10 @@ constexpr absl::string_view kUsage =
     "      [--filename=NAME] [--content_type=TYPE] [--chunk_size=BYTES]\n"
     "      [--timeout=60s]\n"
     "  user_image_cli delete --addr=HOST:PORT --user=USER_ID "
-    "[--timeout=60s]\n";
+    "[--timeout=60s]\n"
+    "\n"
+    "Credentials: --ca_file=PEM (TLS), plus --cert_file=PEM --key_file=PEM\n"
+    "(mutual TLS), and/or --token_file=PATH (bearer token).\n";
 
 int UsageError(absl::string_view message) {
   std::cerr << "usage error: " << message << "\n\n" << kUsage;
@@ -102,7 +112,32 @@ struct Command {
   std::string content_type;
   uint64_t chunk_size = 0;
   absl::Duration timeout;
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string token_file;
 };
+
+// Channel credentials from the TLS flags: plaintext when none is given.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
+    const Command& command) {
+  if (command.ca_file.empty() && command.cert_file.empty()) {
+    return grpc::InsecureChannelCredentials();
+  }
+  if (command.cert_file.empty() != command.key_file.empty()) {
+    return absl::InvalidArgumentError("--cert_file and --key_file go together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  for (auto [path, field] : {std::pair{&command.ca_file, &ssl.pem_root_certs},
+                             std::pair{&command.cert_file, &ssl.pem_cert_chain},
+                             std::pair{&command.key_file, &ssl.pem_private_key}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> pem = ReadFile(*path);
+    if (!pem.ok()) return pem.status();
+    *field = *std::move(pem);
+  }
+  return grpc::SslCredentials(ssl);
+}
 
 int Upload(UserImageClient& client, const Command& command) {
   absl::StatusOr<std::string> image = ReadFile(command.file);
@@ -142,8 +177,22 @@ int Run(const Command& command) {
     return UsageError("--file is required");
   }
 
-  UserImageClient client(
-      grpc::CreateChannel(command.addr, grpc::InsecureChannelCredentials()));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      Credentials(command);
+  if (!credentials.ok()) {
+    std::cerr << FormatError(credentials.status());
+    return kExitError;
+  }
+  std::string token;
+  if (!command.token_file.empty()) {
+    absl::StatusOr<std::string> contents = ReadFile(command.token_file);
+    if (!contents.ok()) {
+      std::cerr << FormatError(contents.status());
+      return kExitError;
+    }
+    token = std::string(absl::StripAsciiWhitespace(*contents));
+  }
+  UserImageClient client(grpc::CreateChannel(command.addr, *credentials), token);
   if (command.name == "upload") return Upload(client, command);
   return PrintResult(
       client.DeleteProfileImage(command.user_id, command.timeout));
@@ -170,5 +219,9 @@ int main(int argc, char** argv) {
   command.content_type = absl::GetFlag(FLAGS_content_type);
   command.chunk_size = absl::GetFlag(FLAGS_chunk_size);
   command.timeout = absl::GetFlag(FLAGS_timeout);
+  command.ca_file = absl::GetFlag(FLAGS_ca_file);
+  command.cert_file = absl::GetFlag(FLAGS_cert_file);
+  command.key_file = absl::GetFlag(FLAGS_key_file);
+  command.token_file = absl::GetFlag(FLAGS_token_file);
   return clerk::userimage::client::Run(command);
 }

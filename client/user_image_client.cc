@@ -21,14 +21,20 @@ absl::Status CheckTimeout(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-void SetDeadline(absl::Duration timeout, grpc::ClientContext& context) {
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-}
-
 }  // namespace
 
-UserImageClient::UserImageClient(std::shared_ptr<grpc::Channel> channel)
-    : stub_(v1::UserImageService::NewStub(std::move(channel))) {}
+UserImageClient::UserImageClient(std::shared_ptr<grpc::Channel> channel,
+                                 std::string bearer_token)
+    : stub_(v1::UserImageService::NewStub(std::move(channel))),
+      bearer_token_(std::move(bearer_token)) {}
+
+void UserImageClient::Prepare(absl::Duration timeout,
+                              grpc::ClientContext& context) const {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!bearer_token_.empty()) {
+    context.AddMetadata("authorization", "Bearer " + bearer_token_);
+  }
+}
 
 absl::StatusOr<v1::User> UserImageClient::UploadProfileImage(
     const UploadOptions& options, absl::string_view image) {
@@ -50,7 +56,7 @@ absl::StatusOr<v1::User> UserImageClient::UploadProfileImage(
   if (options.send_digest) metadata.set_sha256(Sha256Hex(image));
 
   grpc::ClientContext context;
-  SetDeadline(options.timeout, context);
+  Prepare(options.timeout, context);
   v1::User user;
   std::unique_ptr<grpc::ClientWriter<v1::UploadProfileImageRequest>> writer =
       stub_->UploadProfileImage(&context, &user);
@@ -79,7 +85,7 @@ absl::StatusOr<v1::User> UserImageClient::DeleteProfileImage(
   v1::DeleteProfileImageRequest request;
   request.set_user_id(std::string(user_id));
   grpc::ClientContext context;
-  SetDeadline(timeout, context);
+  Prepare(timeout, context);
   v1::User user;
   absl::Status status =
       FromGrpcStatus(stub_->DeleteProfileImage(&context, request, &user));

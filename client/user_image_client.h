@@ -51,7 +51,10 @@ struct UploadOptions {
 // details as the payload kRpcStatusTypeUrl (see grpc_status.h).
 class UserImageClient {
  public:
-  explicit UserImageClient(std::shared_ptr<grpc::Channel> channel);
+  // `bearer_token`, when not empty, is sent with every call as
+  // `authorization: Bearer <token>`.
+  explicit UserImageClient(std::shared_ptr<grpc::Channel> channel,
+                           std::string bearer_token = "");
 
   UserImageClient(const UserImageClient&) = delete;
   UserImageClient& operator=(const UserImageClient&) = delete;
@@ -70,7 +73,11 @@ class UserImageClient {
                                               absl::Duration timeout);
 
  private:
+  // Sets the deadline and the credentials of one call.
+  void Prepare(absl::Duration timeout, grpc::ClientContext& context) const;
+
   std::unique_ptr<v1::UserImageService::Stub> stub_;
+  const std::string bearer_token_;
 };
 
 }  // namespace clerk::userimage::client

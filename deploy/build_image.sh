@@ -85,7 +85,7 @@ fi
 buildah run --isolation=chroot --network=host --user 10001:10001 \
   -v "$run/secret:/var/run/secrets/clerk:ro" -v "$run/out:/out" "$container" -- \
   /usr/local/bin/user_image_server \
-  --listen_address=127.0.0.1:0 --port_file=/out/port \
+  --listen_address=127.0.0.1:0 --port_file=/out/port --allow_unauthenticated \
   --health_listen_address=127.0.0.1:0 --health_port_file=/out/health.port \
   --metrics_listen_address=127.0.0.1:0 \
   --clerk_secret_key_file=/var/run/secrets/clerk/secret-key \

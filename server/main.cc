@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/auth/caller_authorizer.h"
 #include "server/clerk/clerk_client.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/config/secret_key.h"
@@ -45,6 +47,23 @@ ABSL_FLAG(std::string, metrics_listen_address, "0.0.0.0:9464",
           "HTTP address serving Prometheus metrics at /metrics; empty: off");
 ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the bound metrics port is written to this file");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Server certificate chain (PEM) for TLS on --listen_address");
+ABSL_FLAG(std::string, tls_key_file, "", "Private key (PEM) of --tls_cert_file");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "CA bundle (PEM) that callers' client certificates must chain to: "
+          "mutual TLS (needs --tls_cert_file)");
+ABSL_FLAG(std::string, bearer_tokens_file, "",
+          "File of lines \"<identity> <token>\": callers may authenticate with "
+          "`authorization: Bearer <token>`");
+ABSL_FLAG(std::string, caller_allowlist_file, "",
+          "File of lines \"<RPC method or *> <identity>\": who may call what; "
+          "unset: any authenticated caller may call every RPC");
+ABSL_FLAG(bool, allow_unauthenticated, false,
+          "Accept calls without any credentials. For development on loopback "
+          "only");
+ABSL_FLAG(bool, allow_insecure_clerk_url, false,
+          "Allow a plain-http --clerk_api_url that is not a loopback address");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound gRPC port is written to this file once serving");
 ABSL_FLAG(std::string, clerk_api_url, "https://api.clerk.com",
@@ -104,6 +123,64 @@ int Fail(absl::string_view message) {
   return 1;
 }
 
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          absl::string_view flag) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot read ", flag, " ", path));
+  }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// Whether `url`'s host is a loopback address (the local emulator).
+bool IsLoopbackUrl(absl::string_view url) {
+  absl::ConsumePrefix(&url, "http://") || absl::ConsumePrefix(&url, "https://");
+  absl::string_view host = url.substr(0, url.find('/'));
+  if (absl::ConsumePrefix(&host, "[")) return absl::StartsWith(host, "::1]");
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || absl::StartsWith(host, "127.");
+}
+
+// Server credentials from the TLS flags; plaintext when none is given.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    bool tokens_configured) {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca_file);
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+  }
+  if (cert.empty()) {
+    if (!client_ca.empty()) {
+      return absl::InvalidArgumentError("--tls_client_ca_file needs --tls_cert_file");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert_pem = ReadWholeFile(cert, "--tls_cert_file");
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = ReadWholeFile(key, "--tls_key_file");
+  if (!key_pem.ok()) return key_pem.status();
+  pair.cert_chain = *std::move(cert_pem);
+  pair.private_key = *std::move(key_pem);
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!client_ca.empty()) {
+    auto ca_pem = ReadWholeFile(client_ca, "--tls_client_ca_file");
+    if (!ca_pem.ok()) return ca_pem.status();
+    ssl.pem_root_certs = *std::move(ca_pem);
+    // With bearer tokens as well, a certificate is optional (but verified
+    // when presented); otherwise it is required.
+    ssl.client_certificate_request =
+        tokens_configured
+            ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
 bool WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   {
@@ -133,6 +210,47 @@ int Run() {
       !absl::StartsWith(api_url, "http://")) {
     return Fail("--clerk_api_url must start with https:// or http://");
   }
+  if (absl::StartsWith(api_url, "http://") && !IsLoopbackUrl(api_url) &&
+      !absl::GetFlag(FLAGS_allow_insecure_clerk_url)) {
+    return Fail(
+        "--clerk_api_url is plain http to a non-loopback host: the secret key "
+        "would cross the network in clear. Use https (TLS to Clerk is "
+        "verified), or --allow_insecure_clerk_url");
+  }
+
+  // Who may call.
+  std::string tokens, allowlist;
+  if (const std::string path = absl::GetFlag(FLAGS_bearer_tokens_file); !path.empty()) {
+    auto contents = ReadWholeFile(path, "--bearer_tokens_file");
+    if (!contents.ok()) return Fail(contents.status().message());
+    tokens = *std::move(contents);
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_caller_allowlist_file);
+      !path.empty()) {
+    auto contents = ReadWholeFile(path, "--caller_allowlist_file");
+    if (!contents.ok()) return Fail(contents.status().message());
+    allowlist = *std::move(contents);
+  }
+  absl::StatusOr<CallerAuthorizer> authorizer = CallerAuthorizer::Create(
+      {.tokens_file_contents = tokens,
+       .allowlist_file_contents = allowlist,
+       .allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated)});
+  if (!authorizer.ok()) return Fail(authorizer.status().message());
+  const bool mtls = !absl::GetFlag(FLAGS_tls_client_ca_file).empty();
+  if (!mtls && !authorizer->has_tokens() && !absl::GetFlag(FLAGS_allow_unauthenticated)) {
+    return Fail(
+        "callers must authenticate: set --tls_client_ca_file (mutual TLS) "
+        "and/or --bearer_tokens_file, or --allow_unauthenticated for "
+        "development");
+  }
+  if (absl::GetFlag(FLAGS_allow_unauthenticated)) {
+    LogEvent(LogLevel::kWarning, "unauthenticated_calls_allowed",
+             {{"message", LogString("--allow_unauthenticated: anyone who can "
+                                    "reach the port may change profile images")}});
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ServerCredentials(authorizer->has_tokens());
+  if (!credentials.ok()) return Fail(credentials.status().message());
   const uint64_t max_image_bytes = absl::GetFlag(FLAGS_max_image_bytes);
   if (max_image_bytes == 0) return Fail("--max_image_bytes must be positive");
   if (absl::GetFlag(FLAGS_clerk_rate_limit) < 0 ||
@@ -181,7 +299,7 @@ int Run() {
       {.max_image_bytes = max_image_bytes,
        .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
        .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads)},
-      retrying, memory, clock, timers, metrics);
+      retrying, memory, clock, timers, metrics, *authorizer);
   metrics.AddGauge("userimage_uploads_in_flight",
                    "Uploads received and not yet answered.",
                    [&service] { return service.uploads_in_flight(); });
@@ -237,8 +355,7 @@ int Run() {
   grpc::ServerBuilder builder;
   int port = 0;
   const std::string listen_address = absl::GetFlag(FLAGS_listen_address);
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(listen_address, *credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -264,6 +381,9 @@ int Run() {
             {"metrics_port",
              LogNumber(exposer ? exposer->GetListeningPorts().front() : 0)},
             {"clerk_api_url", LogString(api_url)},
+            {"tls", LogString(absl::GetFlag(FLAGS_tls_cert_file).empty()
+                                  ? "off"
+                                  : (mtls ? "mutual" : "server"))},
             {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
             {"max_image_bytes", LogNumber(max_image_bytes)},
             {"memory_budget_bytes",

@@ -40,6 +40,7 @@ emulator_url="http://127.0.0.1:$(cat "$run_dir/emulator.port")"
 
 CLERK_SECRET_KEY=$dev_key bazel-bin/server/user_image_server \
   --listen_address="127.0.0.1:${GRPC_PORT}" --port_file="$run_dir/server.port" \
+  --allow_unauthenticated \
   --clerk_api_url="$emulator_url" \
   --metrics_listen_address=127.0.0.1:0 --metrics_port_file="$run_dir/metrics.port" \
   >"$run_dir/server.log" 2>&1 &
@@ -51,7 +52,8 @@ image=$PWD/tools/sample/avatar.png
 addr=127.0.0.1:${GRPC_PORT}
 cat <<MSG
 
-UserImageService is serving on $addr (plaintext, reflection on),
+UserImageService is serving on $addr (plaintext, reflection on,
+ANONYMOUS CALLERS ALLOWED: --allow_unauthenticated, for development on loopback only),
 in front of the local Clerk emulator at $emulator_url.
 Logs: $run_dir/server.log and $run_dir/emulator.log
 

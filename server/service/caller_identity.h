@@ -3,14 +3,23 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
+#include "server/auth/caller_authorizer.h"
 
 namespace userimage {
 
-// Who is calling, for logs: the authenticated peer identity (e.g. the
-// client certificate's subject alternative name or common name) when the
-// connection is authenticated, else empty. Thread-safe.
-std::string CallerIdentity(const grpc::ServerContextBase& context);
+// What the call presents: the verified client certificate's identities
+// (subject alternative names, else the common name) when the connection is
+// mutual TLS, and its `authorization` metadata. Thread-safe.
+CallerCredentials CredentialsOf(const grpc::ServerContextBase& context);
+
+// Authorizes the call for `method` with `authorizer`; a refusal is logged
+// as `caller_rejected` with the caller's address (never the token).
+absl::StatusOr<std::string> AuthorizeCall(const CallerAuthorizer& authorizer,
+                                          const grpc::ServerContextBase& context,
+                                          absl::string_view method);
 
 }  // namespace userimage
 

@@ -58,6 +58,14 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
     liveness_->reactor = this;
   }
   context_->AddInitialMetadata("x-request-id", request_id_);
+  absl::StatusOr<std::string> caller =
+      AuthorizeCall(*env_.authorizer, *context_, "UploadProfileImage");
+  if (!caller.ok()) {
+    env_.in_flight->fetch_add(1);  // Balanced when the call is answered.
+    FinishWith(Failed(caller.status()));
+    return;
+  }
+  caller_ = *std::move(caller);
   if (env_.in_flight->fetch_add(1) >= env_.max_in_flight) {
     absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
         "the service is handling its maximum of ", env_.max_in_flight,
@@ -181,7 +189,7 @@ void UploadReactor::FinishClaimed(ClerkOutcome outcome) {
            "upload_finished",
            {{"request_id", LogString(request_id_)},
             {"peer", LogString(context_->peer())},
-            {"caller", LogString(CallerIdentity(*context_))},
+            {"caller", LogString(caller_)},
             {"user_id", LogString(assembler_.user_id())},
             {"bytes", LogNumber(assembler_.received_bytes())},
             {"content_type", LogString(content_type_)},

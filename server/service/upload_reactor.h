@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
 #include "server/time/clock.h"
@@ -28,6 +29,7 @@ struct UploadEnvironment {
   Clock* clock = nullptr;
   Timers* timers = nullptr;
   Metrics* metrics = nullptr;
+  const CallerAuthorizer* authorizer = nullptr;
   // Uploads in progress, i.e. not yet answered (maintained by the
   // reactors), and the most allowed: a call beyond it is refused with
   // RESOURCE_EXHAUSTED.
@@ -35,7 +37,9 @@ struct UploadEnvironment {
   int max_in_flight = 1000;
 };
 
-// Serves one UploadProfileImage call with gRPC's callback API, on the raw
+// Serves one UploadProfileImage call with gRPC's callback API: first
+// authorizes the caller (an unauthenticated or unauthorised call is refused
+// before anything is read), then works on the raw
 // message bytes: keeps one read in flight, hands each serialized message to
 // an UploadAssembler (which copies chunk bytes straight into the image
 // buffer), and once the caller half-closes hands the image to the
@@ -83,6 +87,7 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   const absl::Time started_;
   // The caller's x-request-id if sane, else a new random id; echoed back.
   const std::string request_id_;
+  std::string caller_;  // Authorized identity; "" for an anonymous caller.
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;
   std::string content_type_;

@@ -7,6 +7,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
+#include "server/service/caller_identity.h"
 #include "server/service/upload_reactor.h"
 #include "server/status/grpc_status.h"
 #include "server/upload/user_id.h"
@@ -19,9 +20,11 @@ using ::clerk::userimage::v1::User;
 UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                                            RetryingClerkClient& clerk,
                                            MemoryBudget& memory, Clock& clock,
-                                           Timers& timers, Metrics& metrics)
+                                           Timers& timers, Metrics& metrics,
+                                           const CallerAuthorizer& authorizer)
     : options_(options),
       clerk_(clerk),
+      authorizer_(authorizer),
       upload_env_{.max_image_bytes = options.max_image_bytes,
                   .idle_timeout = options.idle_timeout,
                   .clerk = &clerk,
@@ -29,6 +32,7 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .clock = &clock,
                   .timers = &timers,
                   .metrics = &metrics,
+                  .authorizer = &authorizer,
                   .in_flight = &in_flight_,
                   .max_in_flight = options.max_concurrent_uploads} {}
 
@@ -78,9 +82,12 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     grpc::CallbackServerContext* context,
     const DeleteProfileImageRequest* request, User* response) {
-  if (absl::Status s = ValidateUserId(request->user_id(), "user_id"); !s.ok()) {
+  absl::Status status =
+      AuthorizeCall(authorizer_, *context, "DeleteProfileImage").status();
+  if (status.ok()) status = ValidateUserId(request->user_id(), "user_id");
+  if (!status.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(s));
+    reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
   auto* reactor = new DeleteReactor();

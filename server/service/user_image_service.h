@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
+#include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
 #include "server/service/upload_reactor.h"
@@ -22,7 +23,9 @@ struct UserImageServiceOptions {
   int max_concurrent_uploads = 1000;
 };
 
-// The gRPC UserImageService on the callback API: no thread per call.
+// The gRPC UserImageService on the callback API: no thread per call. Every
+// call is authorized first (CallerAuthorizer): an unauthenticated or
+// unauthorised one never reaches Clerk.
 // UploadProfileImage is registered raw (its messages arrive as bytes, so
 // image chunks are copied once, into the image buffer) and runs an
 // UploadReactor per call; DeleteProfileImage
@@ -41,7 +44,8 @@ class UserImageServiceImpl final
  public:
   UserImageServiceImpl(UserImageServiceOptions options,
                        RetryingClerkClient& clerk, MemoryBudget& memory,
-                       Clock& clock, Timers& timers, Metrics& metrics);
+                       Clock& clock, Timers& timers, Metrics& metrics,
+                       const CallerAuthorizer& authorizer);
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* UploadProfileImage(
       grpc::CallbackServerContext* context, grpc::ByteBuffer* response) override;
@@ -56,6 +60,7 @@ class UserImageServiceImpl final
  private:
   const UserImageServiceOptions options_;
   RetryingClerkClient& clerk_;
+  const CallerAuthorizer& authorizer_;
   std::atomic<int> in_flight_{0};
   UploadEnvironment upload_env_;
 };

@@ -93,10 +93,11 @@ class UserImageServiceTest : public ::testing::Test {
   RetryingClerkClient retrying_{{},    clerk_, gate_,  budget_,
                                 time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};
+  CallerAuthorizer authorizer_ = *CallerAuthorizer::Create({.allow_unauthenticated = true});
   UserImageServiceImpl service_{{.max_image_bytes = 1000,
                                  .idle_timeout = absl::Seconds(30),
                                  .max_concurrent_uploads = 2},
-                                retrying_, memory_, time_, time_, metrics_};
+                                retrying_, memory_, time_, time_, metrics_, authorizer_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -33,6 +34,14 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
           "--metrics_listen_address=127.0.0.1:0",
           "--metrics_port_file=" + TestTempPath(prefix + "metrics.port"),
           absl::StrCat("--clerk_api_url=http://127.0.0.1:", d->emulator_port_)};
+  bool authenticates = false;
+  for (const std::string& flag : server_flags) {
+    authenticates = authenticates || absl::StartsWith(flag, "--tls_client_ca_file") ||
+                    absl::StartsWith(flag, "--bearer_tokens_file");
+  }
+  // Plaintext and anonymous on loopback, unless the test sets up callers'
+  // authentication itself.
+  if (!authenticates) argv.push_back("--allow_unauthenticated");
   argv.insert(argv.end(), server_flags.begin(), server_flags.end());
   auto server = Subprocess::Start(argv, {env}, log);
   if (!server.ok()) return server.status();

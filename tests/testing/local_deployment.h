@@ -15,7 +15,8 @@ namespace userimage {
 
 // The Clerk emulator and the server as separate processes on ports chosen
 // by the OS, the server pointed at the emulator, both sharing a throwaway
-// secret key. For end-to-end tests; not thread-safe.
+// secret key. The server accepts anonymous calls unless `server_flags` set
+// up callers' authentication. For end-to-end tests; not thread-safe.
 class LocalDeployment {
  public:
   static constexpr char kSecretKey[] = "sk_test_e2e_0123456789";

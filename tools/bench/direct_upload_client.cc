@@ -1,7 +1,8 @@
 // Uploads images straight to the Clerk Backend API (or the emulator) with
 // libcurl's multi interface on one thread: the baseline of
 // upload_load_bench, run by it as a child process so that its CPU time is
-// its own. Runs a closed-loop warm-up, then the measured run, and writes
+// its own. Runs a closed-loop warm-up, then the measured run (announced by
+// creating --started_file), and writes
 // the measured run's records (see load_plan.h), with the CPU this process
 // used during it (getrusage), to --out.
 //
@@ -41,6 +42,8 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(2),
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(60),
           "Timeout of each request, from its scheduled start.");
 ABSL_FLAG(std::string, out, "", "Where to write the records.");
+ABSL_FLAG(std::string, started_file, "",
+          "If set, created when the measured run starts (after the warm-up).");
 
 namespace clerk::userimage::bench {
 namespace {
@@ -63,7 +66,7 @@ absl::StatusOr<std::shared_ptr<const std::string>> ReadImage(
 
 int Run(const LoadPlan& plan, absl::Duration warmup,
         DirectLoadOptions options, const std::vector<std::string>& images,
-        const std::string& out_path) {
+        const std::string& out_path, const std::string& started_path) {
   for (const std::string& path : images) {
     absl::StatusOr<std::shared_ptr<const std::string>> image = ReadImage(path);
     if (!image.ok()) {
@@ -75,6 +78,7 @@ int Run(const LoadPlan& plan, absl::Duration warmup,
   if (warmup > absl::ZeroDuration()) {
     RunDirectLoad(WarmupPlan(plan, warmup), options);
   }
+  if (!started_path.empty()) std::ofstream(started_path, std::ios::trunc);
   const absl::Duration cpu_before = CpuUsed();
   LoadRecords records = RunDirectLoad(plan, options);
   records.cpu = CpuUsed() - cpu_before;
@@ -122,5 +126,6 @@ int main(int argc, char** argv) {
   options.users = absl::GetFlag(FLAGS_users);
   options.deadline = absl::GetFlag(FLAGS_deadline);
   return bench::Run(plan, absl::GetFlag(FLAGS_warmup), std::move(options),
-                    absl::GetFlag(FLAGS_images), absl::GetFlag(FLAGS_out));
+                    absl::GetFlag(FLAGS_images), absl::GetFlag(FLAGS_out),
+                    absl::GetFlag(FLAGS_started_file));
 }

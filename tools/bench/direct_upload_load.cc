@@ -61,6 +61,8 @@ class DirectDriver {
     static absl::once_flag once;
     absl::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     multi_ = curl_multi_init();
+    curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
+                      options.max_cached_connections);
     authorization_ = absl::StrCat("Authorization: Bearer ", options.secret_key);
     api_version_ = absl::StrCat("Clerk-API-Version: ", options.api_version);
   }

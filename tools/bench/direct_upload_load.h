@@ -20,6 +20,9 @@ struct DirectLoadOptions {
   std::vector<std::string> users;
   // Timeout of each request, from its scheduled start.
   absl::Duration deadline = absl::Seconds(60);
+  // Idle connections kept for reuse (CURLMOPT_MAXCONNECTS); more are closed
+  // as their requests finish. 64 is what the service's HTTP client keeps.
+  long max_cached_connections = 64;
 };
 
 // Runs `plan` as POST /v1/users/{id}/profile_image requests straight to

@@ -69,6 +69,8 @@ JsonObject ModeJson(const ModeFigures& m) {
       .Number("cpu_s", absl::ToDoubleSeconds(m.cpu))
       .Number("cpu_s_per_mib", m.cpu_s_per_mib)
       .Number("cpu_ms_per_upload", m.cpu_ms_per_upload)
+      .Number("emulator_cpu_s", absl::ToDoubleSeconds(m.emulator_cpu))
+      .Number("emulator_cpu_ms_per_upload", m.emulator_cpu_ms_per_upload)
       .Number("peak_rss_mib", m.peak_rss_bytes / kMiB)
       .Number("max_threads", m.max_threads)
       .Number("max_in_flight", m.max_in_flight);
@@ -107,6 +109,9 @@ std::vector<Row> Rows() {
        [](const ModeFigures& m) { return m.cpu_s_per_mib; }, "%.4f"},
       {"CPU ms per upload",
        [](const ModeFigures& m) { return m.cpu_ms_per_upload; }, "%.3f"},
+      {"emulator CPU ms per upload",
+       [](const ModeFigures& m) { return m.emulator_cpu_ms_per_upload; },
+       "%.3f"},
       {"peak RSS (MiB)",
        [](const ModeFigures& m) { return m.peak_rss_bytes / kMiB; }, "%.1f"},
       {"threads (most sampled)",
@@ -163,6 +168,13 @@ ModeFigures Summarize(const std::string& name, const LoadRecords& records,
   m.peak_rss_bytes = peak_rss_bytes;
   m.max_threads = max_threads;
   return m;
+}
+
+void SetEmulatorCpu(absl::Duration cpu, ModeFigures& figures) {
+  figures.emulator_cpu = cpu;
+  if (figures.succeeded > 0) {
+    figures.emulator_cpu_ms_per_upload = Ms(cpu) / figures.succeeded;
+  }
 }
 
 ModeFigures Skipped(const std::string& name, const std::string& why) {

@@ -41,6 +41,9 @@ struct ModeFigures {
   absl::Duration cpu;
   double cpu_s_per_mib = 0;
   double cpu_ms_per_upload = 0;
+  // CPU the emulator used during the run, per upload delivered.
+  absl::Duration emulator_cpu;
+  double emulator_cpu_ms_per_upload = 0;
   // Of the measured process: VmHWM, and the most threads sampled.
   int64_t peak_rss_bytes = 0;
   int max_threads = 0;
@@ -53,6 +56,9 @@ struct ModeFigures {
 ModeFigures Summarize(const std::string& name, const LoadRecords& records,
                       size_t image_bytes, absl::Duration cpu,
                       int64_t peak_rss_bytes, int max_threads);
+
+// Sets the emulator's CPU figures of `figures`.
+void SetEmulatorCpu(absl::Duration cpu, ModeFigures& figures);
 
 ModeFigures Skipped(const std::string& name, const std::string& why);
 

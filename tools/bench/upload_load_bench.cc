@@ -135,6 +135,7 @@ struct Config {
 struct Setup {
   const Config& config;
   int emulator_port;
+  pid_t emulator_pid;
   std::vector<std::string> image_paths;
   std::vector<std::shared_ptr<const PreparedImage>> images;
 };
@@ -166,20 +167,41 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+bool Exists(const std::string& path) {
+  return std::ifstream(path).good();
+}
+
 // Runs a load generator `argv` as a child process until it exits by itself
 // (within `timeout`) while sampling it, then reads the records it wrote to
-// `records_path`. The CPU figure is the one the child reported.
+// `records_path`. The CPU figure is the one the child reported; the
+// emulator's is taken from when the child creates `started_path` (the end
+// of its warm-up) until it exits.
 absl::StatusOr<ModeFigures> RunChildGenerator(
-    const std::string& name, const std::vector<std::string>& argv,
-    const std::string& records_path, const std::string& log,
+    const Setup& setup, const std::string& name,
+    const std::vector<std::string>& argv, const std::string& records_path,
+    const std::string& started_path, const std::string& log,
     absl::Duration timeout, size_t image_bytes) {
   std::remove(records_path.c_str());
+  std::remove(started_path.c_str());
   Progress(absl::StrCat(name, ": starting ", absl::StrJoin(argv, " ")));
   absl::StatusOr<std::unique_ptr<ChildProcess>> child = ChildProcess::Start(
       argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log);
   if (!child.ok()) return child.status();
   ProcessSampler sampler((*child)->pid(), kSampleInterval);
-  absl::StatusOr<int> exit_status = (*child)->Wait(timeout);
+  const absl::Time give_up = absl::Now() + timeout;
+  absl::StatusOr<int> exit_status =
+      absl::DeadlineExceededError("not started");
+  while (absl::Now() < give_up && !Exists(started_path)) {
+    exit_status = (*child)->Wait(absl::Milliseconds(5));
+    if (exit_status.ok()) break;
+  }
+  const absl::StatusOr<absl::Duration> emulator_before =
+      ProcessCpu(setup.emulator_pid);
+  if (!exit_status.ok()) {
+    exit_status = (*child)->Wait(give_up - absl::Now());
+  }
+  const absl::StatusOr<absl::Duration> emulator_after =
+      ProcessCpu(setup.emulator_pid);
   sampler.Stop();
   if (!exit_status.ok()) {
     (*child)->Stop(absl::Seconds(5));
@@ -195,8 +217,13 @@ absl::StatusOr<ModeFigures> RunChildGenerator(
   if (!text.ok()) return text.status();
   absl::StatusOr<LoadRecords> records = ParseRecords(*text);
   if (!records.ok()) return records.status();
-  return Summarize(name, *records, image_bytes, records->cpu,
-                   sampler.peak_rss_bytes(), sampler.max_threads());
+  ModeFigures figures =
+      Summarize(name, *records, image_bytes, records->cpu,
+                sampler.peak_rss_bytes(), sampler.max_threads());
+  if (emulator_before.ok() && emulator_after.ok()) {
+    SetEmulatorCpu(*emulator_after - *emulator_before, figures);
+  }
+  return figures;
 }
 
 // The proxy: a fresh server in front of the emulator, the gRPC load (a
@@ -248,10 +275,14 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
     RunGrpcLoad(channel, WarmupPlan(point.plan, config.warmup), options);
   }
   absl::StatusOr<absl::Duration> cpu_before = ProcessCpu(pid);
+  absl::StatusOr<absl::Duration> emulator_before =
+      ProcessCpu(setup.emulator_pid);
   ProcessSampler sampler(pid, kSampleInterval);
   const LoadRecords records = RunGrpcLoad(channel, point.plan, options);
   sampler.Stop();
   absl::StatusOr<absl::Duration> cpu_after = ProcessCpu(pid);
+  absl::StatusOr<absl::Duration> emulator_after =
+      ProcessCpu(setup.emulator_pid);
   absl::StatusOr<ProcessStatus> status = ReadProcessStatus(pid);
   const int exit_status = server->process->Stop();
   if (exit_status != 0) {
@@ -261,10 +292,14 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
   if (!cpu_before.ok() || !cpu_after.ok() || !status.ok()) {
     return absl::InternalError("cannot read the server's /proc figures");
   }
-  return Summarize("proxy", records, point.image_bytes,
-                   *cpu_after - *cpu_before,
-                   std::max(status->peak_rss_bytes, sampler.peak_rss_bytes()),
-                   std::max(status->threads, sampler.max_threads()));
+  ModeFigures figures = Summarize(
+      "proxy", records, point.image_bytes, *cpu_after - *cpu_before,
+      std::max(status->peak_rss_bytes, sampler.peak_rss_bytes()),
+      std::max(status->threads, sampler.max_threads()));
+  if (emulator_before.ok() && emulator_after.ok()) {
+    SetEmulatorCpu(*emulator_after - *emulator_before, figures);
+  }
+  return figures;
 }
 
 // Flags shared by the direct client and the Node driver.
@@ -290,9 +325,10 @@ absl::StatusOr<ModeFigures> RunDirect(const Setup& setup,
        absl::StrCat("--duration=", absl::FormatDuration(point.plan.duration)),
        absl::StrCat("--warmup=", absl::FormatDuration(config.warmup)),
        absl::StrCat("--deadline=", absl::FormatDuration(config.deadline)),
-       absl::StrCat("--out=", records)});
+       absl::StrCat("--out=", records),
+       absl::StrCat("--started_file=", records, ".started")});
   return RunChildGenerator(
-      "direct", argv, records,
+      setup, "direct", argv, records, absl::StrCat(records, ".started"),
       absl::StrCat(config.work_dir, "/direct-", name, ".log"),
       config.warmup + point.plan.duration + config.deadline + absl::Seconds(60),
       point.image_bytes);
@@ -332,9 +368,10 @@ ModeFigures RunNode(const Setup& setup, const LoadPoint& point) {
                             absl::ToInt64Milliseconds(point.plan.duration)),
                absl::StrCat("--warmup_ms=",
                             absl::ToInt64Milliseconds(config.warmup)),
-               absl::StrCat("--out=", records)});
+               absl::StrCat("--out=", records),
+               absl::StrCat("--started_file=", records, ".started")});
   absl::StatusOr<ModeFigures> figures = RunChildGenerator(
-      "node", argv, records,
+      setup, "node", argv, records, absl::StrCat(records, ".started"),
       absl::StrCat(config.work_dir, "/node-", name, ".log"),
       config.warmup + point.plan.duration + config.deadline + absl::Seconds(60),
       point.image_bytes);
@@ -393,7 +430,7 @@ int Run(const Config& flags) {
   Progress(absl::StrCat("logs, images and records in ", config.work_dir));
   RaiseFileLimit();
 
-  Setup setup{config, 0, {}, {}};
+  Setup setup{config, 0, 0, {}, {}};
   for (int i = 0; i < config.distinct_images; ++i) {
     const std::string bytes = MakeImage(config.image_bytes, i);
     const std::string path =
@@ -439,6 +476,7 @@ int Run(const Config& flags) {
     return 1;
   }
   setup.emulator_port = emulator_service->port;
+  setup.emulator_pid = emulator_service->process->pid();
   // The emulator keeps every image until a reset.
   PeriodicEmulatorReset janitor(setup.emulator_port, absl::Seconds(1));
 

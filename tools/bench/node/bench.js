@@ -2,7 +2,8 @@
 // (@clerk/backend): the Node comparison of upload_load_bench, which runs it
 // as a child process. A closed loop: --concurrency workers, each calling
 // users.updateUserProfileImage back to back, first for --warmup_ms, then
-// for the measured --duration_ms. Writes the measured run's records in
+// for the measured --duration_ms (announced by creating --started_file).
+// Writes the measured run's records in
 // upload_load_bench's text form (see tools/bench/load_plan.h), with the CPU
 // this process used during it (process.cpuUsage), to --out.
 //
@@ -33,6 +34,7 @@ function parseArgs(argv) {
     durationMs: Number(args.duration_ms ?? 10000),
     warmupMs: Number(args.warmup_ms ?? 2000),
     out: args.out,
+    startedFile: args.started_file,
   };
 }
 
@@ -81,6 +83,7 @@ async function main() {
     apiUrl: config.apiUrl,
   });
   if (config.warmupMs > 0) await closedLoop(clerk, config, config.warmupMs);
+  if (config.startedFile) writeFileSync(config.startedFile, '');
   const cpuBefore = process.cpuUsage();
   const run = await closedLoop(clerk, config, config.durationMs);
   const cpu = process.cpuUsage(cpuBefore);

@@ -1,0 +1,77 @@
+#ifndef SERVER_AUTH_CALLER_AUTHORIZER_H_
+#define SERVER_AUTH_CALLER_AUTHORIZER_H_
+
+#include <array>
+#include <optional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace userimage {
+
+// What a call presents to prove who is calling.
+struct CallerCredentials {
+  // Identities of an authenticated TLS peer (client certificate SANs or
+  // subject common name); empty when the connection is not mutual TLS.
+  std::vector<std::string> certificate_identities;
+  // Values of the call's `authorization` metadata.
+  std::vector<std::string> authorization;
+};
+
+// Decides who may call which RPC:
+// - a caller proves an identity with a client certificate verified by the
+//   server's TLS stack (mutual TLS), or with a bearer token from the
+//   configured token file;
+// - without either, the call is UNAUTHENTICATED, unless unauthenticated
+//   calls are explicitly allowed (development on loopback);
+// - with an allow-list, an identity may call only the RPCs listed for it,
+//   else PERMISSION_DENIED.
+// Tokens are kept only as SHA-256 digests and compared in constant time.
+// Immutable after Create(); thread-safe.
+class CallerAuthorizer {
+ public:
+  struct Options {
+    // Lines "<identity> <token>"; '#' starts a comment. Empty: no tokens.
+    std::string tokens_file_contents;
+    // Lines "<rpc method name or *> <identity>"; empty: any authenticated
+    // caller may call every RPC.
+    std::string allowlist_file_contents;
+    bool allow_unauthenticated = false;
+  };
+
+  static absl::StatusOr<CallerAuthorizer> Create(const Options& options);
+
+  // Returns the caller's identity ("" for an allowed anonymous caller), or
+  // UNAUTHENTICATED / PERMISSION_DENIED with a message that says what is
+  // missing (never echoing a token). `method` is the RPC's short name,
+  // e.g. "UploadProfileImage".
+  absl::StatusOr<std::string> Authorize(const CallerCredentials& credentials,
+                                        absl::string_view method) const;
+
+  bool has_tokens() const { return !tokens_.empty(); }
+
+ private:
+  using Digest = std::array<unsigned char, 32>;
+  struct Token {
+    Digest digest;
+    std::string identity;
+  };
+
+  CallerAuthorizer() = default;
+  // The identity whose token this is, checking every token in constant time.
+  std::optional<std::string> MatchToken(absl::string_view token) const;
+
+  std::vector<Token> tokens_;
+  // Identity -> methods it may call ("*": all). Empty: no allow-list.
+  std::map<std::string, std::set<std::string>> allowed_;
+  bool allow_unauthenticated_ = false;
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_AUTH_CALLER_AUTHORIZER_H_
