@@ -32,8 +32,8 @@ BUILD_PACKAGES=(
   prometheus-cpp-dev
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
-# rendered Kubernetes manifests.
-TEST_PACKAGES=(prometheus python3-yaml)
+# rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests.
+TEST_PACKAGES=(prometheus python3-yaml openssl)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
 
