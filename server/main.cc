@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <memory>
@@ -200,7 +201,12 @@ int Run() {
 
   absl::StatusOr<std::string> secret_key = LoadSecretKey(
       std::getenv("CLERK_SECRET_KEY"), absl::GetFlag(FLAGS_clerk_secret_key_file));
-  // The key must not leak into the environment of anything started later.
+  // The key must not leak into the environment of anything started later,
+  // nor stay readable in /proc/PID/environ (which shows the original
+  // environment block, whatever unsetenv() does): wipe it in place.
+  if (char* value = std::getenv("CLERK_SECRET_KEY")) {
+    explicit_bzero(value, std::strlen(value));
+  }
   unsetenv("CLERK_SECRET_KEY");
   if (!secret_key.ok()) return Fail(secret_key.status().message());
 

@@ -16,6 +16,7 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
   const std::string log = TestTempPath(prefix + "log");
   const std::string env = absl::StrCat("CLERK_SECRET_KEY=", kSecretKey);
   std::unique_ptr<LocalDeployment> d(new LocalDeployment());
+  d->log_path_ = log;
 
   std::vector<std::string> argv = {Runfile("tools/clerk_emulator/clerk_emulator"),
                                    "--port=0",

@@ -31,6 +31,8 @@ class LocalDeployment {
   int metrics_port() const { return metrics_port_; }
   std::string server_address() const;
   Subprocess& server() { return *server_; }
+  // Where both processes' stdout and stderr go.
+  const std::string& log_path() const { return log_path_; }
 
   // A client of the emulator's HTTP API.
   httplib::Client Emulator() const;
@@ -49,6 +51,7 @@ class LocalDeployment {
   int emulator_port_ = 0;
   int server_port_ = 0;
   int metrics_port_ = 0;
+  std::string log_path_;
 };
 
 }  // namespace userimage
