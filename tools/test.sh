@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing (tools/setup.sh), lints
 # the protos with buf, runs every Bazel test, then runs them all again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan). Ends with one
-# line "N passed, N failed" counting individual test cases of both runs.
+# AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan), then runs
+# every libFuzzer target for a bounded time (tools/fuzz.sh). Ends with one
+# line "N passed, N failed" counting individual test cases of all of these.
 #
 #   tools/test.sh [extra bazel test flags]
 set -uo pipefail
@@ -66,6 +67,15 @@ echo "== bazel test //..."
 run_suite "$@"
 echo "== bazel test --config=asan //... (AddressSanitizer + UndefinedBehaviorSanitizer)"
 run_suite --config=asan "$@"
+
+echo "== fuzzing (tools/fuzz.sh, ${FUZZ_SECONDS:-30} s per target)"
+fuzz_summary=$(bash tools/fuzz.sh "${FUZZ_SECONDS:-30}" | tee /dev/stderr | tail -1)
+if [[ $fuzz_summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+  passed=$((passed + BASH_REMATCH[1]))
+  failed=$((failed + BASH_REMATCH[2]))
+else
+  failed=$((failed + 1))
+fi
 
 echo "${passed} passed, ${failed} failed"
 [[ $failed -eq 0 ]]
