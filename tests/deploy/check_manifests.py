@@ -70,6 +70,13 @@ class ManifestsTest(unittest.TestCase):
         self.assertGreater(self.pod["terminationGracePeriodSeconds"],
                            int(pre_stop[1]) + grace)
 
+    def test_callers_must_present_client_certificates(self):
+        self.assertNotIn("--allow_unauthenticated", self.args)
+        mounts = {m["mountPath"] for m in self.container["volumeMounts"]}
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+            path = self.flag(name)
+            self.assertIn(path.rsplit("/", 1)[0], mounts)
+
     def test_secret_key_comes_from_a_mounted_secret(self):
         key_file = self.flag("clerk_secret_key_file")
         mount = self.container["volumeMounts"][0]
