@@ -6,6 +6,7 @@
 #
 #   deploy/build_image.sh            build + smoke test
 #   IMAGE=name:tag deploy/build_image.sh
+#   SMOKE_ONLY=1 deploy/build_image.sh   smoke-test an image built before
 #
 # - The Debian 12 base image is made with mmdebstrap and imported (no
 #   registry is reachable here); it is reused once it exists.
@@ -36,11 +37,14 @@ if ! podman image exists "$BASE"; then
   rm -f "$WORK/rootfs.tar"
 fi
 
-log "building $IMAGE"
-start=$(date +%s)
-buildah build --isolation=chroot --network=host --layers \
-  --build-arg BASE_IMAGE="$BASE" -f deploy/Dockerfile -t "$IMAGE" .
-log "built in $(($(date +%s) - start)) s; $(podman image inspect "$IMAGE" --format '{{.Size}}') bytes"
+if [[ -z ${SMOKE_ONLY:-} ]]; then
+  log "building $IMAGE"
+  start=$(date +%s)
+  buildah build --isolation=chroot --network=host --layers \
+    --build-arg BASE_IMAGE="$BASE" -f deploy/Dockerfile -t "$IMAGE" .
+  log "built in $(($(date +%s) - start)) s"
+fi
+log "image size: $(podman image inspect "$IMAGE" --format '{{.Size}}') bytes"
 
 log "smoke test: the image against the local Clerk emulator"
 bazel build //tools/clerk_emulator //client:user_image_cli
@@ -55,7 +59,7 @@ mnt=""
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  pkill -f "^/usr/local/bin/user_image_server .*--port_file=/out/port" 2>/dev/null || true
+  pkill -f "^/usr/local/bin/user_image_server .*--port_file=/tmp/port" 2>/dev/null || true
   wait 2>/dev/null || true
   if [[ -n $mnt ]]; then umount "$mnt" 2>/dev/null || true; fi
   if [[ -n $container ]]; then buildah rm "$container" >/dev/null 2>&1 || true; fi
@@ -77,16 +81,18 @@ wait_for "$run/emulator.port"
 container=$(buildah from "$IMAGE")
 # The root filesystem read-only, as in Kubernetes (readOnlyRootFilesystem).
 mnt=$(buildah mount "$container")
+# Buildah bind-mounts this file when it runs a command; it must exist first.
+touch "$mnt/run/.containerenv"
 mount --bind "$mnt" "$mnt" && mount -o remount,bind,ro "$mnt"
 if buildah run --isolation=chroot "$container" -- /bin/touch /probe 2>/dev/null; then
   echo "the root filesystem is writable" >&2
   exit 1
 fi
 buildah run --isolation=chroot --network=host --user 10001:10001 \
-  -v "$run/secret:/var/run/secrets/clerk:ro" -v "$run/out:/out" "$container" -- \
+  -v "$run/secret:/var/run/secrets/clerk:ro" -v "$run/out:/tmp" "$container" -- \
   /usr/local/bin/user_image_server \
-  --listen_address=127.0.0.1:0 --port_file=/out/port --allow_unauthenticated \
-  --health_listen_address=127.0.0.1:0 --health_port_file=/out/health.port \
+  --listen_address=127.0.0.1:0 --port_file=/tmp/port --allow_unauthenticated \
+  --health_listen_address=127.0.0.1:0 --health_port_file=/tmp/health.port \
   --metrics_listen_address=127.0.0.1:0 \
   --clerk_secret_key_file=/var/run/secrets/clerk/secret-key \
   --clerk_api_url="http://127.0.0.1:$(cat "$run/emulator.port")" \

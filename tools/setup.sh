@@ -33,7 +33,7 @@ BUILD_PACKAGES=(
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
 # rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests.
-TEST_PACKAGES=(prometheus python3-yaml openssl)
+TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick clang libclang-rt-14-dev)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
 

@@ -20,9 +20,9 @@ absl::Status DamagedImageError(absl::string_view format,
 
 absl::Status UnsupportedImageError(absl::string_view format,
                                    absl::string_view detail) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "the ", format, " is not supported: ", detail,
-      "; convert it to a standard JPEG, PNG, GIF or WebP image"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("the ", format, " is not supported: ", detail,
+                   "; convert it to a standard JPEG, PNG, GIF or WebP image"));
 }
 
 }  // namespace userimage

@@ -22,8 +22,8 @@ bool IsStandalone(uint8_t marker) {
 bool IsJpegStartOfFrame(uint8_t marker) {
   // 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range but are not
   // frame headers.
-  return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 &&
-         marker != 0xC8 && marker != 0xCC;
+  return marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
+         marker != 0xCC;
 }
 
 std::string JpegMarkerName(uint8_t marker) {
@@ -117,8 +117,8 @@ JpegSegmentReader::NextMarkerSegment() {
   while (marker == 0xFF) {  // Any number of 0xFF fill bytes may precede it.
     if (!in.ReadU8(&marker)) {
       return Fail(TruncatedImageError(
-          kJpeg, absl::StrFormat("it ends inside the marker at byte %d",
-                                 start)));
+          kJpeg,
+          absl::StrFormat("it ends inside the marker at byte %d", start)));
     }
   }
   const size_t marker_end = start + in.offset();
@@ -134,13 +134,13 @@ JpegSegmentReader::NextMarkerSegment() {
     }
     offset_ = marker_end;
     state_ = State::kDone;
-    return JpegSegment{marker, jpeg_.substr(start, marker_end - start), {},
-                       start};
+    return JpegSegment{
+        marker, jpeg_.substr(start, marker_end - start), {}, start};
   }
   if (IsStandalone(marker)) {
     offset_ = marker_end;
-    return JpegSegment{marker, jpeg_.substr(start, marker_end - start), {},
-                       start};
+    return JpegSegment{
+        marker, jpeg_.substr(start, marker_end - start), {}, start};
   }
   uint16_t length;
   if (!in.ReadBigEndian16(&length)) {
@@ -185,8 +185,8 @@ JpegSegmentReader::NextEntropyCodedData() {
     while (j < jpeg_.size() && static_cast<uint8_t>(jpeg_[j]) == 0xFF) ++j;
     if (j == jpeg_.size()) break;  // Ends in fill bytes: truncated data.
     const uint8_t next = static_cast<uint8_t>(jpeg_[j]);
-    if (next == 0x00 || (next >= jpeg_marker::kRst0 &&
-                         next <= jpeg_marker::kRst7)) {
+    if (next == 0x00 ||
+        (next >= jpeg_marker::kRst0 && next <= jpeg_marker::kRst7)) {
       i = j;
       continue;
     }

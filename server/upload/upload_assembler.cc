@@ -10,7 +10,10 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "server/image/image_info.h"
 #include "server/image/image_type.h"
+#include "server/image/safe_filename.h"
+#include "server/image/strip_metadata.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/status/status_details.h"
 #include "server/upload/user_id.h"
@@ -54,8 +57,11 @@ absl::Status MalformedMessage() {
 
 }  // namespace
 
-UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget)
-    : max_image_bytes_(max_image_bytes), buffer_(std::make_shared<Buffer>()) {
+UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
+                                 ImagePolicy policy)
+    : max_image_bytes_(max_image_bytes),
+      policy_(policy),
+      buffer_(std::make_shared<Buffer>()) {
   buffer_->reservation = budget.Open();
 }
 
@@ -275,11 +281,24 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
                      " but the bytes are ", MimeType(*detected),
                      ": correct content_type or leave it empty"));
   }
+  absl::StatusOr<ImageInfo> info = InspectImage(bytes);
+  if (!info.ok()) {
+    return InvalidFieldError("chunk", "MALFORMED_IMAGE", info.status().message());
+  }
+  if (absl::Status s = CheckDimensions(*info, policy_.limits); !s.ok()) {
+    return InvalidFieldError("chunk", "IMAGE_DIMENSIONS", s.message());
+  }
+  if (policy_.strip_metadata) {
+    absl::StatusOr<std::string> stripped = StripMetadata(bytes);
+    if (!stripped.ok()) {
+      return InvalidFieldError("chunk", "MALFORMED_IMAGE", stripped.status().message());
+    }
+    // Never larger; the reservation still covers the (old) capacity.
+    if (*stripped != bytes) buffer_->bytes = *std::move(stripped);
+  }
   AssembledImage image;
   image.user_id = metadata_.user_id();
-  image.filename = metadata_.filename().empty()
-                       ? absl::StrCat("image", FileExtension(*detected))
-                       : metadata_.filename();
+  image.filename = SafeFilename(metadata_.filename(), *detected);
   image.content_type = std::string(MimeType(*detected));
   // The reservation travels with the bytes (aliasing shared_ptr).
   image.bytes = std::shared_ptr<const std::string>(buffer_, &buffer_->bytes);

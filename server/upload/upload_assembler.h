@@ -12,9 +12,20 @@
 #include "clerk/userimage/v1/user_image_service.pb.h"
 #include "google/protobuf/io/zero_copy_stream.h"
 #include "openssl/evp.h"
+#include "server/image/dimension_limits.h"
 #include "server/upload/memory_budget.h"
 
 namespace userimage {
+
+// What is checked and changed in an image, beyond its type and size.
+struct ImagePolicy {
+  // Refuse images whose header declares more than this (decompression
+  // bombs), read from the header without decoding.
+  DimensionLimits limits;
+  // Remove metadata (EXIF incl. GPS position, XMP, comments) by rewriting
+  // the container, without re-encoding pixels.
+  bool strip_metadata = true;
+};
 
 // A complete, validated image ready to send to Clerk.
 struct AssembledImage {
@@ -31,7 +42,10 @@ struct AssembledImage {
 // AssembledImage, enforcing the stream contract documented in
 // user_image_service.proto: metadata first and once, then chunks; a size
 // limit checked as bytes arrive; a non-empty image of an accepted type
-// matching the declared content type, total size and SHA-256.
+// matching the declared content type, total size and SHA-256, whose header
+// is well-formed and within ImagePolicy's dimension limits. Finish() then
+// strips metadata (per the policy) and reduces the filename to a safe base
+// name with the right extension.
 //
 // Image bytes are copied once, from the serialized message straight into
 // one buffer (sized once from total_size when the caller declares it),
@@ -44,7 +58,8 @@ struct AssembledImage {
 // one assembler. Borrows `budget`, which must outlive the image.
 class UploadAssembler {
  public:
-  UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget);
+  UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
+                  ImagePolicy policy = {});
   ~UploadAssembler();
   UploadAssembler(const UploadAssembler&) = delete;
   UploadAssembler& operator=(const UploadAssembler&) = delete;
@@ -81,6 +96,7 @@ class UploadAssembler {
   absl::Status Grow(size_t size);
 
   const uint64_t max_image_bytes_;
+  const ImagePolicy policy_;
   bool has_metadata_ = false;
   clerk::userimage::v1::ImageMetadata metadata_;
   std::shared_ptr<Buffer> buffer_;  // Handed over by Finish().

@@ -10,6 +10,7 @@
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
@@ -95,7 +96,7 @@ class AuthTest : public ::testing::Test {
     options.user_id = kUser;
     options.timeout = absl::Seconds(20);
     return client
-        .UploadProfileImage(options, std::string("\x89PNG\r\n\x1A\n", 8) + "pixels")
+        .UploadProfileImage(options, TestPng(100))
         .status();
   }
 

@@ -15,6 +15,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 
 namespace userimage {
@@ -26,7 +27,7 @@ using ::clerk::userimage::v1::User;
 
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 
-std::string Image() { return std::string("\x89PNG\r\n\x1A\n", 8) + std::string(500, 'i'); }
+std::string Image() { return TestPng(508); }
 
 // The statuses the emulator answered, in order.
 std::vector<int> Answers(const LocalDeployment& d) {

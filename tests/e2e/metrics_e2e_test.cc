@@ -8,6 +8,7 @@
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "httplib.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
@@ -25,7 +26,7 @@ TEST(MetricsTest, ScrapeShowsUploadsAndPassesPromtool) {
                                              grpc::InsecureChannelCredentials()));
   UploadOptions options;
   options.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
-  const std::string image = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(992, 'm');
+  const std::string image = TestPng(1000);
   ASSERT_TRUE(client.UploadProfileImage(options, image).ok());
   ASSERT_FALSE(client.UploadProfileImage(options, "not an image").ok());
 

@@ -11,6 +11,7 @@
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
@@ -40,7 +41,7 @@ TEST(SecretKeyTest, NeverAppearsAnywhere) {
   UploadOptions options;
   options.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
   absl::Status rejected =
-      client.UploadProfileImage(options, std::string("\x89PNG\r\n\x1A\n", 8) + "x").status();
+      client.UploadProfileImage(options, TestPng(100)).status();
   EXPECT_EQ(rejected.code(), absl::StatusCode::kInternal) << rejected;
   EXPECT_FALSE(absl::StrContains(rejected.ToString(), key));
   options.user_id = "bad id";

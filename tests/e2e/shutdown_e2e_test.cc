@@ -12,6 +12,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "absl/strings/str_cat.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
@@ -31,7 +32,7 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   auto channel = grpc::CreateChannel((*deployment)->server_address(),
                                      grpc::InsecureChannelCredentials());
   UserImageClient client(channel);
-  const std::string image = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(1000, 'd');
+  const std::string image = TestPng(1008);
 
   std::atomic<bool> all_sent{false};
   absl::Status in_flight;

@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
@@ -35,14 +36,7 @@ using ::clerk::userimage::v1::UserImageService;
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 constexpr char kOtherUser[] = "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe";
 
-// A PNG signature followed by `size - 8` deterministic pseudo-random bytes:
-// an image as far as type detection goes, and distinct per seed.
-std::string MakeImage(size_t size, unsigned seed) {
-  std::string image("\x89PNG\r\n\x1A\n", 8);
-  std::mt19937 random(seed);
-  while (image.size() < size) image.push_back(static_cast<char>(random()));
-  return image;
-}
+std::string MakeImage(size_t size, unsigned seed) { return TestPng(size, seed); }
 
 
 // The SHA-256 of the file part of a request in the emulator's log.

@@ -7,6 +7,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
 
@@ -19,7 +20,7 @@ using ::clerk::userimage::v1::User;
 using ::clerk::userimage::v1::UserImageService;
 
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
-const std::string kPng = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(92, 'p');
+const std::string kPng = TestPng(100);
 
 HttpResponse UserResponse(bool has_image) {
   HttpResponse r;

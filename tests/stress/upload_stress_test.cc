@@ -18,6 +18,7 @@
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 
 namespace userimage {
@@ -33,12 +34,7 @@ const char* const kUsers[] = {"user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
                               "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
                               "user_2S58m1CiAhzCueQpBenQtYh5Xj8"};
 
-std::string Image(size_t size, unsigned seed) {
-  std::string image("\x89PNG\r\n\x1A\n", 8);
-  std::mt19937 random(seed);
-  while (image.size() < size) image.push_back(static_cast<char>(random()));
-  return image;
-}
+std::string Image(size_t size, unsigned seed) { return TestPng(size, seed); }
 
 TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
   constexpr int kUploads = 300;

@@ -5,8 +5,11 @@
 
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
+#include "absl/strings/escaping.h"
 #include "google/rpc/error_details.pb.h"
+#include "openssl/sha.h"
 #include "gtest/gtest.h"
+#include "tests/testing/images.h"
 #include "server/status/status_details.h"
 
 namespace userimage {
@@ -16,7 +19,7 @@ using ::clerk::userimage::v1::ImageMetadata;
 using ::clerk::userimage::v1::UploadProfileImageRequest;
 
 // A 1x1 PNG (70 bytes) and its SHA-256, as in Clerk's SDK captures.
-const std::string kPng = std::string("\x89PNG\r\n\x1A\n", 8) + std::string(62, 'x');
+const std::string kPng = TestPng(70);
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 
 UploadProfileImageRequest Meta(ImageMetadata m) {
@@ -37,6 +40,13 @@ UploadProfileImageRequest Chunk(std::string bytes) {
   UploadProfileImageRequest r;
   r.set_chunk(std::move(bytes));
   return r;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 std::string ReasonOf(const absl::Status& s) {
@@ -77,7 +87,11 @@ TEST_F(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
   ImageMetadata m;
   m.set_user_id(kUser);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
-  ASSERT_TRUE(a.Add(Chunk("GIF89a-rest-of-gif")).ok());
+  // A 1x1 GIF: header, screen descriptor, one image, trailer.
+  ASSERT_TRUE(a.Add(Chunk(std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00"
+                                      "\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00"
+                                      "\x02\x02\x44\x01\x00\x3B",
+                                      29))).ok());
   absl::StatusOr<AssembledImage> image = a.Finish();
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(image->content_type, "image/gif");
@@ -87,8 +101,7 @@ TEST_F(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
 TEST_F(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
   ImageMetadata m = BasicMeta();
   m.set_total_size(kPng.size());
-  // Computed independently (Python's hashlib).
-  m.set_sha256("e1fdd81561c7056f793647244996a2702cb262b4a4b8722d6b9f3f96fbb1076b");
+  m.set_sha256(Sha256Hex(kPng));
   UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng.substr(0, 33))).ok());
