@@ -49,10 +49,11 @@ log "image size: $(podman image inspect "$IMAGE" --format '{{.Size}}') bytes"
 log "smoke test: the image against the local Clerk emulator"
 bazel build //tools/clerk_emulator //client:user_image_cli
 run="$WORK/run"
-rm -rf "$run" && mkdir -p "$run/secret" "$run/out"
+rm -rf "$run" && mkdir -p "$run/out"
 key="sk_test_image_$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-printf '%s\n' "$key" > "$run/secret/secret-key"
-chmod 0755 "$run/secret" && chmod 0444 "$run/secret/secret-key" && chmod 0777 "$run/out"
+# The one writable mount (the container's /tmp) also carries the key file.
+printf '%s\n' "$key" > "$run/out/secret-key"
+chmod 0444 "$run/out/secret-key" && chmod 0777 "$run/out"
 
 container=""
 mnt=""
@@ -89,12 +90,12 @@ if buildah run --isolation=chroot "$container" -- /bin/touch /probe 2>/dev/null;
   exit 1
 fi
 buildah run --isolation=chroot --network=host --user 10001:10001 \
-  -v "$run/secret:/var/run/secrets/clerk:ro" -v "$run/out:/tmp" "$container" -- \
+  -v "$run/out:/tmp" "$container" -- \
   /usr/local/bin/user_image_server \
   --listen_address=127.0.0.1:0 --port_file=/tmp/port --allow_unauthenticated \
   --health_listen_address=127.0.0.1:0 --health_port_file=/tmp/health.port \
   --metrics_listen_address=127.0.0.1:0 \
-  --clerk_secret_key_file=/var/run/secrets/clerk/secret-key \
+  --clerk_secret_key_file=/tmp/secret-key \
   --clerk_api_url="http://127.0.0.1:$(cat "$run/emulator.port")" \
   > "$run/server.log" 2>&1 &
 pids+=($!)

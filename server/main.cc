@@ -104,6 +104,14 @@ ABSL_FLAG(double, retry_budget_ratio, 0.1,
           "the fraction of requests that may be retries in an outage)");
 ABSL_FLAG(uint64_t, max_image_bytes, 10'000'000,
           "Largest image accepted, in bytes (Clerk's limit: 10 MB)");
+ABSL_FLAG(bool, strip_image_metadata, true,
+          "Remove EXIF (GPS position, camera), XMP and comments from JPEG, "
+          "PNG, GIF and WebP images, without re-encoding pixels");
+ABSL_FLAG(uint32_t, max_image_side_px, 12000,
+          "Largest width or height an image header may declare");
+ABSL_FLAG(uint64_t, max_image_pixels, 100'000'000,
+          "Largest width x height an image header may declare (decompression "
+          "bombs are refused before reaching Clerk)");
 ABSL_FLAG(uint64_t, memory_budget_bytes, 512ull << 20,
           "Image bytes all uploads together may hold in memory; an upload "
           "that would exceed it is refused with RESOURCE_EXHAUSTED");
@@ -304,7 +312,10 @@ int Run() {
   UserImageServiceImpl service(
       {.max_image_bytes = max_image_bytes,
        .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
-       .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads)},
+       .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads),
+       .image_policy = {.limits = {.max_side = absl::GetFlag(FLAGS_max_image_side_px),
+                                   .max_pixels = absl::GetFlag(FLAGS_max_image_pixels)},
+                        .strip_metadata = absl::GetFlag(FLAGS_strip_image_metadata)}},
       retrying, memory, clock, timers, metrics, *authorizer);
   metrics.AddGauge("userimage_uploads_in_flight",
                    "Uploads received and not yet answered.",

@@ -51,7 +51,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       env_(env),
       started_(env.clock->Now()),
       request_id_(RequestId(*context)),
-      assembler_(env.max_image_bytes, *env.memory),
+      assembler_(env.max_image_bytes, *env.memory, env.image_policy),
       liveness_(std::make_shared<Liveness>()) {
   {
     absl::MutexLock lock(&liveness_->mu);

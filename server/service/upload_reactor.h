@@ -22,6 +22,7 @@ namespace userimage {
 // What every upload shares: limits and the objects it borrows.
 struct UploadEnvironment {
   uint64_t max_image_bytes = 10'000'000;
+  ImagePolicy image_policy;
   // A stream with no message for this long is failed.
   absl::Duration idle_timeout = absl::Seconds(30);
   RetryingClerkClient* clerk = nullptr;

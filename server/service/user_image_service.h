@@ -21,6 +21,8 @@ struct UserImageServiceOptions {
   absl::Duration idle_timeout = absl::Seconds(30);
   // Uploads in progress at once; more are refused with RESOURCE_EXHAUSTED.
   int max_concurrent_uploads = 1000;
+  // Dimension limits and metadata stripping.
+  ImagePolicy image_policy;
 };
 
 // The gRPC UserImageService on the callback API: no thread per call. Every
