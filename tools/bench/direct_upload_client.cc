@@ -64,9 +64,9 @@ absl::StatusOr<std::shared_ptr<const std::string>> ReadImage(
   return std::make_shared<const std::string>(bytes.str());
 }
 
-int Run(const LoadPlan& plan, absl::Duration warmup,
-        DirectLoadOptions options, const std::vector<std::string>& images,
-        const std::string& out_path, const std::string& started_path) {
+int Run(const LoadPlan& plan, absl::Duration warmup, DirectLoadOptions options,
+        const std::vector<std::string>& images, const std::string& out_path,
+        const std::string& started_path) {
   for (const std::string& path : images) {
     absl::StatusOr<std::shared_ptr<const std::string>> image = ReadImage(path);
     if (!image.ok()) {
@@ -85,8 +85,7 @@ int Run(const LoadPlan& plan, absl::Duration warmup,
   std::ofstream out(out_path, std::ios::trunc);
   out << FormatRecords(records);
   if (!out.flush()) {
-    std::cerr << "direct_upload_client: cannot write " << out_path
-              << std::endl;
+    std::cerr << "direct_upload_client: cannot write " << out_path << std::endl;
     return 1;
   }
   return 0;
@@ -106,13 +105,13 @@ int main(int argc, char** argv) {
   const char* key = std::getenv("CLERK_SECRET_KEY");
   if (!shape.ok() || absl::GetFlag(FLAGS_api_url).empty() ||
       absl::GetFlag(FLAGS_images).empty() || absl::GetFlag(FLAGS_out).empty() ||
-      absl::GetFlag(FLAGS_users).empty() ||
-      key == nullptr || absl::GetFlag(FLAGS_concurrency) < 1 ||
-      absl::GetFlag(FLAGS_rate) <= 0) {
-    std::cerr << "direct_upload_client: need --api_url, --images, --users, --out, "
-                 "$CLERK_SECRET_KEY, --shape=closed|open|burst, "
-                 "--concurrency >= 1 and --rate > 0"
-              << std::endl;
+      absl::GetFlag(FLAGS_users).empty() || key == nullptr ||
+      absl::GetFlag(FLAGS_concurrency) < 1 || absl::GetFlag(FLAGS_rate) <= 0) {
+    std::cerr
+        << "direct_upload_client: need --api_url, --images, --users, --out, "
+           "$CLERK_SECRET_KEY, --shape=closed|open|burst, "
+           "--concurrency >= 1 and --rate > 0"
+        << std::endl;
     return 2;
   }
   bench::LoadPlan plan;

@@ -88,16 +88,18 @@ class DirectDriver {
       curl_multi_perform(multi_, &running);
       int remaining = 0;
       while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
-        if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+        if (msg->msg == CURLMSG_DONE)
+          Complete(msg->easy_handle, msg->data.result);
       }
       if (in_flight_ == 0 && next_arrival >= arrivals) break;
       absl::Duration wait = absl::Milliseconds(100);
       if (next_arrival < arrivals) {
-        wait = std::min(wait, start_ + plan_.OpenArrival(next_arrival) -
-                                  absl::Now());
+        wait = std::min(wait,
+                        start_ + plan_.OpenArrival(next_arrival) - absl::Now());
       }
       const int timeout_ms = static_cast<int>(std::max<int64_t>(
-          0, absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1)))));
+          0,
+          absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1)))));
       curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
     }
     return std::move(records_);
@@ -112,10 +114,9 @@ class DirectDriver {
     r->image = options_.images[index % options_.images.size()];
     r->easy = curl_easy_init();
     CURL* easy = r->easy;
-    const std::string url =
-        absl::StrCat(options_.api_url, "/v1/users/",
-                     options_.users[index % options_.users.size()],
-                     "/profile_image");
+    const std::string url = absl::StrCat(
+        options_.api_url, "/v1/users/",
+        options_.users[index % options_.users.size()], "/profile_image");
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_PRIVATE, r);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, r->error);
@@ -162,7 +163,8 @@ class DirectDriver {
     const bool ok = result == CURLE_OK && status == 200;
     records_.calls.push_back({r->scheduled - start_, now - start_, ok});
     if (result != CURLE_OK) {
-      records_.AddError(absl::StrCat(curl_easy_strerror(result), ": ", r->error));
+      records_.AddError(
+          absl::StrCat(curl_easy_strerror(result), ": ", r->error));
     } else if (!ok) {
       records_.AddError(absl::StrCat("HTTP ", status));
     }

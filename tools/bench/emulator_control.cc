@@ -77,23 +77,6 @@ absl::StatusOr<ClerkLogSummary> ReadClerkLog(int port) {
   return summary;
 }
 
-absl::Status SetEmulatorLatency(int port, absl::Duration latency) {
-  httplib::Client client = Connect(port);
-  const std::string path =
-      absl::StrCat("/_emulator/config?latency_ms=",
-                   absl::ToInt64Milliseconds(latency));
-  httplib::Result response = client.Post(path);
-  if (!response) {
-    return absl::UnavailableError(absl::StrCat(
-        "POST /_emulator/config: ", httplib::to_string(response.error())));
-  }
-  if (response->status != 200) {
-    return absl::InternalError(
-        absl::StrCat("POST /_emulator/config answered ", response->status));
-  }
-  return absl::OkStatus();
-}
-
 PeriodicEmulatorReset::PeriodicEmulatorReset(int port, absl::Duration interval)
     : port_(port), interval_(interval) {
   thread_ = std::thread([this] {

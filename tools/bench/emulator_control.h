@@ -35,9 +35,6 @@ absl::Status ResetEmulator(int port);
 // Reads and summarizes GET /_emulator/requests.
 absl::StatusOr<ClerkLogSummary> ReadClerkLog(int port);
 
-// Sets the emulator's added latency (POST /_emulator/config).
-absl::Status SetEmulatorLatency(int port, absl::Duration latency);
-
 // Resets the emulator every `interval` on a background thread, so that the
 // images it keeps (every upload, until a reset) do not pile up during a long
 // run. Starts in the constructor; the destructor stops and joins the thread.

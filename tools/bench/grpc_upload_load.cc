@@ -92,8 +92,8 @@ class Driver {
       absl::MutexLock lock(&mu_);
       records_.calls.push_back({scheduled - start_, now - start_, status.ok()});
       if (!status.ok()) {
-        records_.AddError(absl::StrCat(status.error_code(), " ",
-                                       status.error_message()));
+        records_.AddError(
+            absl::StrCat(status.error_code(), " ", status.error_message()));
       }
       // A closed-loop worker goes on until the run's duration is over.
       restart = plan_.shape == LoadShape::kClosed && now < end_;
@@ -136,7 +136,9 @@ class Driver {
 };
 
 UploadCall::UploadCall(Driver* driver, absl::Time scheduled, int64_t index)
-    : driver_(driver), scheduled_(scheduled), image_(driver->SharedImageFor(index)) {
+    : driver_(driver),
+      scheduled_(scheduled),
+      image_(driver->SharedImageFor(index)) {
   v1::ImageMetadata& metadata = *metadata_.mutable_metadata();
   metadata.set_user_id(driver->UserFor(index));
   metadata.set_filename(absl::StrCat("bench-", index, ".png"));
@@ -178,8 +180,8 @@ PreparedImage PrepareImage(const std::string& bytes, size_t chunk_bytes) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
          digest);
-  image.sha256_hex = absl::BytesToHexString(absl::string_view(
-      reinterpret_cast<const char*>(digest), sizeof(digest)));
+  image.sha256_hex = absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
   for (size_t offset = 0; offset < bytes.size(); offset += chunk_bytes) {
     image.chunks.emplace_back().set_chunk(bytes.substr(offset, chunk_bytes));
   }

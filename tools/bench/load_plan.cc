@@ -17,9 +17,8 @@ absl::StatusOr<LoadShape> ParseLoadShape(absl::string_view name) {
   if (name == "closed") return LoadShape::kClosed;
   if (name == "open") return LoadShape::kOpen;
   if (name == "burst") return LoadShape::kBurst;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown load shape \"", name,
-                   "\": use closed, open or burst"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown load shape \"", name, "\": use closed, open or burst"));
 }
 
 absl::string_view LoadShapeName(LoadShape shape) {
@@ -63,7 +62,8 @@ void LoadRecords::AddError(absl::string_view error) {
 
 std::string FormatRecords(const LoadRecords& records) {
   std::string out;
-  absl::StrAppendFormat(&out, "cpu_s %.6f\n", absl::ToDoubleSeconds(records.cpu));
+  absl::StrAppendFormat(&out, "cpu_s %.6f\n",
+                        absl::ToDoubleSeconds(records.cpu));
   absl::StrAppend(&out, "max_in_flight ", records.max_in_flight, "\n");
   for (const auto& [text, count] : records.errors) {
     absl::StrAppend(&out, "error ", count, " ", text, "\n");

@@ -29,8 +29,8 @@ absl::string_view LoadShapeName(LoadShape shape);
 
 struct LoadPlan {
   LoadShape shape = LoadShape::kClosed;
-  int concurrency = 1;  // kClosed, kBurst
-  double rate = 1;      // kOpen: uploads per second
+  int concurrency = 1;                          // kClosed, kBurst
+  double rate = 1;                              // kOpen: uploads per second
   absl::Duration duration = absl::Seconds(10);  // kClosed, kOpen
 
   // kOpen: the number of uploads the plan starts, and when upload `index`

@@ -244,14 +244,14 @@ std::vector<TargetResult> JudgeTargets(const LoadPoint& point,
 }
 
 std::string FormatPointTable(const LoadPoint& point, const ModeFigures& proxy,
-                             const ModeFigures& direct,
-                             const ModeFigures& node,
+                             const ModeFigures& direct, const ModeFigures& node,
                              const std::vector<TargetResult>& targets) {
   std::string out = absl::StrCat(Describe(point), "\n\n");
   const bool with_node = node.ran;
   absl::StrAppendFormat(&out, "%-28s %12s %12s %13s", "", "proxy", "direct",
                         "proxy/direct");
-  if (with_node) absl::StrAppendFormat(&out, " %12s %12s", "node SDK", "node/direct");
+  if (with_node)
+    absl::StrAppendFormat(&out, " %12s %12s", "node SDK", "node/direct");
   out += "\n";
   for (const Row& row : Rows()) {
     auto format = [&row](const ModeFigures& m) -> std::string {

@@ -80,8 +80,7 @@ std::vector<TargetResult> JudgeTargets(const LoadPoint& point,
 // The point's figures side by side (proxy, direct, proxy/direct, and node
 // with node/direct when it ran), and the targets.
 std::string FormatPointTable(const LoadPoint& point, const ModeFigures& proxy,
-                             const ModeFigures& direct,
-                             const ModeFigures& node,
+                             const ModeFigures& direct, const ModeFigures& node,
                              const std::vector<TargetResult>& targets);
 
 // The same as one line of JSON.

@@ -36,7 +36,9 @@ std::vector<std::string> ServerArgv(const std::string& binary,
   std::vector<std::string> argv = {
       binary, "--listen_address=127.0.0.1:0",
       absl::StrCat("--port_file=", port_file),
-      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port)};
+      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port),
+      // Benchmarks run on loopback with anonymous callers.
+      "--allow_unauthenticated", "--metrics_listen_address=127.0.0.1:0"};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
 }

@@ -89,8 +89,7 @@ absl::StatusOr<ProcessStatus> ReadProcessStatus(pid_t pid) {
   return status;
 }
 
-ProcessSampler::ProcessSampler(pid_t pid, absl::Duration interval)
-    : pid_(pid) {
+ProcessSampler::ProcessSampler(pid_t pid, absl::Duration interval) : pid_(pid) {
   Sample();
   thread_ = std::thread([this, interval] {
     while (!stop_.WaitForNotificationWithTimeout(interval)) Sample();

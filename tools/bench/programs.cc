@@ -88,9 +88,8 @@ absl::StatusOr<std::string> MakeWorkDir(const std::string& flag,
                                         const std::string& prefix) {
   if (!flag.empty()) return flag;
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/", prefix,
-                   ".XXXXXX");
+  std::string pattern = absl::StrCat(
+      tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/", prefix, ".XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::InternalError(absl::StrCat("mkdtemp ", pattern, " failed"));
   }

@@ -95,8 +95,8 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
       absl::StrCat(config.work_dir, "/", mode, ".port");
   const std::string log =
       absl::StrCat(config.work_dir, "/", mode, "-server.log");
-  const std::vector<std::string> argv = ServerArgv(
-      config.server_binary, port_file, emulator_port, server_flags);
+  const std::vector<std::string> argv =
+      ServerArgv(config.server_binary, port_file, emulator_port, server_flags);
   Progress(absl::StrCat(mode, ": starting ", absl::StrJoin(argv, " ")));
   absl::StatusOr<LocalService> server = StartLocalService(
       argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
@@ -169,11 +169,11 @@ int Run(const Config& flags) {
   std::remove(emulator_port_file.c_str());
   absl::StatusOr<std::unique_ptr<ChildProcess>> emulator_process =
       ChildProcess::Start(
-          EmulatorArgv(config.emulator_binary, emulator_port_file,
-                       {absl::StrCat("--rate_limit=", config.quota.requests),
-                        absl::StrCat("--rate_window=",
-                                     absl::FormatDuration(
-                                         config.quota.window))}),
+          EmulatorArgv(
+              config.emulator_binary, emulator_port_file,
+              {absl::StrCat("--rate_limit=", config.quota.requests),
+               absl::StrCat("--rate_window=",
+                            absl::FormatDuration(config.quota.window))}),
           {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log);
   if (!emulator_process.ok()) {
     std::cerr << "rate_limit_bench: " << emulator_process.status() << std::endl;

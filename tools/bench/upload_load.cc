@@ -1,12 +1,16 @@
 #include "tools/bench/upload_load.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <random>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -14,10 +18,47 @@
 
 namespace clerk::userimage::bench {
 
+namespace {
+
+void AppendBigEndian32(uint32_t value, std::string& out) {
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(value >> shift));
+  }
+}
+
+// Appends a PNG chunk: length, type, data and the CRC of type and data.
+void AppendPngChunk(absl::string_view type, absl::string_view data,
+                    std::string& out) {
+  AppendBigEndian32(static_cast<uint32_t>(data.size()), out);
+  const size_t start = out.size();
+  out.append(type.data(), type.size());
+  out.append(data.data(), data.size());
+  AppendBigEndian32(static_cast<uint32_t>(crc32(
+                        0, reinterpret_cast<const Bytef*>(out.data() + start),
+                        static_cast<uInt>(out.size() - start))),
+                    out);
+}
+
+}  // namespace
+
 std::string MakeImage(size_t size, int index) {
-  std::string image("\x89PNG\r\n\x1A\n", 8);
+  // Signature, IHDR, IDAT and IEND with empty data.
+  constexpr size_t kPngOverhead = 8 + 25 + 12 + 12;
   std::mt19937 random(static_cast<unsigned>(index) + 1);
-  while (image.size() < size) image.push_back(static_cast<char>(random()));
+  std::string image("\x89PNG\r\n\x1A\n", 8);
+  if (size < kPngOverhead) {
+    while (image.size() < size) image.push_back(static_cast<char>(random()));
+    return image;
+  }
+  std::string header;
+  AppendBigEndian32(1, header);              // width
+  AppendBigEndian32(1, header);              // height
+  header.append("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB
+  AppendPngChunk("IHDR", header, image);
+  std::string data(size - kPngOverhead, '\0');
+  for (char& c : data) c = static_cast<char>(random());
+  AppendPngChunk("IDAT", data, image);
+  AppendPngChunk("IEND", "", image);
   return image;
 }
 

@@ -44,7 +44,11 @@ struct LoadResult {
   std::vector<UploadOutcome> outcomes;
 };
 
-// The image of upload `index`: deterministic, distinct per index.
+// The image of upload `index`, of exactly `size` bytes: deterministic and
+// distinct per index. From 57 bytes on, a structurally valid 1x1 PNG
+// (IHDR, one IDAT of pseudo-random bytes, IEND, correct CRCs) that passes
+// the service's header checks unchanged; below that, the PNG signature and
+// pseudo-random bytes.
 std::string MakeImage(size_t size, int index);
 
 // Runs `options.uploads` blocking UploadProfileImage calls on `channel`, one

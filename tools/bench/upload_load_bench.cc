@@ -8,8 +8,14 @@
 // one line of JSON per point. Loopback only; it starts and stops the
 // emulator, the servers and the clients itself.
 //
-//   bazel build -c opt //tools/bench:upload_load_bench //tools/clerk_emulator
-//   bazel run -c opt //tools/bench:upload_load_bench -- --concurrency=1,64
+//   bazel build -c opt //tools/bench:upload_load_bench
+//       //tools/bench:direct_upload_client //tools/clerk_emulator
+//       //server:user_image_server
+//   tools/bench/netns_quickack.sh
+//       bazel-bin/tools/bench/upload_load_bench --concurrency=1,64
+//
+// netns_quickack.sh takes the emulator's delayed-ACK stall out (see
+// docs/benchmarks.md); without it the benchmark runs the same.
 
 #include <sys/resource.h>
 
@@ -156,9 +162,9 @@ std::string PointName(const LoadPoint& point) {
 // emulator latency plus a second.
 int64_t InFlightBound(const LoadPoint& point) {
   if (point.plan.shape != LoadShape::kOpen) return point.plan.concurrency;
-  return static_cast<int64_t>(std::ceil(
-      point.plan.rate *
-      absl::ToDoubleSeconds(point.emulator_latency + absl::Seconds(1))));
+  return static_cast<int64_t>(
+      std::ceil(point.plan.rate * absl::ToDoubleSeconds(point.emulator_latency +
+                                                        absl::Seconds(1))));
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -167,9 +173,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-bool Exists(const std::string& path) {
-  return std::ifstream(path).good();
-}
+bool Exists(const std::string& path) { return std::ifstream(path).good(); }
 
 // Runs a load generator `argv` as a child process until it exits by itself
 // (within `timeout`) while sampling it, then reads the records it wrote to
@@ -189,8 +193,7 @@ absl::StatusOr<ModeFigures> RunChildGenerator(
   if (!child.ok()) return child.status();
   ProcessSampler sampler((*child)->pid(), kSampleInterval);
   const absl::Time give_up = absl::Now() + timeout;
-  absl::StatusOr<int> exit_status =
-      absl::DeadlineExceededError("not started");
+  absl::StatusOr<int> exit_status = absl::DeadlineExceededError("not started");
   while (absl::Now() < give_up && !Exists(started_path)) {
     exit_status = (*child)->Wait(absl::Milliseconds(5));
     if (exit_status.ok()) break;
@@ -205,13 +208,13 @@ absl::StatusOr<ModeFigures> RunChildGenerator(
   sampler.Stop();
   if (!exit_status.ok()) {
     (*child)->Stop(absl::Seconds(5));
-    return absl::DeadlineExceededError(absl::StrCat(
-        name, " did not finish within ", absl::FormatDuration(timeout),
-        "; see ", log));
+    return absl::DeadlineExceededError(
+        absl::StrCat(name, " did not finish within ",
+                     absl::FormatDuration(timeout), "; see ", log));
   }
   if (*exit_status != 0) {
-    return absl::InternalError(absl::StrCat(
-        name, " exited with wait status ", *exit_status, "; see ", log));
+    return absl::InternalError(absl::StrCat(name, " exited with wait status ",
+                                            *exit_status, "; see ", log));
   }
   absl::StatusOr<std::string> text = ReadFile(records_path);
   if (!text.ok()) return text.status();
@@ -242,9 +245,9 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
       "--clerk_rate_limit=0",
       absl::StrCat("--max_concurrent_uploads=",
                    std::max<int64_t>(1000, 2 * bound)),
-      absl::StrCat("--memory_budget_bytes=",
-                   std::max<int64_t>(int64_t{512} << 20,
-                                     2 * bound * point.image_bytes)),
+      absl::StrCat(
+          "--memory_budget_bytes=",
+          std::max<int64_t>(int64_t{512} << 20, 2 * bound * point.image_bytes)),
   };
   flags.insert(flags.end(), config.server_flags.begin(),
                config.server_flags.end());
@@ -254,9 +257,9 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
   absl::StatusOr<LocalService> server = StartLocalService(
       argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
   if (!server.ok()) {
-    return absl::Status(server.status().code(),
-                        absl::StrCat("server: ", server.status().message(),
-                                     "; see ", log));
+    return absl::Status(
+        server.status().code(),
+        absl::StrCat("server: ", server.status().message(), "; see ", log));
   }
   const pid_t pid = server->process->pid();
   std::shared_ptr<grpc::Channel> channel =
@@ -286,16 +289,16 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
   absl::StatusOr<ProcessStatus> status = ReadProcessStatus(pid);
   const int exit_status = server->process->Stop();
   if (exit_status != 0) {
-    Progress(absl::StrCat("proxy: server exit status ", exit_status, "; see ",
-                          log));
+    Progress(
+        absl::StrCat("proxy: server exit status ", exit_status, "; see ", log));
   }
   if (!cpu_before.ok() || !cpu_after.ok() || !status.ok()) {
     return absl::InternalError("cannot read the server's /proc figures");
   }
-  ModeFigures figures = Summarize(
-      "proxy", records, point.image_bytes, *cpu_after - *cpu_before,
-      std::max(status->peak_rss_bytes, sampler.peak_rss_bytes()),
-      std::max(status->threads, sampler.max_threads()));
+  ModeFigures figures =
+      Summarize("proxy", records, point.image_bytes, *cpu_after - *cpu_before,
+                std::max(status->peak_rss_bytes, sampler.peak_rss_bytes()),
+                std::max(status->threads, sampler.max_threads()));
   if (emulator_before.ok() && emulator_after.ok()) {
     SetEmulatorCpu(*emulator_after - *emulator_before, figures);
   }
@@ -342,7 +345,8 @@ ModeFigures RunNode(const Setup& setup, const LoadPoint& point) {
   }
   absl::StatusOr<std::string> node = FindOnPath(config.node_binary);
   if (!node.ok()) {
-    return Skipped("node", absl::StrCat("no Node.js: ", node.status().message()));
+    return Skipped("node",
+                   absl::StrCat("no Node.js: ", node.status().message()));
   }
   const std::string script =
       config.node_script.empty()
@@ -361,15 +365,15 @@ ModeFigures RunNode(const Setup& setup, const LoadPoint& point) {
   for (std::string& arg : GeneratorArgs(setup)) argv.push_back(arg);
   const std::string records =
       absl::StrCat(config.work_dir, "/node-", name, ".records");
-  argv.insert(argv.end(),
-              {absl::StrCat("--image=", setup.image_paths.front()),
-               absl::StrCat("--concurrency=", point.plan.concurrency),
-               absl::StrCat("--duration_ms=",
-                            absl::ToInt64Milliseconds(point.plan.duration)),
-               absl::StrCat("--warmup_ms=",
-                            absl::ToInt64Milliseconds(config.warmup)),
-               absl::StrCat("--out=", records),
-               absl::StrCat("--started_file=", records, ".started")});
+  argv.insert(
+      argv.end(),
+      {absl::StrCat("--image=", setup.image_paths.front()),
+       absl::StrCat("--concurrency=", point.plan.concurrency),
+       absl::StrCat("--duration_ms=",
+                    absl::ToInt64Milliseconds(point.plan.duration)),
+       absl::StrCat("--warmup_ms=", absl::ToInt64Milliseconds(config.warmup)),
+       absl::StrCat("--out=", records),
+       absl::StrCat("--started_file=", records, ".started")});
   absl::StatusOr<ModeFigures> figures = RunChildGenerator(
       setup, "node", argv, records, absl::StrCat(records, ".started"),
       absl::StrCat(config.work_dir, "/node-", name, ".log"),
@@ -400,7 +404,8 @@ std::vector<LoadPoint> Points(const Config& config) {
 // Lets thousands of connections open at once; children inherit the limit.
 void RaiseFileLimit() {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 &&
+      limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
   }
@@ -451,22 +456,21 @@ int Run(const Config& flags) {
   for (const LoadPoint& point : points) {
     most_in_flight = std::max(most_in_flight, InFlightBound(point));
   }
-  const int64_t threads =
-      config.emulator_threads > 0
-          ? config.emulator_threads
-          : std::max<int64_t>(256, most_in_flight + 256);
+  const int64_t threads = config.emulator_threads > 0
+                              ? config.emulator_threads
+                              : std::max<int64_t>(256, most_in_flight + 256);
   const std::string emulator_port_file =
       absl::StrCat(config.work_dir, "/emulator.port");
   const std::string emulator_log =
       absl::StrCat(config.work_dir, "/emulator.log");
-  const std::vector<std::string> emulator_argv = EmulatorArgv(
-      config.emulator_binary, emulator_port_file,
-      {"--rate_limit=0",
-       absl::StrCat("--latency=",
-                    absl::FormatDuration(config.emulator_latency)),
-       absl::StrCat("--threads=", threads)});
-  Progress(absl::StrCat("emulator: starting ",
-                        absl::StrJoin(emulator_argv, " ")));
+  const std::vector<std::string> emulator_argv =
+      EmulatorArgv(config.emulator_binary, emulator_port_file,
+                   {"--rate_limit=0",
+                    absl::StrCat("--latency=",
+                                 absl::FormatDuration(config.emulator_latency)),
+                    absl::StrCat("--threads=", threads)});
+  Progress(
+      absl::StrCat("emulator: starting ", absl::StrJoin(emulator_argv, " ")));
   absl::StatusOr<LocalService> emulator_service = StartLocalService(
       emulator_argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)},
       emulator_log, emulator_port_file);
@@ -524,8 +528,8 @@ int Run(const Config& flags) {
                           " periodic emulator resets failed; see ",
                           emulator_log));
   }
-  std::cout << "\nall targets judged here: " << (all_met ? "MET" : "NOT all met")
-            << std::endl;
+  std::cout << "\nall targets judged here: "
+            << (all_met ? "MET" : "NOT all met") << std::endl;
   return 0;
 }
 
