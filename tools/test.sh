@@ -69,7 +69,11 @@ echo "== bazel test --config=asan //... (AddressSanitizer + UndefinedBehaviorSan
 run_suite --config=asan "$@"
 
 echo "== fuzzing (tools/fuzz.sh, ${FUZZ_SECONDS:-30} s per target)"
-fuzz_summary=$(bash tools/fuzz.sh "${FUZZ_SECONDS:-30}" | tee /dev/stderr | tail -1)
+fuzz_log=$(mktemp)
+bash tools/fuzz.sh "${FUZZ_SECONDS:-30}" > "$fuzz_log" 2>&1
+cat "$fuzz_log"
+fuzz_summary=$(tail -1 "$fuzz_log")
+rm -f "$fuzz_log"
 if [[ $fuzz_summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
   passed=$((passed + BASH_REMATCH[1]))
   failed=$((failed + BASH_REMATCH[2]))
