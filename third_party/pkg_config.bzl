@@ -34,7 +34,10 @@ def _pkg_config_repository_impl(rctx):
                     if flag[2:] not in defines:
                         defines.append(flag[2:])
                 elif flag.startswith("-I/usr/include"):
-                    pass  # Default search path of the system compiler.
+                    # The system compiler's default search path; headers in a
+                    # subdirectory are included by their path under it
+                    # (<hiredis/hiredis.h>).
+                    pass
                 else:
                     fail("unsupported cflag %s from pkg-config %s" % (flag, modules))
         # Extras go first: a static archive must precede the libraries it uses.

@@ -30,10 +30,13 @@ BUILD_PACKAGES=(
   grpc-proto
   golang-github-gogo-googleapis-dev
   prometheus-cpp-dev
+  libhiredis-dev
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
-# rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests.
-TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick clang libclang-rt-14-dev)
+# rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests;
+# redis-server backs the shared rate-limit tests.
+TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick clang libclang-rt-14-dev
+  redis-server)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
 

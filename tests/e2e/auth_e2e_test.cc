@@ -13,6 +13,7 @@
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
+#include "tests/testing/test_ca.h"
 
 namespace userimage {
 namespace {
@@ -28,27 +29,11 @@ std::string Read(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Runs a shell command in the scratch directory; fails the test on error.
-void Shell(const std::string& command) {
-  absl::StatusOr<std::string> out =
-      RunCommand(absl::StrCat("cd ", TestTempPath(""), " && ", command), "",
-                 TestTempPath("openssl.log"));
-  ASSERT_TRUE(out.ok()) << out.status();
-}
+void MakeCa(const std::string& name) { ASSERT_TRUE(MakeTestCa(name).ok()); }
 
-// A CA `name` and a certificate `leaf` signed by it with the given SAN.
-void MakeCa(const std::string& name) {
-  Shell(absl::StrCat("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=", name,
-                     " -keyout ", name, ".key -out ", name, ".pem 2>/dev/null"));
-}
-
-void MakeLeaf(const std::string& ca, const std::string& leaf, const std::string& san) {
-  Shell(absl::StrCat(
-      "openssl req -newkey rsa:2048 -nodes -subj /CN=", leaf, " -keyout ", leaf,
-      ".key -out ", leaf, ".csr 2>/dev/null && printf 'subjectAltName=", san,
-      "' > ", leaf, ".ext && openssl x509 -req -in ", leaf, ".csr -CA ", ca,
-      ".pem -CAkey ", ca, ".key -CAcreateserial -days 1 -extfile ", leaf,
-      ".ext -out ", leaf, ".pem 2>/dev/null"));
+void MakeLeaf(const std::string& ca, const std::string& leaf,
+              const std::string& san) {
+  ASSERT_TRUE(MakeTestLeaf(ca, leaf, san).ok());
 }
 
 class AuthTest : public ::testing::Test {
@@ -64,22 +49,22 @@ class AuthTest : public ::testing::Test {
     std::ofstream(TestTempPath("allowlist"))
         << "UploadProfileImage spiffe://test/uploader\n"
         << "* svc-token\n";
-    deployment_ =
-        LocalDeployment::Start(
-            {"--tls_cert_file=" + TestTempPath("server.pem"),
-             "--tls_key_file=" + TestTempPath("server.key"),
-             "--tls_client_ca_file=" + TestTempPath("ca.pem"),
-             "--bearer_tokens_file=" + TestTempPath("tokens"),
-             "--caller_allowlist_file=" + TestTempPath("allowlist")})
-            .value()
-            .release();
+    deployment_ = LocalDeployment::Start(
+                      {"--tls_cert_file=" + TestTempPath("server.pem"),
+                       "--tls_key_file=" + TestTempPath("server.key"),
+                       "--tls_client_ca_file=" + TestTempPath("ca.pem"),
+                       "--bearer_tokens_file=" + TestTempPath("tokens"),
+                       "--caller_allowlist_file=" + TestTempPath("allowlist")})
+                      .value()
+                      .release();
   }
   static void TearDownTestSuite() { delete deployment_; }
 
   void SetUp() override { ASSERT_TRUE(deployment_->Control("reset")); }
 
   // Uploads with a client certificate `leaf` (or none) and a token (or none).
-  static absl::Status Upload(const std::string& leaf, const std::string& token) {
+  static absl::Status Upload(const std::string& leaf,
+                             const std::string& token) {
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = Read(TestTempPath("ca.pem"));
     if (!leaf.empty()) {
@@ -95,9 +80,7 @@ class AuthTest : public ::testing::Test {
     UploadOptions options;
     options.user_id = kUser;
     options.timeout = absl::Seconds(20);
-    return client
-        .UploadProfileImage(options, TestPng(100))
-        .status();
+    return client.UploadProfileImage(options, TestPng(100)).status();
   }
 
   static int ClerkRequests() { return deployment_->Requests().values_size(); }
@@ -146,7 +129,8 @@ TEST_F(AuthTest, GoodToken) {
 
 TEST(InsecureClerkUrlTest, PlainHttpToARemoteHostIsRefused) {
   // The server refuses to start: a key over plain http off the machine.
-  auto deployment = LocalDeployment::Start({"--clerk_api_url=http://clerk.example.com"});
+  auto deployment =
+      LocalDeployment::Start({"--clerk_api_url=http://clerk.example.com"});
   EXPECT_FALSE(deployment.ok());
 }
 

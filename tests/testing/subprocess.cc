@@ -30,7 +30,8 @@ absl::StatusOr<std::unique_ptr<Subprocess>> Subprocess::Start(
   for (const auto& e : env_strings) env.push_back(const_cast<char*>(e.c_str()));
   env.push_back(nullptr);
 
-  const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  const int log_fd =
+      open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   if (log_fd < 0) return absl::InternalError("cannot open " + log_path);
   const pid_t pid = fork();
   if (pid < 0) return absl::InternalError("fork failed");
@@ -77,6 +78,11 @@ int Subprocess::Wait() {
   return exit_status_;
 }
 
+bool Subprocess::Running() {
+  if (!exited_ && waitpid(pid_, &exit_status_, WNOHANG) == pid_) exited_ = true;
+  return !exited_;
+}
+
 absl::StatusOr<int> Subprocess::WaitForPortFile(const std::string& path,
                                                 absl::Duration timeout) {
   const absl::Time give_up = absl::Now() + timeout;
@@ -88,13 +94,10 @@ absl::StatusOr<int> Subprocess::WaitForPortFile(const std::string& path,
         port > 0) {
       return port;
     }
-    if (!exited_ && waitpid(pid_, &exit_status_, WNOHANG) == pid_) {
-      exited_ = true;
-    }
-    if (exited_) {
-      return absl::InternalError(
-          absl::StrCat("process exited with status ", exit_status_,
-                       " before writing ", path));
+    if (!Running()) {
+      return absl::InternalError(absl::StrCat("process exited with status ",
+                                              exit_status_, " before writing ",
+                                              path));
     }
     absl::SleepFor(absl::Milliseconds(20));
   }
@@ -113,7 +116,8 @@ absl::StatusOr<std::string> RunCommand(const std::string& command,
   std::string output;
   char buffer[4096];
   size_t n;
-  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) output.append(buffer, n);
+  while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0)
+    output.append(buffer, n);
   const int status = pclose(pipe);
   if (status != 0) {
     return absl::InternalError(absl::StrCat("`", command, "` exited with ",

@@ -34,6 +34,8 @@ class Subprocess {
   void Signal(int signal);
   // Waits for the process to exit; returns the exit status (as from waitpid).
   int Wait();
+  // Whether the process has not exited yet.
+  bool Running();
 
   pid_t pid() const { return pid_; }
 

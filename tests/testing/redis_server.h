@@ -1,0 +1,57 @@
+#ifndef TESTS_TESTING_REDIS_SERVER_H_
+#define TESTS_TESTING_REDIS_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/redis/redis_connection.h"
+#include "tests/testing/subprocess.h"
+
+namespace userimage {
+
+struct RedisServerOptions {
+  // requirepass: the default user's password.
+  std::string password;
+  // An ACL user, e.g. {"user", "svc", "on", ">secret", "~*", "+@all"}.
+  std::vector<std::string> acl_user;
+  // TLS only (no plaintext port), with client certificates required.
+  bool tls = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+};
+
+// A throwaway redis-server (Debian's /usr/bin/redis-server) on loopback, on
+// a free port the OS picked, persisting nothing. Stop() and Start() again
+// keep the port, to test outages. For tests; not thread-safe.
+class RedisServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<RedisServer>> Start(
+      RedisServerOptions options = {});
+  ~RedisServer();
+
+  int port() const { return port_; }
+  // Options reaching this server as the default user, with its password
+  // (TLS left for the caller to fill in).
+  RedisOptions ClientOptions() const;
+
+  // Kills the server (SIGKILL: as abrupt as a lost node) / starts it again
+  // on the same port, empty.
+  void Stop();
+  absl::Status Restart();
+
+ private:
+  RedisServer(RedisServerOptions options, int port)
+      : options_(std::move(options)), port_(port) {}
+  absl::Status Launch();
+
+  const RedisServerOptions options_;
+  const int port_;
+  std::unique_ptr<Subprocess> process_;
+};
+
+}  // namespace userimage
+
+#endif  // TESTS_TESTING_REDIS_SERVER_H_
