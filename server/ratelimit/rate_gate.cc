@@ -80,8 +80,9 @@ bool RateGate::Cancel(Ticket ticket) {
   Callback proceed;
   {
     absl::MutexLock lock(&mu_);
-    auto it = std::find_if(queue_.begin(), queue_.end(),
-                           [ticket](const Waiter& w) { return w.ticket == ticket; });
+    auto it =
+        std::find_if(queue_.begin(), queue_.end(),
+                     [ticket](const Waiter& w) { return w.ticket == ticket; });
     if (it == queue_.end()) return false;
     proceed = std::move(it->proceed);
     queue_.erase(it);

@@ -4,7 +4,14 @@
 
 namespace userimage {
 
-TokenBucket::TokenBucket(double burst, absl::Duration interval, absl::Time start)
+Pacing PacingFor(int quota, absl::Duration window) {
+  const int burst = std::max(1, quota / 50);
+  const int paced = std::max(1, quota - burst);
+  return {burst, window / paced};
+}
+
+TokenBucket::TokenBucket(double burst, absl::Duration interval,
+                         absl::Time start)
     : burst_(burst), interval_(interval), tokens_(burst), last_(start) {}
 
 double TokenBucket::TokensAt(absl::Time now) const {

@@ -5,6 +5,16 @@
 
 namespace userimage {
 
+// How a quota of `quota` requests per `window` is paced: a burst of
+// quota/50 (at least 1), then one request every `interval` ((quota - burst)
+// per window). No span of one window then holds more than `quota`
+// requests, whatever the alignment of the enforcer's windows.
+struct Pacing {
+  int burst;
+  absl::Duration interval;
+};
+Pacing PacingFor(int quota, absl::Duration window);
+
 // A token bucket: holds up to `burst` tokens and gains one every
 // `interval`; each event takes one. Over any span T it admits at most
 // burst + T / interval events. Time is passed in, so the bucket is pure;

@@ -14,7 +14,8 @@ namespace {
 struct Recorder {
   std::vector<std::pair<int, absl::Status>> events;
   RateGate::Callback For(int id) {
-    return [this, id](absl::Status s) { events.emplace_back(id, std::move(s)); };
+    return
+        [this, id](absl::Status s) { events.emplace_back(id, std::move(s)); };
   }
   std::vector<int> Released() const {
     std::vector<int> ids;
@@ -61,7 +62,8 @@ TEST_F(RateGateTest, PauseHoldsEveryRequestUntilItEnds) {
 
 TEST_F(RateGateTest, PriorityGoesFirst) {
   RateGate gate({.quota = 10, .window = absl::Seconds(1)}, time_, time_);
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(0));  // Takes the burst.
+  gate.Acquire(absl::InfiniteFuture(), false,
+               recorder_.For(0));  // Takes the burst.
   gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
   gate.Acquire(absl::InfiniteFuture(), true, recorder_.For(2));
   time_.Advance(absl::Seconds(1));
@@ -79,7 +81,8 @@ TEST_F(RateGateTest, FailsFastWithRetryInfoWhenTheDeadlineCannotBeMet) {
   auto retry = GetDetail<google::rpc::RetryInfo>(status);
   ASSERT_TRUE(retry.has_value());
   EXPECT_EQ(retry->retry_delay().seconds(), 5);
-  EXPECT_EQ(GetDetail<google::rpc::ErrorInfo>(status)->reason(), "RATE_LIMITED");
+  EXPECT_EQ(GetDetail<google::rpc::ErrorInfo>(status)->reason(),
+            "RATE_LIMITED");
   EXPECT_EQ(gate.waiting(), 0);
 }
 
@@ -97,7 +100,8 @@ TEST_F(RateGateTest, QueuePositionCountsAgainstTheDeadline) {
   time_.Advance(absl::Seconds(2));
   EXPECT_EQ(recorder_.events.size(), 12);  // Everyone had an answer.
   for (const auto& [id, s] : recorder_.events) {
-    EXPECT_TRUE(s.ok() || s.code() == absl::StatusCode::kResourceExhausted) << s;
+    EXPECT_TRUE(s.ok() || s.code() == absl::StatusCode::kResourceExhausted)
+        << s;
   }
 }
 
@@ -110,7 +114,8 @@ TEST_F(RateGateTest, PauseFailsWaitersThatCanNoLongerMakeIt) {
   gate.PauseUntil(time_.Now() + absl::Seconds(10));
   ASSERT_EQ(recorder_.events.size(), 1);
   EXPECT_EQ(recorder_.events[0].first, 1);
-  EXPECT_EQ(recorder_.events[0].second.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(recorder_.events[0].second.code(),
+            absl::StatusCode::kResourceExhausted);
   time_.Advance(absl::Seconds(10));
   EXPECT_EQ(recorder_.Released(), std::vector<int>({2}));
 }
@@ -119,7 +124,8 @@ TEST_F(RateGateTest, CancelAnswersAtOnce) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10), .pacing = false},
                 time_, time_);
   gate.PauseUntil(time_.Now() + absl::Seconds(10));
-  RateGate::Ticket ticket = gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  RateGate::Ticket ticket =
+      gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
   ASSERT_NE(ticket, 0);
   EXPECT_TRUE(gate.Cancel(ticket));
   ASSERT_EQ(recorder_.events.size(), 1);
@@ -133,8 +139,9 @@ TEST_F(RateGateTest, SustainedLoadStaysWithinTheQuotaInEveryWindow) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10)}, time_, time_);
   std::vector<absl::Time> released;
   for (int i = 0; i < 1000; ++i) {
-    gate.Acquire(absl::InfiniteFuture(), false,
-                 [&](absl::Status s) { if (s.ok()) released.push_back(time_.Now()); });
+    gate.Acquire(absl::InfiniteFuture(), false, [&](absl::Status s) {
+      if (s.ok()) released.push_back(time_.Now());
+    });
   }
   time_.Advance(absl::Seconds(200));
   ASSERT_EQ(released.size(), 1000);

@@ -31,7 +31,8 @@ TEST(TokenBucketTest, AnyWindowHoldsAtMostBurstPlusRate) {
   // 100 per 10 s as the rate gate configures it: burst 2, 98 per window.
   TokenBucket bucket(2, absl::Seconds(10) / 98, kStart);
   std::vector<absl::Time> sent;
-  for (absl::Time t = kStart; t < kStart + absl::Seconds(60); t += absl::Milliseconds(7)) {
+  for (absl::Time t = kStart; t < kStart + absl::Seconds(60);
+       t += absl::Milliseconds(7)) {
     while (bucket.TryTake(t)) sent.push_back(t);
   }
   size_t most = 0;
