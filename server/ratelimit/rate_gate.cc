@@ -10,23 +10,38 @@
 
 namespace userimage {
 
+namespace {
+// Most requests asked of the shared quota at once.
+constexpr int kMaxTake = 16;
+}  // namespace
+
 RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
-    : options_(options), clock_(clock), timers_(timers) {
+    : options_(std::move(options)), clock_(clock), timers_(timers) {
   if (options_.pacing && options_.quota > 0) {
-    const int burst = std::max(1, options_.quota / 50);
-    const int paced = std::max(1, options_.quota - burst);
-    bucket_.emplace(burst, options_.window / paced, clock_.Now());
+    const Pacing share =
+        PacingFor(std::max(1, options_.quota / std::max(1, options_.replicas)),
+                  options_.window);
+    bucket_.emplace(share.burst, share.interval, clock_.Now());
+    shared_interval_ = PacingFor(options_.quota, options_.window).interval;
   }
 }
 
 RateGate::~RateGate() {
   absl::MutexLock lock(&mu_);
+  stopping_ = true;
+  auto answered = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return shared_callbacks_ == 0;
+  };
+  mu_.Await(absl::Condition(&answered));
   if (wake_timer_ != 0) timers_.Cancel(wake_timer_);
 }
 
 absl::Time RateGate::EstimateStart(absl::Time now, size_t position) const {
   absl::Time start = std::max(now, paused_until_);
-  if (bucket_.has_value()) {
+  if (options_.shared != nullptr && !degraded_) {
+    // Optimistic: as if this replica had the whole quota.
+    start = std::max(start, shared_next_try_) + shared_interval_ * position;
+  } else if (bucket_.has_value()) {
     start = bucket_->NextAvailable(start) + bucket_->interval() * position;
   }
   return start;
@@ -94,10 +109,12 @@ bool RateGate::Cancel(Ticket ticket) {
 
 void RateGate::PauseUntil(absl::Time until) {
   std::vector<Ready> ready;
+  absl::Duration shared_pause;
   {
     absl::MutexLock lock(&mu_);
     paused_until_ = std::max(paused_until_, until);
     const absl::Time now = clock_.Now();
+    shared_pause = until - now;
     size_t position = 0;
     for (auto it = queue_.begin(); it != queue_.end();) {
       const absl::Time start = EstimateStart(now, position);
@@ -110,33 +127,42 @@ void RateGate::PauseUntil(absl::Time until) {
       }
     }
   }
+  if (options_.shared != nullptr && shared_pause > absl::ZeroDuration()) {
+    options_.shared->Pause(shared_pause);
+  }
   for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
   Dispatch();
 }
 
+void RateGate::ExpireLocked(absl::Time now, std::vector<Ready>& ready) {
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    if (it->deadline <= now) {
+      ready.push_back({std::move(it->proceed),
+                       absl::DeadlineExceededError(
+                           "the call's deadline passed while it waited for "
+                           "Clerk's rate limit")});
+      it = queue_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void RateGate::Dispatch() {
   std::vector<Ready> ready;
+  std::optional<int> take;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
-    // Requests whose deadline passed while they waited.
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      if (it->deadline <= now) {
-        ready.push_back({std::move(it->proceed),
-                         absl::DeadlineExceededError(
-                             "the call's deadline passed while it waited for "
-                             "Clerk's rate limit")});
-        it = queue_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    ExpireLocked(now, ready);
+    const bool shared = options_.shared != nullptr && !degraded_;
     absl::Time next_release = absl::InfiniteFuture();
     while (!queue_.empty()) {
       if (now < paused_until_) {
         next_release = paused_until_;
         break;
       }
+      if (shared) break;  // Released by the shared quota's grants.
       if (bucket_.has_value() && !bucket_->TryTake(now)) {
         next_release = bucket_->NextAvailable(now);
         break;
@@ -147,6 +173,19 @@ void RateGate::Dispatch() {
     absl::Time wake = next_release;
     for (const Waiter& w : queue_) wake = std::min(wake, w.deadline);
     if (queue_.empty()) wake = absl::InfiniteFuture();
+    // Ask the shared quota for the waiting requests, or, while it is
+    // unreachable, whether it is back.
+    if (options_.shared != nullptr && !take_in_flight_ && !stopping_ &&
+        (degraded_ || (!queue_.empty() && now >= paused_until_))) {
+      if (now >= shared_next_try_) {
+        take = degraded_ ? 0 : static_cast<int>(std::min<size_t>(queue_.size(), kMaxTake));
+        take_in_flight_ = true;
+        take_wanted_ = *take;
+        ++shared_callbacks_;
+      } else {
+        wake = std::min(wake, shared_next_try_);
+      }
+    }
     if (wake != wake_at_) {
       if (wake_timer_ != 0) timers_.Cancel(wake_timer_);
       wake_timer_ = 0;
@@ -156,7 +195,52 @@ void RateGate::Dispatch() {
       }
     }
   }
+  if (take.has_value()) {
+    options_.shared->Take(*take, [this](absl::StatusOr<SharedQuota::Grant> result) {
+      OnShared(std::move(result));
+    });
+  }
   for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
+}
+
+void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
+  std::vector<Ready> ready;
+  std::optional<bool> now_in_use;
+  {
+    absl::MutexLock lock(&mu_);
+    take_in_flight_ = false;
+    const absl::Time now = clock_.Now();
+    if (!result.ok()) {
+      if (!degraded_) {
+        degraded_ = true;
+        now_in_use = false;
+        if (bucket_.has_value()) bucket_->Drain(now);
+      }
+      shared_next_try_ = now + options_.shared_retry_interval;
+    } else {
+      if (degraded_) {
+        degraded_ = false;
+        now_in_use = true;
+      }
+      if (result->paused_for > absl::ZeroDuration()) {
+        paused_until_ = std::max(paused_until_, now + result->paused_for);
+      }
+      ExpireLocked(now, ready);
+      for (int i = 0; i < result->granted && !queue_.empty(); ++i) {
+        ready.push_back({std::move(queue_.front().proceed), absl::OkStatus()});
+        queue_.pop_front();
+      }
+      shared_next_try_ =
+          result->granted < take_wanted_ ? now + result->retry_in : now;
+    }
+  }
+  if (now_in_use.has_value() && options_.on_shared_state) {
+    options_.on_shared_state(*now_in_use, result.status());
+  }
+  for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
+  Dispatch();
+  absl::MutexLock lock(&mu_);
+  --shared_callbacks_;
 }
 
 void RateGate::Wake() {
@@ -178,4 +262,10 @@ absl::Time RateGate::paused_until() const {
   return paused_until_;
 }
 
+bool RateGate::shared_in_use() const {
+  absl::MutexLock lock(&mu_);
+  return options_.shared != nullptr && !degraded_;
+}
+
 }  // namespace userimage
+

@@ -3,13 +3,16 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/ratelimit/shared_quota.h"
 #include "server/ratelimit/token_bucket.h"
 #include "server/time/clock.h"
 
@@ -23,6 +26,18 @@ struct RateGateOptions {
   // Pace requests to the quota with a token bucket. When off, the gate only
   // honours pauses.
   bool pacing = true;
+  // Replicas sharing the secret key. Deciding alone (no shared quota, or
+  // while it is unreachable), this process paces to quota / replicas, its
+  // fair share.
+  int replicas = 1;
+  // A quota shared with the other replicas (Redis), or null. Borrowed; it
+  // must outlive the gate.
+  SharedQuota* shared = nullptr;
+  // While the shared quota is unreachable, how often it is tried again.
+  absl::Duration shared_retry_interval = absl::Seconds(1);
+  // Told when the gate stops using the shared quota (false, with the
+  // reason) and when it uses it again (true). Runs outside the gate's lock.
+  std::function<void(bool shared_in_use, const absl::Status& why)> on_shared_state;
 };
 
 // The one process-wide gate every request to Clerk passes, so that the
@@ -37,11 +52,17 @@ struct RateGateOptions {
 // - a request that cannot leave before its deadline fails at once with
 //   RESOURCE_EXHAUSTED and a RetryInfo saying when a retry can succeed;
 // - waits are timers, never blocked threads.
+// With a SharedQuota, requests leave on its grants instead (the replicas
+// together pace to the quota) and a pause is shared with every replica; when
+// it cannot be consulted, the gate falls back to its fair-share bucket
+// (starting empty, as the shared one was likely just drained) and asks the
+// shared quota again every shared_retry_interval until it answers.
 //
-// Thread-safe. Callbacks run outside the gate's lock, on the calling thread
-// or the timer thread, exactly once each; they must not block. Borrows
-// `clock` and `timers`, which must outlive the gate. Destroy the gate only
-// when no request is waiting.
+// Thread-safe. Callbacks run outside the gate's lock, on the calling thread,
+// the timer thread or the shared quota's thread, exactly once each; they must
+// not block. Borrows `clock` and `timers`, which must outlive the gate.
+// Destroy the gate only when no request is waiting; the destructor waits for
+// an unanswered question to the shared quota.
 class RateGate {
  public:
   using Ticket = uint64_t;
@@ -68,6 +89,8 @@ class RateGate {
 
   size_t waiting() const;
   absl::Time paused_until() const;
+  // Whether a shared quota is configured and answering.
+  bool shared_in_use() const;
 
  private:
   struct Waiter {
@@ -85,9 +108,14 @@ class RateGate {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status NoRoomBefore(absl::Time start, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Releases what may go, fails what is out of time, sets the wake timer.
+  // Fails the requests whose deadline has passed.
+  void ExpireLocked(absl::Time now, std::vector<Ready>& ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Releases what may go, fails what is out of time, asks the shared quota,
+  // sets the wake timer.
   void Dispatch();
   void Wake();
+  void OnShared(absl::StatusOr<SharedQuota::Grant> result);
 
   const RateGateOptions options_;
   Clock& clock_;
@@ -99,6 +127,14 @@ class RateGate {
   Ticket next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
   Timers::Id wake_timer_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // The shared quota's state.
+  absl::Duration shared_interval_;  // the whole quota's pacing interval
+  bool degraded_ ABSL_GUARDED_BY(mu_) = false;
+  bool take_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  int take_wanted_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time shared_next_try_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  int shared_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace userimage

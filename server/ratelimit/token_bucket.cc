@@ -29,6 +29,11 @@ bool TokenBucket::TryTake(absl::Time now) {
   return true;
 }
 
+void TokenBucket::Drain(absl::Time now) {
+  tokens_ = 0;
+  last_ = std::max(last_, now);
+}
+
 absl::Time TokenBucket::NextAvailable(absl::Time now) const {
   const double tokens = TokensAt(now);
   if (tokens >= 1.0 - 1e-9) return now;

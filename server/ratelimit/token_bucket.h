@@ -30,6 +30,9 @@ class TokenBucket {
   // The earliest time, not before `now`, at which a token is available.
   absl::Time NextAvailable(absl::Time now) const;
 
+  // Empties the bucket at `now`: tokens come back only with time.
+  void Drain(absl::Time now);
+
   absl::Duration interval() const { return interval_; }
 
  private:

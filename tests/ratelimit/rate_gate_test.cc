@@ -26,6 +26,32 @@ struct Recorder {
   }
 };
 
+// A shared quota answered by the test: Take()s wait in `takes` until
+// Answer() is called.
+class FakeSharedQuota final : public SharedQuota {
+ public:
+  void Take(int wanted, TakeCallback done) override {
+    takes.emplace_back(wanted, std::move(done));
+  }
+  void Pause(absl::Duration duration) override { pauses.push_back(duration); }
+
+  // Answers the oldest Take; returns how many it asked for.
+  int Answer(absl::StatusOr<Grant> result) {
+    auto [wanted, done] = std::move(takes.front());
+    takes.erase(takes.begin());
+    std::move(done)(std::move(result));
+    return wanted;
+  }
+
+  std::vector<std::pair<int, TakeCallback>> takes;
+  std::vector<absl::Duration> pauses;
+};
+
+SharedQuota::Grant Granted(int n, absl::Duration retry_in = absl::ZeroDuration(),
+                           absl::Duration paused_for = absl::ZeroDuration()) {
+  return {n, retry_in, paused_for};
+}
+
 class RateGateTest : public ::testing::Test {
  protected:
   FakeTime time_;
@@ -153,6 +179,109 @@ TEST_F(RateGateTest, SustainedLoadStaysWithinTheQuotaInEveryWindow) {
   EXPECT_LE(most, 100);
   // About 98 per window: 1000 requests take a little over 100 s.
   EXPECT_LT(released.back() - released.front(), absl::Seconds(103));
+}
+
+}  // namespace
+}  // namespace userimage
+
+namespace userimage {
+namespace {
+
+class SharedRateGateTest : public RateGateTest {
+ protected:
+  RateGateOptions Options() {
+    return {.quota = 100,
+            .window = absl::Seconds(10),
+            .replicas = 4,
+            .shared = &shared_,
+            .on_shared_state = [this](bool in_use, const absl::Status& why) {
+              states_.emplace_back(in_use, why);
+            }};
+  }
+  FakeSharedQuota shared_;
+  std::vector<std::pair<bool, absl::Status>> states_;
+};
+
+TEST_F(SharedRateGateTest, RequestsLeaveOnTheSharedQuotasGrantsInOrder) {
+  RateGate gate(Options(), time_, time_);
+  for (int i = 0; i < 3; ++i) gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  EXPECT_TRUE(recorder_.events.empty());  // Not even the local burst.
+  ASSERT_EQ(shared_.takes.size(), 1);     // One question at a time,
+  EXPECT_EQ(shared_.Answer(Granted(1)), 1);  // asked when the first came.
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0}));
+  ASSERT_EQ(shared_.takes.size(), 1);  // Then for everyone waiting.
+  EXPECT_EQ(shared_.Answer(Granted(1, absl::Milliseconds(100))), 2);
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1}));
+  EXPECT_TRUE(shared_.takes.empty());  // Not before the hinted time.
+  time_.Advance(absl::Milliseconds(100));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  EXPECT_EQ(shared_.Answer(Granted(1)), 1);
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1, 2}));
+  EXPECT_TRUE(shared_.takes.empty());
+  EXPECT_TRUE(gate.shared_in_use());
+  EXPECT_TRUE(states_.empty());
+  EXPECT_EQ(time_.pending(), 0);
+}
+
+TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
+  RateGate gate(Options(), time_, time_);
+  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  shared_.Answer(Granted(0, absl::Seconds(5), absl::Seconds(5)));
+  EXPECT_EQ(gate.paused_until(), time_.Now() + absl::Seconds(5));
+  time_.Advance(absl::Milliseconds(4999));
+  EXPECT_TRUE(shared_.takes.empty());
+  time_.Advance(absl::Milliseconds(1));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  shared_.Answer(Granted(1));
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
+}
+
+TEST_F(SharedRateGateTest, ThisReplicasPauseIsShared) {
+  RateGate gate(Options(), time_, time_);
+  gate.PauseUntil(time_.Now() + absl::Seconds(3));
+  EXPECT_EQ(shared_.pauses, std::vector<absl::Duration>({absl::Seconds(3)}));
+}
+
+TEST_F(SharedRateGateTest, FallsBackToItsFairShareAndReturnsWhenTheQuotaAnswers) {
+  RateGate gate(Options(), time_, time_);
+  for (int i = 0; i < 3; ++i) gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  shared_.Answer(absl::UnavailableError("Redis is down"));
+  ASSERT_EQ(states_.size(), 1);
+  EXPECT_FALSE(states_[0].first);
+  EXPECT_EQ(states_[0].second.message(), "Redis is down");
+  EXPECT_FALSE(gate.shared_in_use());
+  // A quarter of 100 per 10 s: one every 10 s / 24, from an empty bucket.
+  const absl::Duration share = absl::Seconds(10) / 24;
+  EXPECT_TRUE(recorder_.events.empty());
+  time_.Advance(share);
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0}));
+  // A second later the shared quota is asked again (for nothing: a probe).
+  time_.Advance(absl::Seconds(1) - share);
+  ASSERT_EQ(shared_.takes.size(), 1);
+  EXPECT_EQ(shared_.Answer(absl::UnavailableError("still down")), 0);
+  EXPECT_EQ(states_.size(), 1);  // No news.
+  time_.Advance(absl::Seconds(1));
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1, 2}));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  shared_.Answer(Granted(0));
+  ASSERT_EQ(states_.size(), 2);
+  EXPECT_TRUE(states_[1].first);
+  EXPECT_TRUE(gate.shared_in_use());
+  // Back on the shared quota: the next request waits for its grant.
+  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(3));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  EXPECT_EQ(shared_.Answer(Granted(1)), 1);
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1, 2, 3}));
+}
+
+TEST_F(SharedRateGateTest, ARequestWhoseDeadlinePassesWhileAskingFails) {
+  RateGate gate(Options(), time_, time_);
+  gate.Acquire(time_.Now() + absl::Seconds(1), false, recorder_.For(1));
+  time_.Advance(absl::Seconds(2));
+  ASSERT_EQ(recorder_.events.size(), 1);
+  EXPECT_EQ(recorder_.events[0].second.code(), absl::StatusCode::kDeadlineExceeded);
+  shared_.Answer(Granted(1));  // Too late; nobody is released twice.
+  EXPECT_EQ(recorder_.events.size(), 1);
 }
 
 }  // namespace
