@@ -8,13 +8,16 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -22,15 +25,16 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "prometheus/exposer.h"
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/clerk_client.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/config/secret_key.h"
 #include "server/http/curl_http_client.h"
-#include "prometheus/exposer.h"
 #include "server/log/json_log.h"
 #include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
+#include "server/ratelimit/redis_quota.h"
 #include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
 #include "server/time/absl_random.h"
@@ -50,7 +54,8 @@ ABSL_FLAG(std::string, metrics_port_file, "",
           "If set, the bound metrics port is written to this file");
 ABSL_FLAG(std::string, tls_cert_file, "",
           "Server certificate chain (PEM) for TLS on --listen_address");
-ABSL_FLAG(std::string, tls_key_file, "", "Private key (PEM) of --tls_cert_file");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "Private key (PEM) of --tls_cert_file");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "CA bundle (PEM) that callers' client certificates must chain to: "
           "mutual TLS (needs --tls_cert_file)");
@@ -84,6 +89,35 @@ ABSL_FLAG(int, clerk_rate_limit, 100,
           "paced below it. 0 turns pacing off");
 ABSL_FLAG(absl::Duration, clerk_rate_window, absl::Seconds(10),
           "The window of --clerk_rate_limit");
+ABSL_FLAG(int, clerk_rate_limit_replicas, 1,
+          "Replicas sharing the Clerk secret key. Without --redis_address, or "
+          "while Redis is unreachable, each replica paces to "
+          "--clerk_rate_limit divided by this: its fair share");
+ABSL_FLAG(std::string, redis_address, "",
+          "host:port of a Redis that holds the quota shared by every replica "
+          "(token bucket and 429 pause); empty: each replica paces alone");
+ABSL_FLAG(std::string, redis_username, "",
+          "Redis ACL user (with --redis_password_file)");
+ABSL_FLAG(std::string, redis_password_file, "",
+          "File holding the Redis password (AUTH)");
+ABSL_FLAG(bool, redis_tls, false, "Connect to Redis over TLS (verified)");
+ABSL_FLAG(std::string, redis_tls_ca_file, "",
+          "CA bundle (PEM) for Redis's certificate; empty: the system's CAs");
+ABSL_FLAG(std::string, redis_tls_cert_file, "",
+          "Client certificate chain (PEM) presented to Redis");
+ABSL_FLAG(std::string, redis_tls_key_file, "",
+          "Private key (PEM) of --redis_tls_cert_file");
+ABSL_FLAG(std::string, redis_tls_server_name, "",
+          "Name Redis's certificate must carry; empty: the host of "
+          "--redis_address");
+ABSL_FLAG(absl::Duration, redis_connect_timeout, absl::Milliseconds(500),
+          "Upper bound for connecting to Redis (TCP, TLS, AUTH)");
+ABSL_FLAG(absl::Duration, redis_timeout, absl::Milliseconds(100),
+          "Upper bound for one Redis command; slower counts as unreachable");
+ABSL_FLAG(absl::Duration, redis_retry_interval, absl::Seconds(1),
+          "While Redis is unreachable, how often it is tried again");
+ABSL_FLAG(std::string, redis_key_prefix, "clerk-userimage",
+          "Prefix of the Redis keys (followed by a hash of the secret key)");
 ABSL_FLAG(bool, clerk_shared_pause, true,
           "A 429 from Clerk pauses every request until its Retry-After, not "
           "only the one that received it");
@@ -128,7 +162,8 @@ namespace userimage {
 namespace {
 
 int Fail(absl::string_view message) {
-  LogEvent(LogLevel::kError, "startup_failed", {{"message", LogString(message)}});
+  LogEvent(LogLevel::kError, "startup_failed",
+           {{"message", LogString(message)}});
   return 1;
 }
 
@@ -136,7 +171,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
                                           absl::string_view flag) {
   std::ifstream in(path);
   if (!in) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot read ", flag, " ", path));
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", flag, " ", path));
   }
   std::stringstream contents;
   contents << in.rdbuf();
@@ -159,11 +195,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   const std::string key = absl::GetFlag(FLAGS_tls_key_file);
   const std::string client_ca = absl::GetFlag(FLAGS_tls_client_ca_file);
   if (cert.empty() != key.empty()) {
-    return absl::InvalidArgumentError("--tls_cert_file and --tls_key_file go together");
+    return absl::InvalidArgumentError(
+        "--tls_cert_file and --tls_key_file go together");
   }
   if (cert.empty()) {
     if (!client_ca.empty()) {
-      return absl::InvalidArgumentError("--tls_client_ca_file needs --tls_cert_file");
+      return absl::InvalidArgumentError(
+          "--tls_client_ca_file needs --tls_cert_file");
     }
     return grpc::InsecureServerCredentials();
   }
@@ -190,6 +228,101 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// The Redis options from the flags.
+absl::StatusOr<RedisOptions> RedisOptionsFromFlags() {
+  RedisOptions redis;
+  if (absl::Status s =
+          ParseRedisAddress(absl::GetFlag(FLAGS_redis_address), redis);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--redis_address: ", s.message()));
+  }
+  redis.username = absl::GetFlag(FLAGS_redis_username);
+  if (const std::string path = absl::GetFlag(FLAGS_redis_password_file);
+      !path.empty()) {
+    auto password = ReadWholeFile(path, "--redis_password_file");
+    if (!password.ok()) return password.status();
+    redis.password = std::string(absl::StripAsciiWhitespace(*password));
+    if (redis.password.empty()) {
+      return absl::InvalidArgumentError("--redis_password_file is empty");
+    }
+  } else if (!redis.username.empty()) {
+    return absl::InvalidArgumentError(
+        "--redis_username needs --redis_password_file");
+  }
+  redis.tls = absl::GetFlag(FLAGS_redis_tls);
+  redis.tls_ca_file = absl::GetFlag(FLAGS_redis_tls_ca_file);
+  redis.tls_cert_file = absl::GetFlag(FLAGS_redis_tls_cert_file);
+  redis.tls_key_file = absl::GetFlag(FLAGS_redis_tls_key_file);
+  redis.tls_server_name = absl::GetFlag(FLAGS_redis_tls_server_name);
+  if (!redis.tls &&
+      (!redis.tls_ca_file.empty() || !redis.tls_cert_file.empty() ||
+       !redis.tls_server_name.empty())) {
+    return absl::InvalidArgumentError(
+        "the --redis_tls_* flags need --redis_tls");
+  }
+  if (redis.tls_cert_file.empty() != redis.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--redis_tls_cert_file and --redis_tls_key_file go together");
+  }
+  redis.connect_timeout = absl::GetFlag(FLAGS_redis_connect_timeout);
+  redis.command_timeout = absl::GetFlag(FLAGS_redis_timeout);
+  if (redis.connect_timeout <= absl::ZeroDuration() ||
+      redis.command_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the Redis timeouts must be positive");
+  }
+  return redis;
+}
+
+// Tells operators whether the replicas share Redis's quota: the gRPC health
+// service kSharedQuotaHealth (SERVING: shared; NOT_SERVING: this replica
+// paces to its own share), a gauge, a counter of fallbacks and a log line
+// at each change. Thread-safe.
+constexpr char kSharedQuotaHealth[] = "clerk.userimage.v1.SharedRateLimit";
+
+class SharedQuotaState {
+ public:
+  explicit SharedQuotaState(Metrics& metrics) : metrics_(metrics) {}
+
+  void Set(bool in_use, const absl::Status& why) {
+    absl::MutexLock lock(&mu_);
+    if (in_use) {
+      LogEvent(
+          LogLevel::kInfo, "shared_rate_limit_restored",
+          {{"message", LogString("Redis answers again: pacing to the quota "
+                                 "shared by every replica")}});
+    } else {
+      metrics_.RecordSharedQuotaFallback();
+      LogEvent(LogLevel::kWarning, "shared_rate_limit_unavailable",
+               {{"message", LogString("Redis is unreachable: pacing to this "
+                                      "replica's share of the quota until it "
+                                      "answers")},
+                {"error", LogString(why.message())}});
+    }
+    in_use_ = in_use;
+    for (grpc::HealthCheckServiceInterface* health : health_) {
+      health->SetServingStatus(kSharedQuotaHealth, in_use);
+    }
+  }
+
+  void Attach(grpc::HealthCheckServiceInterface* health) {
+    absl::MutexLock lock(&mu_);
+    health_.push_back(health);
+    health->SetServingStatus(kSharedQuotaHealth, in_use_);
+  }
+
+  bool in_use() const {
+    absl::MutexLock lock(&mu_);
+    return in_use_;
+  }
+
+ private:
+  Metrics& metrics_;
+  mutable absl::Mutex mu_;
+  bool in_use_ ABSL_GUARDED_BY(mu_) = true;
+  std::vector<grpc::HealthCheckServiceInterface*> health_ ABSL_GUARDED_BY(mu_);
+};
+
 bool WritePortFile(const std::string& path, int port) {
   const std::string tmp = path + ".tmp";
   {
@@ -207,8 +340,9 @@ int Run() {
   }
   SetMinLogLevel(level);
 
-  absl::StatusOr<std::string> secret_key = LoadSecretKey(
-      std::getenv("CLERK_SECRET_KEY"), absl::GetFlag(FLAGS_clerk_secret_key_file));
+  absl::StatusOr<std::string> secret_key =
+      LoadSecretKey(std::getenv("CLERK_SECRET_KEY"),
+                    absl::GetFlag(FLAGS_clerk_secret_key_file));
   // The key must not leak into the environment of anything started later,
   // nor stay readable in /proc/PID/environ (which shows the original
   // environment block, whatever unsetenv() does): wipe it in place.
@@ -234,7 +368,8 @@ int Run() {
 
   // Who may call.
   std::string tokens, allowlist;
-  if (const std::string path = absl::GetFlag(FLAGS_bearer_tokens_file); !path.empty()) {
+  if (const std::string path = absl::GetFlag(FLAGS_bearer_tokens_file);
+      !path.empty()) {
     auto contents = ReadWholeFile(path, "--bearer_tokens_file");
     if (!contents.ok()) return Fail(contents.status().message());
     tokens = *std::move(contents);
@@ -251,16 +386,18 @@ int Run() {
        .allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated)});
   if (!authorizer.ok()) return Fail(authorizer.status().message());
   const bool mtls = !absl::GetFlag(FLAGS_tls_client_ca_file).empty();
-  if (!mtls && !authorizer->has_tokens() && !absl::GetFlag(FLAGS_allow_unauthenticated)) {
+  if (!mtls && !authorizer->has_tokens() &&
+      !absl::GetFlag(FLAGS_allow_unauthenticated)) {
     return Fail(
         "callers must authenticate: set --tls_client_ca_file (mutual TLS) "
         "and/or --bearer_tokens_file, or --allow_unauthenticated for "
         "development");
   }
   if (absl::GetFlag(FLAGS_allow_unauthenticated)) {
-    LogEvent(LogLevel::kWarning, "unauthenticated_calls_allowed",
-             {{"message", LogString("--allow_unauthenticated: anyone who can "
-                                    "reach the port may change profile images")}});
+    LogEvent(
+        LogLevel::kWarning, "unauthenticated_calls_allowed",
+        {{"message", LogString("--allow_unauthenticated: anyone who can "
+                               "reach the port may change profile images")}});
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       ServerCredentials(authorizer->has_tokens());
@@ -270,6 +407,26 @@ int Run() {
   if (absl::GetFlag(FLAGS_clerk_rate_limit) < 0 ||
       absl::GetFlag(FLAGS_clerk_rate_window) <= absl::ZeroDuration()) {
     return Fail("--clerk_rate_limit must be >= 0 and --clerk_rate_window > 0");
+  }
+  const int replicas = absl::GetFlag(FLAGS_clerk_rate_limit_replicas);
+  if (replicas < 1)
+    return Fail("--clerk_rate_limit_replicas must be at least 1");
+  if (absl::GetFlag(FLAGS_clerk_rate_limit) > 0 &&
+      absl::GetFlag(FLAGS_clerk_rate_limit) < replicas) {
+    return Fail(
+        "--clerk_rate_limit must be at least --clerk_rate_limit_replicas "
+        "(each replica's share is at least one request per window)");
+  }
+  const bool use_redis = !absl::GetFlag(FLAGS_redis_address).empty();
+  if (use_redis && absl::GetFlag(FLAGS_clerk_rate_limit) == 0) {
+    return Fail(
+        "--redis_address needs --clerk_rate_limit (the quota to share)");
+  }
+  std::optional<RedisOptions> redis_options;
+  if (use_redis) {
+    absl::StatusOr<RedisOptions> options = RedisOptionsFromFlags();
+    if (!options.ok()) return Fail(options.status().message());
+    redis_options = *std::move(options);
   }
   if (absl::GetFlag(FLAGS_clerk_max_attempts) < 1) {
     return Fail("--clerk_max_attempts must be at least 1");
@@ -283,29 +440,55 @@ int Run() {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // SIGPIPE must not kill the process when a peer closes a connection.
+  signal(SIGPIPE, SIG_IGN);
+
   RealClock clock;
   AbslRandomSource random;
   Metrics metrics;
+  SharedQuotaState shared_state(metrics);
+  std::unique_ptr<RedisQuota> redis_quota;
+  if (redis_options.has_value()) {
+    redis_quota = std::make_unique<RedisQuota>(
+        RedisQuotaOptions{
+            .redis = *redis_options,
+            .key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),
+            .key_id = QuotaKeyId(*secret_key),
+            .pacing = PacingFor(absl::GetFlag(FLAGS_clerk_rate_limit),
+                                absl::GetFlag(FLAGS_clerk_rate_window))},
+        clock);
+  }
   // One I/O thread for every request to Clerk and every timer.
-  CurlHttpClient http({.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
+  CurlHttpClient http(
+      {.user_agent = absl::StrCat(kServiceName, "/", kVersion)});
   Timers& timers = http;
-  ClerkClient clerk({.api_url = api_url,
-                     .secret_key = *std::move(secret_key),
-                     .api_version = absl::GetFlag(FLAGS_clerk_api_version),
-                     .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
-                     .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
-                    http, clock, metrics);
-  RateGate gate({.quota = absl::GetFlag(FLAGS_clerk_rate_limit),
-                 .window = absl::GetFlag(FLAGS_clerk_rate_window),
-                 .pacing = absl::GetFlag(FLAGS_clerk_rate_limit) > 0},
-                clock, timers);
+  ClerkClient clerk(
+      {.api_url = api_url,
+       .secret_key = *std::move(secret_key),
+       .api_version = absl::GetFlag(FLAGS_clerk_api_version),
+       .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
+       .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
+      http, clock, metrics);
+  RateGate gate(
+      {.quota = absl::GetFlag(FLAGS_clerk_rate_limit),
+       .window = absl::GetFlag(FLAGS_clerk_rate_window),
+       .pacing = absl::GetFlag(FLAGS_clerk_rate_limit) > 0,
+       .replicas = replicas,
+       .shared = redis_quota.get(),
+       .shared_retry_interval = absl::GetFlag(FLAGS_redis_retry_interval),
+       .on_shared_state =
+           [&shared_state](bool in_use, const absl::Status& why) {
+             shared_state.Set(in_use, why);
+           }},
+      clock, timers);
   RetryBudget budget(absl::GetFlag(FLAGS_retry_budget_tokens),
                      absl::GetFlag(FLAGS_retry_budget_ratio));
   RetryingClerkClient retrying(
       {.max_attempts = absl::GetFlag(FLAGS_clerk_max_attempts),
        .backoff = {.base = absl::GetFlag(FLAGS_clerk_backoff_base),
                    .cap = absl::GetFlag(FLAGS_clerk_backoff_cap),
-                   .max_retry_after = absl::GetFlag(FLAGS_clerk_max_retry_after)},
+                   .max_retry_after =
+                       absl::GetFlag(FLAGS_clerk_max_retry_after)},
        .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause)},
       clerk, gate, budget, clock, timers, random, metrics);
   MemoryBudget memory(absl::GetFlag(FLAGS_memory_budget_bytes));
@@ -313,9 +496,10 @@ int Run() {
       {.max_image_bytes = max_image_bytes,
        .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
        .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads),
-       .image_policy = {.limits = {.max_side = absl::GetFlag(FLAGS_max_image_side_px),
-                                   .max_pixels = absl::GetFlag(FLAGS_max_image_pixels)},
-                        .strip_metadata = absl::GetFlag(FLAGS_strip_image_metadata)}},
+       .image_policy =
+           {.limits = {.max_side = absl::GetFlag(FLAGS_max_image_side_px),
+                       .max_pixels = absl::GetFlag(FLAGS_max_image_pixels)},
+            .strip_metadata = absl::GetFlag(FLAGS_strip_image_metadata)}},
       retrying, memory, clock, timers, metrics, *authorizer);
   metrics.AddGauge("userimage_uploads_in_flight",
                    "Uploads received and not yet answered.",
@@ -323,6 +507,12 @@ int Run() {
   metrics.AddGauge("userimage_rate_gate_waiting_requests",
                    "Requests waiting at the rate gate for their turn.",
                    [&gate] { return static_cast<double>(gate.waiting()); });
+  if (redis_quota != nullptr) {
+    metrics.AddGauge("userimage_shared_quota_in_use",
+                     "1 while the replicas pace to the quota shared through "
+                     "Redis, 0 while this one paces to its own share.",
+                     [&gate] { return gate.shared_in_use() ? 1.0 : 0.0; });
+  }
   metrics.AddGauge("userimage_memory_budget_used_bytes",
                    "Image bytes held in memory, against the budget.",
                    [&memory] { return static_cast<double>(memory.in_use()); });
@@ -335,15 +525,19 @@ int Run() {
     try {
       exposer = std::make_unique<prometheus::Exposer>(address);
     } catch (const std::exception& e) {
-      return Fail(absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+      return Fail(
+          absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
     }
     for (const auto& collectable : metrics.Collectables()) {
       exposer->RegisterCollectable(collectable);
     }
-    const std::string metrics_port_file = absl::GetFlag(FLAGS_metrics_port_file);
+    const std::string metrics_port_file =
+        absl::GetFlag(FLAGS_metrics_port_file);
     if (!metrics_port_file.empty() &&
-        !WritePortFile(metrics_port_file, exposer->GetListeningPorts().front())) {
-      return Fail(absl::StrCat("cannot write --metrics_port_file ", metrics_port_file));
+        !WritePortFile(metrics_port_file,
+                       exposer->GetListeningPorts().front())) {
+      return Fail(
+          absl::StrCat("cannot write --metrics_port_file ", metrics_port_file));
     }
   }
 
@@ -359,11 +553,14 @@ int Run() {
                                     &health_port);
     health_server = health_builder.BuildAndStart();
     if (health_server == nullptr || health_port == 0) {
-      return Fail(absl::StrCat("cannot listen on --health_listen_address ", address));
+      return Fail(
+          absl::StrCat("cannot listen on --health_listen_address ", address));
     }
     const std::string health_port_file = absl::GetFlag(FLAGS_health_port_file);
-    if (!health_port_file.empty() && !WritePortFile(health_port_file, health_port)) {
-      return Fail(absl::StrCat("cannot write --health_port_file ", health_port_file));
+    if (!health_port_file.empty() &&
+        !WritePortFile(health_port_file, health_port)) {
+      return Fail(
+          absl::StrCat("cannot write --health_port_file ", health_port_file));
     }
     // NOT_SERVING until the main port serves.
     health_server->GetHealthCheckService()->SetServingStatus(false);
@@ -381,37 +578,44 @@ int Run() {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(
       clerk::userimage::v1::UserImageService::service_full_name(), true);
+  if (redis_quota != nullptr) shared_state.Attach(health);
   if (health_server != nullptr) {
     health_server->GetHealthCheckService()->SetServingStatus(true);
     health_server->GetHealthCheckService()->SetServingStatus(
         clerk::userimage::v1::UserImageService::service_full_name(), true);
+    if (redis_quota != nullptr)
+      shared_state.Attach(health_server->GetHealthCheckService());
   }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, port)) {
     return Fail(absl::StrCat("cannot write --port_file ", port_file));
   }
-  LogEvent(LogLevel::kInfo, "serving",
-           {{"version", LogString(kVersion)},
-            {"listen_address", LogString(listen_address)},
-            {"port", LogNumber(port)},
-            {"health_port", LogNumber(health_port)},
-            {"metrics_port",
-             LogNumber(exposer ? exposer->GetListeningPorts().front() : 0)},
-            {"clerk_api_url", LogString(api_url)},
-            {"tls", LogString(absl::GetFlag(FLAGS_tls_cert_file).empty()
-                                  ? "off"
-                                  : (mtls ? "mutual" : "server"))},
-            {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
-            {"max_image_bytes", LogNumber(max_image_bytes)},
-            {"memory_budget_bytes",
-             LogNumber(absl::GetFlag(FLAGS_memory_budget_bytes))}});
+  LogEvent(
+      LogLevel::kInfo, "serving",
+      {{"version", LogString(kVersion)},
+       {"listen_address", LogString(listen_address)},
+       {"port", LogNumber(port)},
+       {"health_port", LogNumber(health_port)},
+       {"metrics_port",
+        LogNumber(exposer ? exposer->GetListeningPorts().front() : 0)},
+       {"clerk_api_url", LogString(api_url)},
+       {"tls", LogString(absl::GetFlag(FLAGS_tls_cert_file).empty()
+                             ? "off"
+                             : (mtls ? "mutual" : "server"))},
+       {"clerk_rate_limit", LogNumber(absl::GetFlag(FLAGS_clerk_rate_limit))},
+       {"clerk_rate_limit_replicas", LogNumber(replicas)},
+       {"redis_address", LogString(absl::GetFlag(FLAGS_redis_address))},
+       {"max_image_bytes", LogNumber(max_image_bytes)},
+       {"memory_budget_bytes",
+        LogNumber(absl::GetFlag(FLAGS_memory_budget_bytes))}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LogEvent(LogLevel::kInfo, "draining",
            {{"signal", LogString(strsignal(signal_number))}});
   health->Shutdown();  // Every service reports NOT_SERVING from now on.
-  if (health_server != nullptr) health_server->GetHealthCheckService()->Shutdown();
+  if (health_server != nullptr)
+    health_server->GetHealthCheckService()->Shutdown();
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
   if (health_server != nullptr) health_server->Shutdown();

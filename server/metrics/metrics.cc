@@ -53,25 +53,28 @@ class Metrics::SampledGauges : public prometheus::Collectable {
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
       gauges_(std::make_shared<SampledGauges>()),
-      uploads_(prometheus::BuildCounter()
-                   .Name("userimage_uploads_total")
-                   .Help("Finished UploadProfileImage calls by gRPC status code.")
-                   .Register(*registry_)),
+      uploads_(
+          prometheus::BuildCounter()
+              .Name("userimage_uploads_total")
+              .Help("Finished UploadProfileImage calls by gRPC status code.")
+              .Register(*registry_)),
       received_bytes_(prometheus::BuildCounter()
                           .Name("userimage_upload_received_bytes_total")
                           .Help("Image bytes received from callers.")
                           .Register(*registry_)
                           .Add({})),
-      upload_duration_(prometheus::BuildHistogram()
-                           .Name("userimage_upload_duration_seconds")
-                           .Help("Time from the start of an upload call to its answer.")
-                           .Register(*registry_)
-                           .Add({}, LatencyBuckets())),
-      clerk_requests_(prometheus::BuildCounter()
-                          .Name("userimage_clerk_requests_total")
-                          .Help("Requests to Clerk by the HTTP status of the answer "
-                                "(\"error\": no answer).")
-                          .Register(*registry_)),
+      upload_duration_(
+          prometheus::BuildHistogram()
+              .Name("userimage_upload_duration_seconds")
+              .Help("Time from the start of an upload call to its answer.")
+              .Register(*registry_)
+              .Add({}, LatencyBuckets())),
+      clerk_requests_(
+          prometheus::BuildCounter()
+              .Name("userimage_clerk_requests_total")
+              .Help("Requests to Clerk by the HTTP status of the answer "
+                    "(\"error\": no answer).")
+              .Register(*registry_)),
       clerk_duration_(prometheus::BuildHistogram()
                           .Name("userimage_clerk_request_duration_seconds")
                           .Help("Duration of each request (attempt) to Clerk.")
@@ -97,7 +100,15 @@ Metrics::Metrics()
                      .Help("Time requests waited at the rate gate before being "
                            "sent to Clerk.")
                      .Register(*registry_)
-                     .Add({}, LatencyBuckets())) {}
+                     .Add({}, LatencyBuckets())),
+      shared_quota_fallbacks_(
+          prometheus::BuildCounter()
+              .Name("userimage_shared_quota_fallbacks_total")
+              .Help(
+                  "Times the quota shared through Redis became unreachable and "
+                  "the rate gate fell back to this replica's share.")
+              .Register(*registry_)
+              .Add({})) {}
 
 void Metrics::RecordUpload(absl::StatusCode code, uint64_t bytes_received,
                            absl::Duration latency) {
@@ -121,6 +132,10 @@ void Metrics::RecordRateLimitPause() { pauses_.Increment(); }
 
 void Metrics::RecordGateWait(absl::Duration wait) {
   gate_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
+
+void Metrics::RecordSharedQuotaFallback() {
+  shared_quota_fallbacks_.Increment();
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,

@@ -21,8 +21,8 @@ namespace userimage {
 
 // The service's Prometheus metrics (prometheus-cpp), named and labelled by
 // Prometheus conventions (see docs/operations.md for the reference):
-//   userimage_uploads_total{code}                  finished uploads by gRPC code
-//   userimage_upload_received_bytes_total          image bytes received
+//   userimage_uploads_total{code}                  finished uploads by gRPC
+//   code userimage_upload_received_bytes_total          image bytes received
 //   userimage_upload_duration_seconds              end-to-end upload latency
 //   userimage_clerk_requests_total{status}         Clerk answers by HTTP status
 //                                                  ("error" when none came)
@@ -31,6 +31,8 @@ namespace userimage {
 //   userimage_clerk_retries_total                  retries sent to Clerk
 //   userimage_clerk_rate_limit_pauses_total        429s that paused the gate
 //   userimage_rate_gate_wait_seconds               time requests waited
+//   userimage_shared_quota_fallbacks_total         times the shared (Redis)
+//                                                  quota became unreachable
 // plus gauges sampled when scraped (AddGauge): uploads in flight, requests
 // waiting at the gate, memory budget in use and its limit.
 //
@@ -47,6 +49,7 @@ class Metrics {
   void RecordRetry();
   void RecordRateLimitPause();
   void RecordGateWait(absl::Duration wait);
+  void RecordSharedQuotaFallback();
 
   // A gauge whose value `sample` returns at each scrape. Call before
   // exposing; `sample` must be thread-safe and outlive this object's use.
@@ -70,6 +73,7 @@ class Metrics {
   prometheus::Counter& retries_;
   prometheus::Counter& pauses_;
   prometheus::Histogram& gate_wait_;
+  prometheus::Counter& shared_quota_fallbacks_;
 };
 
 }  // namespace userimage

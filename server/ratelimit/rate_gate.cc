@@ -24,6 +24,18 @@ RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
     bucket_.emplace(share.burst, share.interval, clock_.Now());
     shared_interval_ = PacingFor(options_.quota, options_.window).interval;
   }
+  if (options_.shared != nullptr) {
+    // Learn at once whether the shared quota is reachable.
+    {
+      absl::MutexLock lock(&mu_);
+      take_in_flight_ = true;
+      take_wanted_ = 0;
+      ++shared_callbacks_;
+    }
+    options_.shared->Take(0, [this](absl::StatusOr<SharedQuota::Grant> result) {
+      OnShared(std::move(result));
+    });
+  }
 }
 
 RateGate::~RateGate() {
@@ -178,7 +190,10 @@ void RateGate::Dispatch() {
     if (options_.shared != nullptr && !take_in_flight_ && !stopping_ &&
         (degraded_ || (!queue_.empty() && now >= paused_until_))) {
       if (now >= shared_next_try_) {
-        take = degraded_ ? 0 : static_cast<int>(std::min<size_t>(queue_.size(), kMaxTake));
+        take =
+            degraded_
+                ? 0
+                : static_cast<int>(std::min<size_t>(queue_.size(), kMaxTake));
         take_in_flight_ = true;
         take_wanted_ = *take;
         ++shared_callbacks_;
@@ -196,9 +211,10 @@ void RateGate::Dispatch() {
     }
   }
   if (take.has_value()) {
-    options_.shared->Take(*take, [this](absl::StatusOr<SharedQuota::Grant> result) {
-      OnShared(std::move(result));
-    });
+    options_.shared->Take(*take,
+                          [this](absl::StatusOr<SharedQuota::Grant> result) {
+                            OnShared(std::move(result));
+                          });
   }
   for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
 }
@@ -268,4 +284,3 @@ bool RateGate::shared_in_use() const {
 }
 
 }  // namespace userimage
-

@@ -37,7 +37,8 @@ struct RateGateOptions {
   absl::Duration shared_retry_interval = absl::Seconds(1);
   // Told when the gate stops using the shared quota (false, with the
   // reason) and when it uses it again (true). Runs outside the gate's lock.
-  std::function<void(bool shared_in_use, const absl::Status& why)> on_shared_state;
+  std::function<void(bool shared_in_use, const absl::Status& why)>
+      on_shared_state;
 };
 
 // The one process-wide gate every request to Clerk passes, so that the
@@ -54,7 +55,8 @@ struct RateGateOptions {
 // - waits are timers, never blocked threads.
 // With a SharedQuota, requests leave on its grants instead (the replicas
 // together pace to the quota) and a pause is shared with every replica; when
-// it cannot be consulted, the gate falls back to its fair-share bucket
+// it cannot be consulted (the gate asks it once on construction, to know
+// from the start), the gate falls back to its fair-share bucket
 // (starting empty, as the shared one was likely just drained) and asks the
 // shared quota again every shared_retry_interval until it answers.
 //

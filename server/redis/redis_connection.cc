@@ -17,7 +17,9 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace userimage {
 namespace {
@@ -129,6 +131,38 @@ absl::StatusOr<int> ConnectSocket(const RedisOptions& options,
 }
 
 }  // namespace
+
+absl::Status ParseRedisAddress(absl::string_view address,
+                               RedisOptions& options) {
+  absl::string_view host, port;
+  if (absl::ConsumePrefix(&address, "[")) {
+    const size_t close = address.find("]:");
+    if (close == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          "a Redis IPv6 address must look like [::1]:6379");
+    }
+    host = address.substr(0, close);
+    port = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == absl::string_view::npos || address.find(':') != colon) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the Redis address \"", address, "\" must be host:port"));
+    }
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+  }
+  int number = 0;
+  if (host.empty() || !absl::SimpleAtoi(port, &number) || number <= 0 ||
+      number > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the Redis address \"", address,
+                     "\" needs a host and a port from 1 to 65535"));
+  }
+  options.host = std::string(host);
+  options.port = number;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<RedisConnection>> RedisConnection::Connect(
     const RedisOptions& options) {

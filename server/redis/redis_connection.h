@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 struct redisReader;
@@ -36,6 +37,11 @@ struct RedisOptions {
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration command_timeout = absl::Milliseconds(100);
 };
+
+// Fills `options`' host and port from "host:port" ("[v6 address]:port" for
+// IPv6). INVALID_ARGUMENT saying what is wrong otherwise.
+absl::Status ParseRedisAddress(absl::string_view address,
+                               RedisOptions& options);
 
 // One reply, copied out of hiredis's reply object.
 struct RedisReply {

@@ -47,7 +47,8 @@ class FakeSharedQuota final : public SharedQuota {
   std::vector<absl::Duration> pauses;
 };
 
-SharedQuota::Grant Granted(int n, absl::Duration retry_in = absl::ZeroDuration(),
+SharedQuota::Grant Granted(int n,
+                           absl::Duration retry_in = absl::ZeroDuration(),
                            absl::Duration paused_for = absl::ZeroDuration()) {
   return {n, retry_in, paused_for};
 }
@@ -204,9 +205,11 @@ class SharedRateGateTest : public RateGateTest {
 
 TEST_F(SharedRateGateTest, RequestsLeaveOnTheSharedQuotasGrantsInOrder) {
   RateGate gate(Options(), time_, time_);
-  for (int i = 0; i < 3; ++i) gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
-  EXPECT_TRUE(recorder_.events.empty());  // Not even the local burst.
-  ASSERT_EQ(shared_.takes.size(), 1);     // One question at a time,
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
+  for (int i = 0; i < 3; ++i)
+    gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  EXPECT_TRUE(recorder_.events.empty());     // Not even the local burst.
+  ASSERT_EQ(shared_.takes.size(), 1);        // One question at a time,
   EXPECT_EQ(shared_.Answer(Granted(1)), 1);  // asked when the first came.
   EXPECT_EQ(recorder_.Released(), std::vector<int>({0}));
   ASSERT_EQ(shared_.takes.size(), 1);  // Then for everyone waiting.
@@ -225,6 +228,7 @@ TEST_F(SharedRateGateTest, RequestsLeaveOnTheSharedQuotasGrantsInOrder) {
 
 TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
   RateGate gate(Options(), time_, time_);
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
   gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
   shared_.Answer(Granted(0, absl::Seconds(5), absl::Seconds(5)));
   EXPECT_EQ(gate.paused_until(), time_.Now() + absl::Seconds(5));
@@ -238,13 +242,17 @@ TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
 
 TEST_F(SharedRateGateTest, ThisReplicasPauseIsShared) {
   RateGate gate(Options(), time_, time_);
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
   gate.PauseUntil(time_.Now() + absl::Seconds(3));
   EXPECT_EQ(shared_.pauses, std::vector<absl::Duration>({absl::Seconds(3)}));
 }
 
-TEST_F(SharedRateGateTest, FallsBackToItsFairShareAndReturnsWhenTheQuotaAnswers) {
+TEST_F(SharedRateGateTest,
+       FallsBackToItsFairShareAndReturnsWhenTheQuotaAnswers) {
   RateGate gate(Options(), time_, time_);
-  for (int i = 0; i < 3; ++i) gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
+  for (int i = 0; i < 3; ++i)
+    gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
   shared_.Answer(absl::UnavailableError("Redis is down"));
   ASSERT_EQ(states_.size(), 1);
   EXPECT_FALSE(states_[0].first);
@@ -274,12 +282,25 @@ TEST_F(SharedRateGateTest, FallsBackToItsFairShareAndReturnsWhenTheQuotaAnswers)
   EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1, 2, 3}));
 }
 
+TEST_F(SharedRateGateTest, StartsOnItsShareWhenTheSharedQuotaIsUnreachable) {
+  RateGate gate(Options(), time_, time_);
+  ASSERT_EQ(shared_.takes.size(), 1);
+  shared_.Answer(absl::UnavailableError("connection refused"));
+  ASSERT_EQ(states_.size(), 1);
+  EXPECT_FALSE(states_[0].first);
+  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  time_.Advance(absl::Seconds(10) / 24);
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
+}
+
 TEST_F(SharedRateGateTest, ARequestWhoseDeadlinePassesWhileAskingFails) {
   RateGate gate(Options(), time_, time_);
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
   gate.Acquire(time_.Now() + absl::Seconds(1), false, recorder_.For(1));
   time_.Advance(absl::Seconds(2));
   ASSERT_EQ(recorder_.events.size(), 1);
-  EXPECT_EQ(recorder_.events[0].second.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(recorder_.events[0].second.code(),
+            absl::StatusCode::kDeadlineExceeded);
   shared_.Answer(Granted(1));  // Too late; nobody is released twice.
   EXPECT_EQ(recorder_.events.size(), 1);
 }

@@ -152,6 +152,20 @@ TEST(RedisConnectionTest, TimesOutOnAServerThatNeverAnswers) {
   close(fd);
 }
 
+TEST(RedisConnectionTest, ParsesAddresses) {
+  RedisOptions options;
+  ASSERT_TRUE(ParseRedisAddress("redis.internal:6380", options).ok());
+  EXPECT_EQ(options.host, "redis.internal");
+  EXPECT_EQ(options.port, 6380);
+  ASSERT_TRUE(ParseRedisAddress("[::1]:6379", options).ok());
+  EXPECT_EQ(options.host, "::1");
+  for (const char* bad : {"redis", "redis:", ":6379", "redis:0", "redis:70000",
+                          "::1:6379", "[::1]6379", "redis:port"}) {
+    absl::Status status = ParseRedisAddress(bad, options);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(RedisConnectionTest, RejectsAnIncompleteAddress) {
   RedisOptions options;
   options.host = "";

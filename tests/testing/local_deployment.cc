@@ -18,50 +18,65 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
   std::unique_ptr<LocalDeployment> d(new LocalDeployment());
   d->log_path_ = log;
 
-  std::vector<std::string> argv = {Runfile("tools/clerk_emulator/clerk_emulator"),
-                                   "--port=0",
-                                   "--port_file=" + TestTempPath(prefix + "emulator.port")};
+  std::vector<std::string> argv = {
+      Runfile("tools/clerk_emulator/clerk_emulator"), "--port=0",
+      "--port_file=" + TestTempPath(prefix + "emulator.port")};
   argv.insert(argv.end(), emulator_flags.begin(), emulator_flags.end());
   auto emulator = Subprocess::Start(argv, {env}, log);
   if (!emulator.ok()) return emulator.status();
   d->emulator_ = *std::move(emulator);
-  auto port = d->emulator_->WaitForPortFile(TestTempPath(prefix + "emulator.port"),
-                                            absl::Seconds(30));
+  auto port = d->emulator_->WaitForPortFile(
+      TestTempPath(prefix + "emulator.port"), absl::Seconds(30));
   if (!port.ok()) return port.status();
   d->emulator_port_ = *port;
 
-  argv = {Runfile("server/user_image_server"), "--listen_address=127.0.0.1:0",
-          "--port_file=" + TestTempPath(prefix + "server.port"),
-          "--metrics_listen_address=127.0.0.1:0",
-          "--metrics_port_file=" + TestTempPath(prefix + "metrics.port"),
-          absl::StrCat("--clerk_api_url=http://127.0.0.1:", d->emulator_port_)};
+  d->prefix_ = prefix;
+  if (auto added = d->AddServer(server_flags); !added.ok())
+    return added.status();
+  return d;
+}
+
+absl::StatusOr<int> LocalDeployment::AddServer(
+    const std::vector<std::string>& server_flags) {
+  const std::string prefix =
+      absl::StrCat(prefix_, "server", servers_.size(), ".");
+  std::vector<std::string> argv = {
+      Runfile("server/user_image_server"),
+      "--listen_address=127.0.0.1:0",
+      "--port_file=" + TestTempPath(prefix + "port"),
+      "--metrics_listen_address=127.0.0.1:0",
+      "--metrics_port_file=" + TestTempPath(prefix + "metrics.port"),
+      absl::StrCat("--clerk_api_url=http://127.0.0.1:", emulator_port_)};
   bool authenticates = false;
   for (const std::string& flag : server_flags) {
-    authenticates = authenticates || absl::StartsWith(flag, "--tls_client_ca_file") ||
+    authenticates = authenticates ||
+                    absl::StartsWith(flag, "--tls_client_ca_file") ||
                     absl::StartsWith(flag, "--bearer_tokens_file");
   }
   // Plaintext and anonymous on loopback, unless the test sets up callers'
   // authentication itself.
   if (!authenticates) argv.push_back("--allow_unauthenticated");
   argv.insert(argv.end(), server_flags.begin(), server_flags.end());
-  auto server = Subprocess::Start(argv, {env}, log);
-  if (!server.ok()) return server.status();
-  d->server_ = *std::move(server);
-  port = d->server_->WaitForPortFile(TestTempPath(prefix + "server.port"),
-                                     absl::Seconds(30));
+  auto process = Subprocess::Start(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log_path_);
+  if (!process.ok()) return process.status();
+  Server server;
+  server.process = *std::move(process);
+  auto port = server.process->WaitForPortFile(TestTempPath(prefix + "port"),
+                                              absl::Seconds(30));
   if (!port.ok()) return port.status();
-  d->server_port_ = *port;
-  port = d->server_->WaitForPortFile(TestTempPath(prefix + "metrics.port"),
-                                     absl::Seconds(30));
+  server.port = *port;
+  port = server.process->WaitForPortFile(TestTempPath(prefix + "metrics.port"),
+                                         absl::Seconds(30));
   if (!port.ok()) return port.status();
-  d->metrics_port_ = *port;
-  return d;
+  server.metrics_port = *port;
+  servers_.push_back(std::move(server));
+  return static_cast<int>(servers_.size()) - 1;
 }
 
-std::string LocalDeployment::server_address() const {
-  return absl::StrCat("127.0.0.1:", server_port_);
+std::string LocalDeployment::server_address(int index) const {
+  return absl::StrCat("127.0.0.1:", servers_[index].port);
 }
-
 httplib::Client LocalDeployment::Emulator() const {
   httplib::Client client("127.0.0.1", emulator_port_);
   client.set_read_timeout(30, 0);
@@ -77,7 +92,8 @@ google::protobuf::ListValue LocalDeployment::Requests() const {
   auto response = Emulator().Get("/_emulator/requests");
   google::protobuf::Value list;
   if (!response ||
-      !google::protobuf::util::JsonStringToMessage(response->body, &list).ok()) {
+      !google::protobuf::util::JsonStringToMessage(response->body, &list)
+           .ok()) {
     return {};
   }
   return list.list_value();
@@ -85,13 +101,15 @@ google::protobuf::ListValue LocalDeployment::Requests() const {
 
 absl::StatusOr<clerk::userimage::v1::User> LocalDeployment::GetUser(
     const std::string& id) const {
-  auto response = Emulator().Get(("/v1/users/" + id).c_str(),
-                                 {{"Authorization", absl::StrCat("Bearer ", kSecretKey)}});
+  auto response =
+      Emulator().Get(("/v1/users/" + id).c_str(),
+                     {{"Authorization", absl::StrCat("Bearer ", kSecretKey)}});
   if (!response || response->status != 200) {
     return absl::NotFoundError(absl::StrCat("GET /v1/users/", id, " failed"));
   }
   clerk::userimage::v1::User user;
-  auto parsed = google::protobuf::util::JsonStringToMessage(response->body, &user);
+  auto parsed =
+      google::protobuf::util::JsonStringToMessage(response->body, &user);
   if (!parsed.ok()) return absl::InternalError(parsed.ToString());
   return user;
 }

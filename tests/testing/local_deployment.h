@@ -26,11 +26,17 @@ class LocalDeployment {
       const std::vector<std::string>& server_flags = {},
       const std::vector<std::string>& emulator_flags = {});
 
-  int server_port() const { return server_port_; }
+  // Starts one more server (a replica) against the same emulator, with
+  // `server_flags` as for Start(). Returns its index (the first is 0).
+  absl::StatusOr<int> AddServer(const std::vector<std::string>& server_flags);
+  int servers() const { return static_cast<int>(servers_.size()); }
+
+  // The first server, or the one at `index`.
+  int server_port(int index = 0) const { return servers_[index].port; }
+  int metrics_port(int index = 0) const { return servers_[index].metrics_port; }
+  std::string server_address(int index = 0) const;
+  Subprocess& server(int index = 0) { return *servers_[index].process; }
   int emulator_port() const { return emulator_port_; }
-  int metrics_port() const { return metrics_port_; }
-  std::string server_address() const;
-  Subprocess& server() { return *server_; }
   // Where both processes' stdout and stderr go.
   const std::string& log_path() const { return log_path_; }
 
@@ -42,15 +48,21 @@ class LocalDeployment {
   google::protobuf::ListValue Requests() const;
   // The user as the emulator holds it, parsed strictly (every key of the
   // emulator's JSON must be a field of User).
-  absl::StatusOr<clerk::userimage::v1::User> GetUser(const std::string& id) const;
+  absl::StatusOr<clerk::userimage::v1::User> GetUser(
+      const std::string& id) const;
 
  private:
+  struct Server {
+    std::unique_ptr<Subprocess> process;
+    int port = 0;
+    int metrics_port = 0;
+  };
+
   LocalDeployment() = default;
+  std::string prefix_;
   std::unique_ptr<Subprocess> emulator_;
-  std::unique_ptr<Subprocess> server_;
+  std::vector<Server> servers_;
   int emulator_port_ = 0;
-  int server_port_ = 0;
-  int metrics_port_ = 0;
   std::string log_path_;
 };
 
