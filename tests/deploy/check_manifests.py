@@ -1,4 +1,5 @@
-"""Checks the rendered Kubernetes manifests (path in argv[1])."""
+"""Checks the rendered Kubernetes manifests (path in argv[1]; argv[2]
+"with-redis" for the overlay that shares the quota through Redis)."""
 
 import sys
 import unittest
@@ -6,6 +7,7 @@ import unittest
 import yaml
 
 RENDERED = sys.argv.pop(1)
+WITH_REDIS = len(sys.argv) > 1 and sys.argv.pop(1) == "with-redis"
 
 
 def load():
@@ -90,11 +92,34 @@ class ManifestsTest(unittest.TestCase):
 
     def test_replicas_share_the_quota(self):
         hpa = self.docs["HorizontalPodAutoscaler"]["spec"]
-        per_replica = int(self.flag("clerk_rate_limit"))
-        # Production quota: 1000 requests per 10 s for the whole key.
-        self.assertLessEqual(per_replica * hpa["maxReplicas"], 1000)
+        # Production quota: 1000 requests per 10 s for the whole key; alone,
+        # each replica paces to quota / replicas, so even the HPA's maximum
+        # stays within it.
+        self.assertEqual(int(self.flag("clerk_rate_limit")), 1000)
         self.assertEqual(self.flag("clerk_rate_window"), "10s")
+        self.assertGreaterEqual(int(self.flag("clerk_rate_limit_replicas")),
+                                hpa["maxReplicas"])
         self.assertGreaterEqual(hpa["minReplicas"], 2)
+
+    def test_redis_option(self):
+        redis_args = [a for a in self.args if a.startswith("--redis")]
+        if not WITH_REDIS:
+            self.assertEqual(redis_args, [])
+            return
+        host, port = self.flag("redis_address").rsplit(":", 1)
+        self.assertIn("--redis_tls", self.args)
+        self.assertTrue(self.flag("redis_username"))
+        mounts = {m["name"]: m for m in self.container["volumeMounts"]}
+        volumes = {v["name"]: v for v in self.pod["volumes"]}
+        for name in ("redis_password_file", "redis_tls_ca_file"):
+            path = self.flag(name)
+            mount = next(m for m in mounts.values()
+                         if path.startswith(m["mountPath"] + "/"))
+            self.assertTrue(mount["readOnly"])
+            self.assertIn("secret", volumes[mount["name"]])
+        egress = self.docs["NetworkPolicy"]["spec"]["egress"]
+        self.assertIn(int(port), [p["port"] for rule in egress
+                                  for p in rule["ports"]])
 
     def test_disruption_budget_keeps_one(self):
         self.assertGreaterEqual(
@@ -109,7 +134,8 @@ class ManifestsTest(unittest.TestCase):
             {"clerk-user-image/caller": "true"})
         egress_ports = sorted(p["port"] for rule in spec["egress"]
                               for p in rule["ports"])
-        self.assertEqual(egress_ports, [53, 53, 443])
+        expected = [53, 53, 443] + ([6379] if WITH_REDIS else [])
+        self.assertEqual(egress_ports, expected)
 
 
 if __name__ == "__main__":
