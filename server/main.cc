@@ -16,6 +16,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -311,9 +312,10 @@ class SharedQuotaState {
     health->SetServingStatus(kSharedQuotaHealth, in_use_);
   }
 
-  bool in_use() const {
+  // Stops updating the health services (before they are destroyed).
+  void DetachAll() {
     absl::MutexLock lock(&mu_);
-    return in_use_;
+    health_.clear();
   }
 
  private:
@@ -421,6 +423,28 @@ int Run() {
   if (use_redis && absl::GetFlag(FLAGS_clerk_rate_limit) == 0) {
     return Fail(
         "--redis_address needs --clerk_rate_limit (the quota to share)");
+  }
+  if (!use_redis) {
+    for (const char* flag :
+         {"redis_username", "redis_password_file", "redis_tls",
+          "redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file",
+          "redis_tls_server_name"}) {
+      const absl::CommandLineFlag* f = absl::FindCommandLineFlag(flag);
+      if (f != nullptr && f->CurrentValue() != f->DefaultValue()) {
+        return Fail(absl::StrCat("--", flag, " needs --redis_address"));
+      }
+    }
+  }
+  if (absl::GetFlag(FLAGS_redis_retry_interval) <= absl::ZeroDuration()) {
+    return Fail("--redis_retry_interval must be positive");
+  }
+  if (use_redis && replicas == 1) {
+    LogEvent(
+        LogLevel::kWarning, "fallback_share_is_the_whole_quota",
+        {{"message",
+          LogString("--redis_address with --clerk_rate_limit_replicas=1: "
+                    "while Redis is unreachable every replica paces to the "
+                    "whole quota; set it to the most replicas that can run")}});
   }
   std::optional<RedisOptions> redis_options;
   if (use_redis) {
@@ -578,7 +602,6 @@ int Run() {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(
       clerk::userimage::v1::UserImageService::service_full_name(), true);
-  if (redis_quota != nullptr) shared_state.Attach(health);
   if (health_server != nullptr) {
     health_server->GetHealthCheckService()->SetServingStatus(true);
     health_server->GetHealthCheckService()->SetServingStatus(
@@ -586,8 +609,14 @@ int Run() {
     if (redis_quota != nullptr)
       shared_state.Attach(health_server->GetHealthCheckService());
   }
+  if (redis_quota != nullptr) {
+    shared_state.Attach(health);
+    if (health_server != nullptr)
+      shared_state.Attach(health_server->GetHealthCheckService());
+  }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty() && !WritePortFile(port_file, port)) {
+    shared_state.DetachAll();  // The servers are destroyed on return.
     return Fail(absl::StrCat("cannot write --port_file ", port_file));
   }
   LogEvent(
@@ -613,6 +642,7 @@ int Run() {
   sigwait(&signals, &signal_number);
   LogEvent(LogLevel::kInfo, "draining",
            {{"signal", LogString(strsignal(signal_number))}});
+  shared_state.DetachAll();
   health->Shutdown();  // Every service reports NOT_SERVING from now on.
   if (health_server != nullptr)
     health_server->GetHealthCheckService()->Shutdown();

@@ -41,11 +41,14 @@ RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
 RateGate::~RateGate() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
-  auto answered = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return shared_callbacks_ == 0;
+  if (wake_timer_ != 0 && timers_.Cancel(wake_timer_)) --timer_callbacks_;
+  wake_timer_ = 0;
+  // A wake-up already running, or a shared quota's answer, still uses the
+  // gate: wait for them.
+  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return shared_callbacks_ == 0 && timer_callbacks_ == 0;
   };
-  mu_.Await(absl::Condition(&answered));
-  if (wake_timer_ != 0) timers_.Cancel(wake_timer_);
+  mu_.Await(absl::Condition(&idle));
 }
 
 absl::Time RateGate::EstimateStart(absl::Time now, size_t position) const {
@@ -201,12 +204,15 @@ void RateGate::Dispatch() {
         wake = std::min(wake, shared_next_try_);
       }
     }
-    if (wake != wake_at_) {
-      if (wake_timer_ != 0) timers_.Cancel(wake_timer_);
+    if (wake != wake_at_ && !stopping_) {
+      if (wake_timer_ != 0 && timers_.Cancel(wake_timer_)) --timer_callbacks_;
       wake_timer_ = 0;
       wake_at_ = wake;
       if (wake != absl::InfiniteFuture()) {
-        wake_timer_ = timers_.Schedule(wake, [this] { Wake(); });
+        const uint64_t generation = ++wake_generation_;
+        ++timer_callbacks_;
+        wake_timer_ =
+            timers_.Schedule(wake, [this, generation] { Wake(generation); });
       }
     }
   }
@@ -232,7 +238,8 @@ void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
         now_in_use = false;
         if (bucket_.has_value()) bucket_->Drain(now);
       }
-      shared_next_try_ = now + options_.shared_retry_interval;
+      shared_next_try_ = now + std::max(options_.shared_retry_interval,
+                                        absl::Milliseconds(10));
     } else {
       if (degraded_) {
         degraded_ = false;
@@ -242,7 +249,10 @@ void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
         paused_until_ = std::max(paused_until_, now + result->paused_for);
       }
       ExpireLocked(now, ready);
-      for (int i = 0; i < result->granted && !queue_.empty(); ++i) {
+      // A 429 seen here while the question was in flight outranks the
+      // grant: send nothing before the pause ends (the grant is lost).
+      const int granted = now < paused_until_ ? 0 : result->granted;
+      for (int i = 0; i < granted && !queue_.empty(); ++i) {
         ready.push_back({std::move(queue_.front().proceed), absl::OkStatus()});
         queue_.pop_front();
       }
@@ -259,13 +269,18 @@ void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
   --shared_callbacks_;
 }
 
-void RateGate::Wake() {
+void RateGate::Wake(uint64_t generation) {
   {
     absl::MutexLock lock(&mu_);
-    wake_timer_ = 0;
-    wake_at_ = absl::InfiniteFuture();
+    // A timer that was replaced while this one fired leaves the new one be.
+    if (generation == wake_generation_) {
+      wake_timer_ = 0;
+      wake_at_ = absl::InfiniteFuture();
+    }
   }
   Dispatch();
+  absl::MutexLock lock(&mu_);
+  --timer_callbacks_;
 }
 
 size_t RateGate::waiting() const {

@@ -33,7 +33,8 @@ struct RateGateOptions {
   // A quota shared with the other replicas (Redis), or null. Borrowed; it
   // must outlive the gate.
   SharedQuota* shared = nullptr;
-  // While the shared quota is unreachable, how often it is tried again.
+  // While the shared quota is unreachable, how often it is tried again
+  // (at least every 10 ms).
   absl::Duration shared_retry_interval = absl::Seconds(1);
   // Told when the gate stops using the shared quota (false, with the
   // reason) and when it uses it again (true). Runs outside the gate's lock.
@@ -64,7 +65,7 @@ struct RateGateOptions {
 // the timer thread or the shared quota's thread, exactly once each; they must
 // not block. Borrows `clock` and `timers`, which must outlive the gate.
 // Destroy the gate only when no request is waiting; the destructor waits for
-// an unanswered question to the shared quota.
+// a running wake-up and an unanswered question to the shared quota.
 class RateGate {
  public:
   using Ticket = uint64_t;
@@ -116,7 +117,7 @@ class RateGate {
   // Releases what may go, fails what is out of time, asks the shared quota,
   // sets the wake timer.
   void Dispatch();
-  void Wake();
+  void Wake(uint64_t generation);
   void OnShared(absl::StatusOr<SharedQuota::Grant> result);
 
   const RateGateOptions options_;
@@ -128,6 +129,9 @@ class RateGate {
   absl::Time paused_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Ticket next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
   Timers::Id wake_timer_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t wake_generation_ ABSL_GUARDED_BY(mu_) = 0;
+  // Wake-ups scheduled or running.
+  int timer_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   // The shared quota's state.
   absl::Duration shared_interval_;  // the whole quota's pacing interval

@@ -186,7 +186,10 @@ absl::StatusOr<SharedQuota::Grant> RedisQuota::RunTake(int wanted) {
   absl::StatusOr<RedisReply> reply =
       Eval(kTakeScript, TakeSha(),
            {"2", tat_key_, pause_key_, absl::StrCat(options_.pacing.burst),
-            absl::StrCat(absl::ToInt64Microseconds(options_.pacing.interval)),
+            // Rounded up: the bucket may be a hair slower than the
+            // quota, never faster.
+            absl::StrCat(absl::ToInt64Microseconds(
+                absl::Ceil(options_.pacing.interval, absl::Microseconds(1)))),
             absl::StrCat(wanted)});
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 3) {

@@ -13,8 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -24,8 +26,10 @@
 namespace userimage {
 namespace {
 
-// What OpenSSL's error queue says, emptied.
+// What OpenSSL's error queue says, emptied (errno when it is empty, as
+// after SSL_ERROR_SYSCALL).
 std::string OpenSslErrors() {
+  const int saved_errno = errno;
   std::string text;
   while (unsigned long code = ERR_get_error()) {
     char buffer[256];
@@ -33,7 +37,9 @@ std::string OpenSslErrors() {
     if (!text.empty()) text += "; ";
     text += buffer;
   }
-  return text.empty() ? "no details" : text;
+  if (text.empty())
+    text = saved_errno != 0 ? strerror(saved_errno) : "connection closed";
+  return text;
 }
 
 RedisReply Convert(const redisReply& r) {
@@ -74,6 +80,13 @@ bool IsIpAddress(const std::string& host) {
          inet_pton(AF_INET6, host.c_str(), buffer) == 1;
 }
 
+// Milliseconds left until `deadline`, as poll() takes them.
+int PollTimeout(absl::Time deadline) {
+  const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+  return static_cast<int>(
+      std::clamp<int64_t>(ms, 0, std::numeric_limits<int>::max()));
+}
+
 absl::Status Timeout(absl::string_view what, absl::string_view peer) {
   return absl::DeadlineExceededError(
       absl::StrCat("Redis at ", peer, " did not answer in time (", what, ")"));
@@ -108,9 +121,9 @@ absl::StatusOr<int> ConnectSocket(const RedisOptions& options,
       error = errno;
       if (error == EINPROGRESS) {
         pollfd p{fd, POLLOUT, 0};
-        const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+        const int ms = PollTimeout(deadline);
         error = ETIMEDOUT;
-        if (ms > 0 && poll(&p, 1, static_cast<int>(ms)) == 1) {
+        if (ms > 0 && poll(&p, 1, ms) == 1) {
           socklen_t length = sizeof(error);
           getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
         }
@@ -207,10 +220,10 @@ RedisConnection::~RedisConnection() {
 }
 
 absl::Status RedisConnection::Await(bool for_read, absl::Time deadline) {
-  const int64_t ms = absl::ToInt64Milliseconds(deadline - absl::Now());
+  const int ms = PollTimeout(deadline);
   if (ms <= 0) return Timeout(for_read ? "reading" : "writing", peer_);
   pollfd p{fd_, static_cast<short>(for_read ? POLLIN : POLLOUT), 0};
-  const int rc = poll(&p, 1, static_cast<int>(ms));
+  const int rc = poll(&p, 1, ms);
   if (rc == 0) return Timeout(for_read ? "reading" : "writing", peer_);
   if (rc < 0 && errno != EINTR) {
     return absl::UnavailableError(absl::StrCat("poll: ", strerror(errno)));
@@ -254,12 +267,15 @@ absl::Status RedisConnection::Handshake(absl::Time deadline) {
   const std::string name = options_.tls_server_name.empty()
                                ? options_.host
                                : options_.tls_server_name;
-  if (IsIpAddress(name)) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), name.c_str());
-  } else {
-    SSL_set_tlsext_host_name(ssl_, name.c_str());
-    SSL_set1_host(ssl_, name.c_str());
-  }
+  // Without the name check any certificate from the CA would do: refuse
+  // to go on if it cannot be set.
+  const bool name_set =
+      IsIpAddress(name) ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_),
+                                                        name.c_str()) == 1
+                        : SSL_set_tlsext_host_name(ssl_, name.c_str()) == 1 &&
+                              SSL_set1_host(ssl_, name.c_str()) == 1;
+  if (!name_set)
+    return fail(absl::StrCat("cannot check the server's name ", name));
   while (true) {
     const int rc = SSL_connect(ssl_);
     if (rc == 1) return absl::OkStatus();

@@ -240,6 +240,20 @@ TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
   EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
 }
 
+TEST_F(SharedRateGateTest, AGrantArrivingDuringALocalPauseSendsNothing) {
+  RateGate gate(Options(), time_, time_);
+  ASSERT_EQ(shared_.Answer(Granted(0)), 0);
+  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  gate.PauseUntil(time_.Now() + absl::Seconds(2));  // A 429 meanwhile.
+  shared_.Answer(Granted(1));
+  EXPECT_TRUE(recorder_.events.empty());
+  time_.Advance(absl::Seconds(2));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  shared_.Answer(Granted(1));
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
+}
+
 TEST_F(SharedRateGateTest, ThisReplicasPauseIsShared) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
