@@ -37,7 +37,7 @@ using ::clerk::userimage::client::UserImageClient;
 constexpr int kReplicas = 3;
 constexpr int kQuota = 100;
 constexpr absl::Duration kWindow = absl::Seconds(10);
-constexpr int kUploads = 200;
+constexpr int kUploads = 300;
 constexpr int kCallers = 24;
 const char* const kUsers[] = {"user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
                               "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",

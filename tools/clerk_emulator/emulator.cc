@@ -302,6 +302,10 @@ Emulator::Emulator(EmulatorOptions options, std::unique_ptr<UserStore> users,
   // Like a real API front end, keep a client's connection for many requests
   // (httplib's default closes it after 5).
   server_.set_keep_alive_max_count(100000);
+  // httplib writes a response's headers and body with separate send()s;
+  // without TCP_NODELAY, Nagle holds the body until the client's delayed
+  // ACK of the headers (40 ms on Linux) on every reused connection.
+  server_.set_tcp_nodelay(true);
   // httplib's default also sets SO_REUSEPORT, with which a second emulator
   // could silently share a fixed port. The listening socket is kept so that
   // Start() can widen its backlog.
