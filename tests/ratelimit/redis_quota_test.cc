@@ -1,9 +1,5 @@
 #include "server/ratelimit/redis_quota.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_time.h"
@@ -132,18 +128,9 @@ TEST_F(RedisQuotaTest, FailsFastWhileRedisIsDownAndReconnectsWhenItIsBack) {
 }
 
 TEST_F(RedisQuotaTest, TreatsASlowRedisAsUnreachable) {
-  // A "Redis" that accepts connections and never answers.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  SilentServer silent;
   RedisQuotaOptions options = Options();
-  options.redis.port = ntohs(address.sin_port);
+  options.redis.port = silent.port();
   options.redis.command_timeout = absl::Milliseconds(50);
   RedisQuota quota(options, time_);
   absl::Status slow = TakeNow(quota, 1).status();
@@ -153,7 +140,6 @@ TEST_F(RedisQuotaTest, TreatsASlowRedisAsUnreachable) {
   // And the next question fails at once, without waiting again.
   slow = TakeNow(quota, 1).status();
   EXPECT_NE(slow.message().find("next attempt in"), std::string::npos) << slow;
-  close(fd);
 }
 
 TEST_F(RedisQuotaTest, WorksWithALeastPrivilegeAclUser) {

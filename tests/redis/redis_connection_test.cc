@@ -1,9 +1,5 @@
 #include "server/redis/redis_connection.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "gtest/gtest.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/subprocess.h"
@@ -129,18 +125,9 @@ TEST(RedisConnectionTest, ReportsAServerThatIsGone) {
 }
 
 TEST(RedisConnectionTest, TimesOutOnAServerThatNeverAnswers) {
-  // A socket that listens (so connect() succeeds) but never reads.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  SilentServer silent;
   RedisOptions options;
-  options.port = ntohs(address.sin_port);
+  options.port = silent.port();
   options.command_timeout = absl::Milliseconds(100);
   auto connection = RedisConnection::Connect(options).value();
   EXPECT_EQ(connection->Command({"PING"}).status().code(),
@@ -149,7 +136,6 @@ TEST(RedisConnectionTest, TimesOutOnAServerThatNeverAnswers) {
   options.connect_timeout = absl::Milliseconds(100);
   EXPECT_EQ(RedisConnection::Connect(options).status().code(),
             absl::StatusCode::kDeadlineExceeded);
-  close(fd);
 }
 
 TEST(RedisConnectionTest, ParsesAddresses) {

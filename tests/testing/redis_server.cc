@@ -13,18 +13,24 @@
 namespace userimage {
 namespace {
 
-// A port that was free a moment ago (the OS picked it for a socket that is
-// closed again).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+// Binds `fd` to loopback on a port the OS picks; returns the port.
+int BindLoopback(int fd) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
   return ntohs(address.sin_port);
+}
+
+// A port that was free a moment ago (the OS picked it for a socket that is
+// closed again).
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  const int port = BindLoopback(fd);
+  close(fd);
+  return port;
 }
 
 }  // namespace
@@ -101,6 +107,13 @@ void RedisServer::Stop() {
   process_->Wait();
   process_.reset();
 }
+
+SilentServer::SilentServer() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+  port_ = BindLoopback(fd_);
+  listen(fd_, 16);
+}
+
+SilentServer::~SilentServer() { close(fd_); }
 
 absl::Status RedisServer::Restart() {
   Stop();

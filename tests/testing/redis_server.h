@@ -52,6 +52,23 @@ class RedisServer {
   std::unique_ptr<Subprocess> process_;
 };
 
+// A TCP socket on loopback that accepts connections (the kernel completes
+// the handshake) and never reads or answers: a Redis that hangs. Closed by
+// the destructor. Not thread-safe.
+class SilentServer {
+ public:
+  SilentServer();
+  ~SilentServer();
+  SilentServer(const SilentServer&) = delete;
+  SilentServer& operator=(const SilentServer&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
 }  // namespace userimage
 
 #endif  // TESTS_TESTING_REDIS_SERVER_H_
