@@ -500,6 +500,10 @@ int Run() {
        .replicas = replicas,
        .shared = redis_quota.get(),
        .shared_retry_interval = absl::GetFlag(FLAGS_redis_retry_interval),
+       // Connecting and one command, with room for scheduling.
+       .shared_answer_timeout = absl::GetFlag(FLAGS_redis_connect_timeout) +
+                                absl::GetFlag(FLAGS_redis_timeout) +
+                                absl::Milliseconds(100),
        .on_shared_state =
            [&shared_state](bool in_use, const absl::Status& why) {
              shared_state.Set(in_use, why);

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/status/status_details.h"
@@ -30,6 +31,7 @@ RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
       absl::MutexLock lock(&mu_);
       take_in_flight_ = true;
       take_wanted_ = 0;
+      take_started_ = clock_.Now();
       ++shared_callbacks_;
     }
     options_.shared->Take(0, [this](absl::StatusOr<SharedQuota::Grant> result) {
@@ -166,10 +168,25 @@ void RateGate::ExpireLocked(absl::Time now, std::vector<Ready>& ready) {
 void RateGate::Dispatch() {
   std::vector<Ready> ready;
   std::optional<int> take;
+  absl::Status unanswered;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
     ExpireLocked(now, ready);
+    // A question the shared quota leaves unanswered too long (a hung
+    // connection, a slow name lookup) counts as unreachable; a late answer
+    // is still taken.
+    const absl::Time answer_due =
+        take_started_ + options_.shared_answer_timeout;
+    if (take_in_flight_ && !degraded_ && now >= answer_due) {
+      unanswered = absl::DeadlineExceededError(
+          absl::StrCat("the shared quota did not answer within ",
+                       absl::FormatDuration(options_.shared_answer_timeout)));
+      degraded_ = true;
+      if (bucket_.has_value()) bucket_->Drain(now);
+      shared_next_try_ = now + std::max(options_.shared_retry_interval,
+                                        absl::Milliseconds(10));
+    }
     const bool shared = options_.shared != nullptr && !degraded_;
     absl::Time next_release = absl::InfiniteFuture();
     while (!queue_.empty()) {
@@ -199,10 +216,14 @@ void RateGate::Dispatch() {
                 : static_cast<int>(std::min<size_t>(queue_.size(), kMaxTake));
         take_in_flight_ = true;
         take_wanted_ = *take;
+        take_started_ = now;
         ++shared_callbacks_;
       } else {
         wake = std::min(wake, shared_next_try_);
       }
+    }
+    if (take_in_flight_ && !degraded_) {
+      wake = std::min(wake, take_started_ + options_.shared_answer_timeout);
     }
     if (wake != wake_at_ && !stopping_) {
       if (wake_timer_ != 0 && timers_.Cancel(wake_timer_)) --timer_callbacks_;
@@ -215,6 +236,9 @@ void RateGate::Dispatch() {
             timers_.Schedule(wake, [this, generation] { Wake(generation); });
       }
     }
+  }
+  if (!unanswered.ok() && options_.on_shared_state) {
+    options_.on_shared_state(false, unanswered);
   }
   if (take.has_value()) {
     options_.shared->Take(*take,

@@ -36,6 +36,9 @@ struct RateGateOptions {
   // While the shared quota is unreachable, how often it is tried again
   // (at least every 10 ms).
   absl::Duration shared_retry_interval = absl::Seconds(1);
+  // A question to the shared quota unanswered for this long counts as
+  // unreachable (the gate falls back at once; a late answer still counts).
+  absl::Duration shared_answer_timeout = absl::Seconds(1);
   // Told when the gate stops using the shared quota (false, with the
   // reason) and when it uses it again (true). Runs outside the gate's lock.
   std::function<void(bool shared_in_use, const absl::Status& why)>
@@ -138,6 +141,7 @@ class RateGate {
   bool degraded_ ABSL_GUARDED_BY(mu_) = false;
   bool take_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   int take_wanted_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time take_started_ ABSL_GUARDED_BY(mu_);
   absl::Time shared_next_try_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   int shared_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -307,6 +307,23 @@ TEST_F(SharedRateGateTest, StartsOnItsShareWhenTheSharedQuotaIsUnreachable) {
   EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
 }
 
+TEST_F(SharedRateGateTest, AnUnansweredQuestionCountsAsUnreachable) {
+  RateGate gate(Options(), time_, time_);  // The first question hangs.
+  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  time_.Advance(absl::Milliseconds(999));
+  EXPECT_TRUE(states_.empty());
+  time_.Advance(absl::Milliseconds(1));  // The default answer timeout: 1 s.
+  ASSERT_EQ(states_.size(), 1);
+  EXPECT_FALSE(states_[0].first);
+  EXPECT_EQ(states_[0].second.code(), absl::StatusCode::kDeadlineExceeded);
+  time_.Advance(absl::Seconds(10) / 24);  // Paced to the share meanwhile.
+  EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
+  ASSERT_EQ(shared_.takes.size(), 1);  // Still only the hung question.
+  shared_.Answer(Granted(0));          // It answers at last.
+  ASSERT_EQ(states_.size(), 2);
+  EXPECT_TRUE(states_[1].first);
+}
+
 TEST_F(SharedRateGateTest, ARequestWhoseDeadlinePassesWhileAskingFails) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
