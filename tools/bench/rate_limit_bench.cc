@@ -27,7 +27,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "tools/bench/child_process.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/local_services.h"
 #include "tools/bench/programs.h"
@@ -166,27 +165,19 @@ int Run(const Config& flags) {
       absl::StrCat(config.work_dir, "/emulator.port");
   const std::string emulator_log =
       absl::StrCat(config.work_dir, "/emulator.log");
-  std::remove(emulator_port_file.c_str());
-  absl::StatusOr<std::unique_ptr<ChildProcess>> emulator_process =
-      ChildProcess::Start(
-          EmulatorArgv(
-              config.emulator_binary, emulator_port_file,
-              {absl::StrCat("--rate_limit=", config.quota.requests),
-               absl::StrCat("--rate_window=",
-                            absl::FormatDuration(config.quota.window))}),
-          {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log);
-  if (!emulator_process.ok()) {
-    std::cerr << "rate_limit_bench: " << emulator_process.status() << std::endl;
-    return 1;
-  }
-  absl::StatusOr<int> emulator_port =
-      (*emulator_process)
-          ->WaitForPortFile(emulator_port_file, absl::Seconds(30));
-  if (!emulator_port.ok()) {
-    std::cerr << "rate_limit_bench: emulator: " << emulator_port.status()
+  absl::StatusOr<LocalService> emulator_service = StartLocalService(
+      EmulatorArgv(config.emulator_binary, emulator_port_file,
+                   {absl::StrCat("--rate_limit=", config.quota.requests),
+                    absl::StrCat("--rate_window=",
+                                 absl::FormatDuration(config.quota.window))}),
+      {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log,
+      emulator_port_file);
+  if (!emulator_service.ok()) {
+    std::cerr << "rate_limit_bench: emulator: " << emulator_service.status()
               << "; see " << emulator_log << std::endl;
     return 1;
   }
+  const int emulator_port = emulator_service->port;
 
   // The paced mode runs the server's defaults at the emulator's quota; the
   // baseline turns pacing and the shared pause off and keeps the retries.
@@ -202,18 +193,18 @@ int Run(const Config& flags) {
                        config.unpaced_server_flags.end());
 
   absl::StatusOr<ModeStats> paced =
-      RunMode(config, "paced", paced_flags, *emulator_port);
+      RunMode(config, "paced", paced_flags, emulator_port);
   if (!paced.ok()) {
     std::cerr << "rate_limit_bench: " << paced.status() << std::endl;
     return 1;
   }
   absl::StatusOr<ModeStats> unpaced =
-      RunMode(config, "unpaced", unpaced_flags, *emulator_port);
+      RunMode(config, "unpaced", unpaced_flags, emulator_port);
   if (!unpaced.ok()) {
     std::cerr << "rate_limit_bench: " << unpaced.status() << std::endl;
     return 1;
   }
-  (*emulator_process)->Stop();
+  emulator_service->process->Stop();
 
   const Targets targets;
   std::cout << "\n"
