@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -156,8 +157,14 @@ ABSL_FLAG(int, max_concurrent_uploads, 1000,
 ABSL_FLAG(absl::Duration, upload_idle_timeout, absl::Seconds(30),
           "An upload stream with no message for this long is failed");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(25),
-          "On SIGTERM, how long in-flight calls may take to finish");
+          "On SIGTERM, how long in-flight calls may take to finish; then "
+          "the calls are cancelled and requests still sending to Clerk are "
+          "aborted");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(int, log_queue_lines, 10000,
+          "Log lines that may wait for stderr; beyond it lines are dropped "
+          "and counted (userimage_log_lines_dropped_total), so a stalled "
+          "stderr never stalls requests");
 
 namespace userimage {
 namespace {
@@ -341,6 +348,9 @@ int Run() {
     return Fail("--log_level must be debug, info, warning or error");
   }
   SetMinLogLevel(level);
+  if (absl::GetFlag(FLAGS_log_queue_lines) < 1) {
+    return Fail("--log_queue_lines must be at least 1");
+  }
 
   absl::StatusOr<std::string> secret_key =
       LoadSecretKey(std::getenv("CLERK_SECRET_KEY"),
@@ -541,6 +551,11 @@ int Run() {
                      "Redis, 0 while this one paces to its own share.",
                      [&gate] { return gate.shared_in_use() ? 1.0 : 0.0; });
   }
+  metrics.AddSampledCounter(
+      "userimage_log_lines_dropped_total",
+      "Log lines dropped because stderr did not keep up (the queue of "
+      "--log_queue_lines was full).",
+      [] { return static_cast<double>(DroppedLogLines()); });
   metrics.AddGauge("userimage_memory_budget_used_bytes",
                    "Image bytes held in memory, against the budget.",
                    [&memory] { return static_cast<double>(memory.in_use()); });
@@ -650,8 +665,21 @@ int Run() {
   health->Shutdown();  // Every service reports NOT_SERVING from now on.
   if (health_server != nullptr)
     health_server->GetHealthCheckService()->Shutdown();
+  // At the end of the grace gRPC cancels the calls still open, which aborts
+  // their requests to Clerk; whatever else is still sending is aborted too,
+  // so the drain never outlives the grace.
+  const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
+  const Timers::Id abort_timer =
+      timers.Schedule(clock.Now() + grace, [&http] {
+        LogEvent(LogLevel::kWarning, "shutdown_grace_over",
+                 {{"message", LogString("aborting requests still in flight "
+                                        "to Clerk; Clerk may have applied "
+                                        "those already fully sent")}});
+        http.AbortInFlight();
+      });
   server->Shutdown(std::chrono::system_clock::now() +
-                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+                   absl::ToChronoNanoseconds(grace));
+  timers.Cancel(abort_timer);
   if (health_server != nullptr) health_server->Shutdown();
   LogEvent(LogLevel::kInfo, "stopped");
   return 0;
@@ -666,5 +694,9 @@ int main(int argc, char** argv) {
       "Clerk. The Clerk secret key comes from CLERK_SECRET_KEY or "
       "--clerk_secret_key_file.");
   absl::ParseCommandLine(argc, argv);
-  return userimage::Run();
+  userimage::StartAsyncLogging(
+      static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_log_queue_lines))));
+  const int exit_code = userimage::Run();
+  userimage::StopAsyncLogging();  // Writes what is still queued.
+  return exit_code;
 }

@@ -24,7 +24,8 @@ ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http,
       metrics_(metrics) {}
 
 void ClerkClient::UploadProfileImage(const AssembledImage& image,
-                                     absl::Time deadline, Callback done) {
+                                     absl::Time deadline, Callback done,
+                                     std::shared_ptr<AbortSignal> abort) {
   HttpRequest request;
   request.method = "POST";
   request.url = absl::StrCat(options_.api_url, "/v1/users/", image.user_id,
@@ -32,21 +33,23 @@ void ClerkClient::UploadProfileImage(const AssembledImage& image,
   request.multipart_file =
       MultipartFile{"file", image.filename, image.content_type, image.bytes};
   Send(std::move(request), deadline, "upload the profile image",
-       std::move(done));
+       std::move(abort), std::move(done));
 }
 
 void ClerkClient::DeleteProfileImage(absl::string_view user_id,
-                                     absl::Time deadline, Callback done) {
+                                     absl::Time deadline, Callback done,
+                                     std::shared_ptr<AbortSignal> abort) {
   HttpRequest request;
   request.method = "DELETE";
   request.url =
       absl::StrCat(options_.api_url, "/v1/users/", user_id, "/profile_image");
   Send(std::move(request), deadline, "delete the profile image",
-       std::move(done));
+       std::move(abort), std::move(done));
 }
 
 void ClerkClient::Send(HttpRequest request, absl::Time deadline,
-                       std::string action, Callback done) {
+                       std::string action, std::shared_ptr<AbortSignal> abort,
+                       Callback done) {
   const absl::Duration left = deadline - clock_.Now();
   if (left <= absl::ZeroDuration()) {
     std::move(done)(ClerkOutcome{absl::DeadlineExceededError(absl::StrCat(
@@ -63,6 +66,7 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
   };
   request.timeout = std::min(options_.request_timeout, left);
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
+  request.abort = std::move(abort);
   http_.Send(std::move(request),
              [this, action = std::move(action), done = std::move(done),
               body_bytes, sent](absl::StatusOr<HttpResponse> response) mutable {

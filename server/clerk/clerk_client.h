@@ -1,6 +1,7 @@
 #ifndef SERVER_CLERK_CLERK_CLIENT_H_
 #define SERVER_CLERK_CLERK_CLIENT_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -59,17 +60,20 @@ class ClerkClient {
               Metrics& metrics);
 
   // POST /v1/users/{user_id}/profile_image. `deadline` is the caller's;
-  // absl::InfiniteFuture() for none.
+  // absl::InfiniteFuture() for none. Aborting `abort` stops the request at
+  // once (`done` then gets CANCELLED, unless Clerk answered first).
   void UploadProfileImage(const AssembledImage& image, absl::Time deadline,
-                          Callback done);
+                          Callback done,
+                          std::shared_ptr<AbortSignal> abort = nullptr);
 
   // DELETE /v1/users/{user_id}/profile_image.
   void DeleteProfileImage(absl::string_view user_id, absl::Time deadline,
-                          Callback done);
+                          Callback done,
+                          std::shared_ptr<AbortSignal> abort = nullptr);
 
  private:
   void Send(HttpRequest request, absl::Time deadline, std::string action,
-            Callback done);
+            std::shared_ptr<AbortSignal> abort, Callback done);
 
   const ClerkClientOptions options_;
   HttpClient& http_;

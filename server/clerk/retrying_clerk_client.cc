@@ -57,12 +57,18 @@ bool IsRetryable(const absl::Status& status) {
     default:
       break;
   }
+  // An aborted request (a cancelled call, the end of a shutdown) is not
+  // retried.
   auto info = GetDetail<google::rpc::ErrorInfo>(status);
-  return info && info->reason() == kClerkUnreachable;
+  return info && info->reason() == kClerkUnreachable &&
+         status.code() != absl::StatusCode::kCancelled;
 }
 
 // The state of one request: gate → attempt → (backoff timer → gate →
-// attempt)* → done. Shared by the callbacks that drive it.
+// attempt)* → done. Shared by the callbacks that drive it. Each step
+// decides under `mu_` and acts (gate, timers, HTTP, metrics, `done`) after
+// releasing it; `round_` tells a step's late callbacks from the current
+// ones.
 class RetryingClerkClient::Call final
     : public Operation,
       public std::enable_shared_from_this<Call> {
@@ -70,143 +76,269 @@ class RetryingClerkClient::Call final
   Call(RetryingClerkClient& owner, Attempt attempt, absl::Time deadline,
        Callback done)
       : owner_(owner),
-        attempt_(std::move(attempt)),
         deadline_(deadline),
+        attempt_(std::make_shared<Attempt>(std::move(attempt))),
         done_(std::move(done)) {}
 
   // Asks the gate for a slot; retries go ahead of new requests.
   void Queue() {
-    absl::MutexLock lock(&mu_);
-    if (finished_) return;
-    if (cancelled_) {
-      FinishLocked(Cancelled());
+    uint64_t round = 0;
+    bool retry = false;
+    bool cancelled = false;
+    const absl::Time now = owner_.clock_.Now();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ == Stage::kDone) return;
+      cancelled = cancelled_;
+      if (!cancelled) {
+        stage_ = Stage::kGate;
+        round = ++round_;
+        ticket_ = 0;
+        queued_at_ = now;
+        retry = attempts_ > 0;
+      }
+    }
+    if (cancelled) {
+      Finish(Cancelled());
       return;
     }
-    waiting_for_gate_ = true;
-    queued_at_ = owner_.clock_.Now();
-    mu_.Unlock();
     const RateGate::Ticket ticket = owner_.gate_.Acquire(
-        deadline_, /*priority=*/attempts_ > 0,
-        [self = shared_from_this()](absl::Status status) {
-          self->OnGate(std::move(status));
+        deadline_, /*priority=*/retry,
+        [self = shared_from_this(), round](absl::Status status) {
+          self->OnGate(round, std::move(status));
         });
-    mu_.Lock();
-    if (waiting_for_gate_) ticket_ = ticket;
+    Hook(RetryHookPoint::kAfterAcquire);
+    bool cancel_ticket = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (ticket != 0 && stage_ == Stage::kGate && round_ == round) {
+        ticket_ = ticket;
+        // A Cancel() that came before the ticket was known left it to us.
+        cancel_ticket = cancelled_;
+      }
+    }
+    if (cancel_ticket) owner_.gate_.Cancel(ticket);
   }
 
   void Cancel() override {
-    RateGate::Ticket ticket = 0;
+    Stage stage;
+    RateGate::Ticket ticket;
+    Timers::Id timer;
+    std::shared_ptr<AbortSignal> signal;
     {
       absl::MutexLock lock(&mu_);
-      if (finished_ || cancelled_) return;
+      if (stage_ == Stage::kDone || cancelled_) return;
       cancelled_ = true;
-      if (timer_ != 0 && owner_.timers_.Cancel(timer_)) {
-        timer_ = 0;
-        FinishLocked(Cancelled());
-        return;
-      }
-      ticket = waiting_for_gate_ ? ticket_ : 0;
+      stage = stage_;
+      ticket = ticket_;
+      timer = timer_;
+      signal = signal_;
     }
-    // The gate answers the cancelled wait through OnGate().
-    if (ticket != 0) owner_.gate_.Cancel(ticket);
+    switch (stage) {
+      case Stage::kGate:
+        // The gate answers the cancelled wait through OnGate(); if the
+        // request left the queue first, OnGate() sees `cancelled_`. No
+        // ticket yet: Queue() cancels it once it is known.
+        if (ticket != 0) owner_.gate_.Cancel(ticket);
+        break;
+      case Stage::kBackoff:
+        // A timer that already fired owns the finish (Queue() sees
+        // `cancelled_`); an unknown id is cancelled where it is recorded.
+        if (timer != 0 && owner_.timers_.Cancel(timer)) Finish(Cancelled());
+        break;
+      case Stage::kSending:
+        // The transport completes the attempt with CANCELLED (or with
+        // Clerk's answer, if it came first) through OnResult().
+        if (signal != nullptr) signal->Abort();
+        break;
+      case Stage::kIdle:
+      case Stage::kDone:
+        break;  // Queue() sees `cancelled_`.
+    }
   }
 
  private:
+  enum class Stage { kIdle, kGate, kSending, kBackoff, kDone };
+
   absl::Status Cancelled() const {
+    absl::MutexLock lock(&mu_);
     return absl::CancelledError(
         attempts_ == 0 ? "the call was cancelled before anything was sent to "
                          "Clerk"
                        : "the call was cancelled while waiting to retry");
   }
 
-  void OnGate(absl::Status status) {
-    absl::MutexLock lock(&mu_);
-    waiting_for_gate_ = false;
-    ticket_ = 0;
-    owner_.metrics_.RecordGateWait(owner_.clock_.Now() - queued_at_);
-    if (!status.ok()) {
-      FinishLocked(last_error_.ok() ? status
-                                    : WithAttempts(last_error_, attempts_));
-      return;
-    }
-    if (cancelled_) {
-      FinishLocked(Cancelled());
-      return;
-    }
-    if (attempts_ > 0) owner_.metrics_.RecordRetry();
-    ++attempts_;
-    mu_.Unlock();
-    attempt_([self = shared_from_this()](ClerkOutcome outcome) {
-      self->OnResult(std::move(outcome));
-    });
-    mu_.Lock();
+  void Hook(RetryHookPoint point) {
+    if (owner_.options_.test_hook) owner_.options_.test_hook(point, *this);
   }
 
-  void OnResult(ClerkOutcome outcome) {
-    absl::MutexLock lock(&mu_);
-    http_status_ = outcome.http_status;
-    trace_id_ = std::move(outcome.trace_id);
+  void OnGate(uint64_t round, absl::Status status) {
+    absl::Status finish;
+    bool finishing = true;
+    absl::Duration waited;
+    bool retry = false;
+    std::shared_ptr<Attempt> attempt;
+    std::shared_ptr<AbortSignal> signal;
+    const absl::Time now = owner_.clock_.Now();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ != Stage::kGate || round_ != round) return;
+      ticket_ = 0;
+      waited = now - queued_at_;
+      if (!status.ok()) {
+        finish = last_error_.ok() ? status
+                                  : WithAttempts(last_error_, attempts_);
+      } else if (!cancelled_) {
+        finishing = false;
+        stage_ = Stage::kSending;
+        retry = attempts_ > 0;
+        ++attempts_;
+        signal_ = std::make_shared<AbortSignal>();
+        signal = signal_;
+        attempt = attempt_;
+      }
+    }
+    owner_.metrics_.RecordGateWait(waited);
+    if (finishing) {
+      Finish(status.ok() ? Cancelled() : finish);
+      return;
+    }
+    if (retry) owner_.metrics_.RecordRetry();
+    (*attempt)(
+        [self = shared_from_this(), round](ClerkOutcome outcome) {
+          self->OnResult(round, std::move(outcome));
+        },
+        std::move(signal));
+    Hook(RetryHookPoint::kAfterSend);
+  }
+
+  void OnResult(uint64_t round, ClerkOutcome outcome) {
+    int attempts;
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ != Stage::kSending || round_ != round) return;
+      signal_.reset();
+      http_status_ = outcome.http_status;
+      trace_id_ = outcome.trace_id;
+      attempts = attempts_;
+      cancelled = cancelled_;
+      if (!outcome.user.ok() && IsRetryable(outcome.user.status())) {
+        last_error_ = outcome.user.status();
+      }
+    }
     if (outcome.user.ok()) {
       owner_.budget_.RecordSuccess();
-      FinishLocked(std::move(outcome.user));
+      Finish(std::move(outcome.user));
       return;
     }
     absl::Status error = outcome.user.status();
+    if (cancelled && outcome.http_status == 0 &&
+        error.code() == absl::StatusCode::kCancelled) {
+      Finish(absl::CancelledError(
+          "the call was cancelled while its request to Clerk was in flight; "
+          "the request was aborted, but Clerk may already have applied it"));
+      return;
+    }
     if (!IsRetryable(error)) {
-      FinishLocked(WithAttempts(error, attempts_));
+      Finish(WithAttempts(std::move(error), attempts));
       return;
     }
     owner_.budget_.RecordFailure();
-    last_error_ = error;
     const absl::Time now = owner_.clock_.Now();
     const std::optional<absl::Duration> retry_after = RetryAfterOf(error);
-    const bool rate_limited = HttpStatusOf(error) == 429;
     const absl::Duration delay = BackoffDelay(
-        owner_.options_.backoff, attempts_ - 1, retry_after, owner_.random_);
-    if (rate_limited && owner_.options_.shared_pause) {
+        owner_.options_.backoff, attempts - 1, retry_after, owner_.random_);
+    if (HttpStatusOf(error) == 429 && owner_.options_.shared_pause) {
       owner_.metrics_.RecordRateLimitPause();
       owner_.gate_.PauseUntil(
           now + retry_after.value_or(owner_.options_.pause_without_retry_after));
     }
-    const bool out_of_time = now + delay >= deadline_;
-    if (cancelled_ || attempts_ >= owner_.options_.max_attempts ||
-        !owner_.budget_.AllowRetry() || out_of_time) {
+    const bool may_retry = !cancelled &&
+                           attempts < owner_.options_.max_attempts &&
+                           now + delay < deadline_ &&
+                           owner_.budget_.AllowRetry();
+    if (!may_retry || !Backoff(round, delay)) {
       // Tell the caller when trying again can succeed.
       SetRetryDelay(error, std::max(delay, retry_after.value_or(delay)));
-      FinishLocked(WithAttempts(error, attempts_));
-      return;
+      Finish(WithAttempts(std::move(error), attempts));
     }
-    timer_ = owner_.timers_.Schedule(now + delay, [self = shared_from_this()] {
-      {
-        absl::MutexLock lock(&self->mu_);
-        self->timer_ = 0;
-      }
-      self->Queue();
-    });
   }
 
-  void FinishLocked(absl::StatusOr<User> result)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    finished_ = true;
-    Callback done = std::move(done_);
-    ClerkOutcome outcome{std::move(result), http_status_, trace_id_, attempts_};
-    mu_.Unlock();
+  // Waits `delay` before queueing again. False, changing nothing, if the
+  // call was cancelled meanwhile (then the caller finishes it).
+  bool Backoff(uint64_t round, absl::Duration delay) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ != Stage::kSending || round_ != round || cancelled_) {
+        return false;
+      }
+      stage_ = Stage::kBackoff;
+      round = ++round_;
+      timer_ = 0;
+    }
+    const absl::Time due = owner_.clock_.Now() + delay;
+    const Timers::Id timer = owner_.timers_.Schedule(
+        due,
+        [self = shared_from_this(), round] { self->OnBackoffTimer(round); });
+    Hook(RetryHookPoint::kAfterSchedule);
+    bool cancel_timer = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ == Stage::kBackoff && round_ == round) {
+        timer_ = timer;
+        // A Cancel() that came before the id was known left it to us.
+        cancel_timer = cancelled_;
+      }
+    }
+    // Cancelled and the timer not yet run: ours to finish. Already run:
+    // Queue() finishes.
+    if (cancel_timer && owner_.timers_.Cancel(timer)) Finish(Cancelled());
+    return true;
+  }
+
+  void OnBackoffTimer(uint64_t round) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ != Stage::kBackoff || round_ != round) return;
+      stage_ = Stage::kIdle;
+      timer_ = 0;
+    }
+    Queue();
+  }
+
+  // The one way to end: the first caller wins; `done` runs after the lock
+  // is released, and the image bytes are let go with the attempt.
+  void Finish(absl::StatusOr<User> result) {
+    Callback done;
+    std::shared_ptr<Attempt> attempt;
+    ClerkOutcome outcome;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ == Stage::kDone) return;
+      stage_ = Stage::kDone;
+      done = std::move(done_);
+      attempt = std::move(attempt_);
+      signal_.reset();
+      outcome = ClerkOutcome{std::move(result), http_status_, trace_id_,
+                             attempts_};
+    }
+    attempt.reset();
     std::move(done)(std::move(outcome));
-    mu_.Lock();
   }
 
   RetryingClerkClient& owner_;
-  Attempt attempt_;
   const absl::Time deadline_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<Attempt> attempt_ ABSL_GUARDED_BY(mu_);
   Callback done_ ABSL_GUARDED_BY(mu_);
+  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kIdle;
+  uint64_t round_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  bool waiting_for_gate_ ABSL_GUARDED_BY(mu_) = false;
   RateGate::Ticket ticket_ ABSL_GUARDED_BY(mu_) = 0;
   Timers::Id timer_ ABSL_GUARDED_BY(mu_) = 0;
+  std::shared_ptr<AbortSignal> signal_ ABSL_GUARDED_BY(mu_);
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   int http_status_ ABSL_GUARDED_BY(mu_) = 0;
   std::string trace_id_ ABSL_GUARDED_BY(mu_);
@@ -238,8 +370,10 @@ std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::UploadProfileImage(AssembledImage image,
                                         absl::Time deadline, Callback done) {
   return Start(
-      [this, image = std::move(image), deadline](Callback result) {
-        clerk_.UploadProfileImage(image, deadline, std::move(result));
+      [this, image = std::move(image), deadline](
+          Callback result, std::shared_ptr<AbortSignal> abort) {
+        clerk_.UploadProfileImage(image, deadline, std::move(result),
+                                  std::move(abort));
       },
       deadline, std::move(done));
 }
@@ -248,8 +382,10 @@ std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::DeleteProfileImage(std::string user_id, absl::Time deadline,
                                         Callback done) {
   return Start(
-      [this, user_id = std::move(user_id), deadline](Callback result) {
-        clerk_.DeleteProfileImage(user_id, deadline, std::move(result));
+      [this, user_id = std::move(user_id), deadline](
+          Callback result, std::shared_ptr<AbortSignal> abort) {
+        clerk_.DeleteProfileImage(user_id, deadline, std::move(result),
+                                  std::move(abort));
       },
       deadline, std::move(done));
 }

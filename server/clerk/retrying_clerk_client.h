@@ -1,6 +1,7 @@
 #ifndef SERVER_CLERK_RETRYING_CLERK_CLIENT_H_
 #define SERVER_CLERK_RETRYING_CLERK_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -8,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/clerk/clerk_client.h"
+#include "server/http/abort_signal.h"
 #include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
 #include "server/retry/backoff.h"
@@ -15,6 +17,27 @@
 #include "server/time/clock.h"
 
 namespace userimage {
+
+// One request in progress (RetryingClerkClient::Operation).
+class ClerkOperation {
+ public:
+  virtual ~ClerkOperation() = default;
+  // Ends the request as soon as possible, from any thread, at any stage:
+  // a wait for the gate or a backoff timer stops at once and finishes with
+  // CANCELLED; an attempt in flight is aborted (removed from the HTTP
+  // transport) and finishes with CANCELLED, unless Clerk answered first, in
+  // which case that answer is the outcome. No retry starts after it. Never
+  // runs `done` under a lock; may run it on the calling thread.
+  virtual void Cancel() = 0;
+};
+
+// Where a test may act in a request's life (RetryOptions::test_hook); each
+// sits exactly between two steps that another thread can race.
+enum class RetryHookPoint {
+  kAfterAcquire,   // the gate took the request, its ticket not yet recorded
+  kAfterSend,      // an attempt was handed to Clerk's client
+  kAfterSchedule,  // a backoff timer was set, its id not yet recorded
+};
 
 struct RetryOptions {
   // Attempts per request, the first included.
@@ -25,6 +48,9 @@ struct RetryOptions {
   // Whether a 429 pauses every request (the shared gate) or only delays the
   // retry of the request that received it.
   bool shared_pause = true;
+  // Tests only: runs at each RetryHookPoint, outside every lock, with the
+  // operation it concerns (which the hook may cancel).
+  std::function<void(RetryHookPoint, ClerkOperation&)> test_hook;
 };
 
 // Whether a failed attempt may succeed when retried: Clerk answered 429,
@@ -42,22 +68,23 @@ bool IsRetryable(const absl::Status& status);
 // also reports the attempts, Clerk's last HTTP status and trace id. Gate
 // waits, retries and rate-limit pauses are recorded in `metrics`.
 //
+// Each request is a small state machine (gate → attempt → backoff → gate
+// …) whose transitions are decided under its own lock; the gate, the
+// timers, the HTTP transport and `done` are only ever called after the lock
+// is released. Every race between two ways of ending (cancel vs grant,
+// cancel vs backoff timer, cancel vs HTTP completion) has one winner: the
+// gate's queue, Timers::Cancel() and the transport's abort each decide it.
+//
 // Thread-safe. Borrows everything it is given, which must outlive it and
-// every Operation. `done` runs exactly once, on a timer or HTTP thread, or
-// on the caller's thread for an immediate answer.
+// every Operation. `done` runs exactly once, never under a lock: on the
+// HTTP client's callback thread, the timer thread, the shared quota's
+// thread, or the caller's own (an immediate answer, or Cancel()). Once
+// `done` has run the request holds no image bytes.
 class RetryingClerkClient {
  public:
   using Callback = ClerkClient::Callback;
 
-  // One request in progress.
-  class Operation {
-   public:
-    virtual ~Operation() = default;
-    // Stops waiting (for the gate or a backoff timer) at once and finishes
-    // with CANCELLED. An attempt already sent to Clerk runs to its end, and
-    // its outcome is still reported.
-    virtual void Cancel() = 0;
-  };
+  using Operation = ClerkOperation;
 
   RetryingClerkClient(RetryOptions options, ClerkClient& clerk, RateGate& gate,
                       RetryBudget& budget, Clock& clock, Timers& timers,
@@ -72,7 +99,8 @@ class RetryingClerkClient {
 
  private:
   class Call;
-  using Attempt = absl::AnyInvocable<void(Callback)>;
+  using Attempt =
+      absl::AnyInvocable<void(Callback, std::shared_ptr<AbortSignal>)>;
   std::shared_ptr<Operation> Start(Attempt attempt, absl::Time deadline,
                                    Callback done);
 

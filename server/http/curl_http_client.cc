@@ -14,6 +14,7 @@ namespace userimage {
 // One request in flight: owns its easy handle, header list, MIME body and
 // the response being collected. Lives on the I/O thread once started.
 struct CurlHttpClient::Transfer {
+  TransferId id = 0;
   HttpRequest request;
   Callback done;
   HttpResponse response;
@@ -45,6 +46,7 @@ struct CurlHttpClient::Transfer {
   }
 
   ~Transfer() {
+    if (request.abort != nullptr) request.abort->Clear();
     curl_mime_free(mime);
     curl_slist_free_all(headers);
     curl_easy_cleanup(easy);
@@ -73,6 +75,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
         std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
   }
   return size * count;
+}
+
+absl::Status Aborted() {
+  return absl::CancelledError("the request was aborted");
 }
 
 absl::Status TransportError(CURLcode code, const char* detail) {
@@ -105,21 +111,61 @@ CurlHttpClient::~CurlHttpClient() {
   curl_multi_wakeup(multi_);
   thread_.join();
   curl_multi_cleanup(multi_);
+  // Completions still queued may send or schedule more: mu_ is still alive.
+  callbacks_.Shutdown();
+}
+
+void CurlHttpClient::Deliver(Callback done,
+                             absl::StatusOr<HttpResponse> result) {
+  callbacks_.Post([done = std::move(done), result = std::move(result)]() mutable {
+    std::move(done)(std::move(result));
+  });
 }
 
 void CurlHttpClient::Send(HttpRequest request, Callback done) {
+  std::shared_ptr<AbortSignal> signal = request.abort;
+  if (signal != nullptr && signal->aborted()) {
+    Deliver(std::move(done), Aborted());
+    return;
+  }
   auto transfer = std::make_unique<Transfer>();
   transfer->request = std::move(request);
   transfer->done = std::move(done);
+  TransferId id = 0;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
+      id = next_transfer_++;
+      transfer->id = id;
       queued_.push_back(std::move(transfer));
     }
   }
   if (transfer != nullptr) {  // Not queued: the client is shutting down.
-    std::move(transfer->done)(absl::CancelledError("HTTP client is shut down"));
+    Deliver(std::move(transfer->done),
+            absl::CancelledError("HTTP client is shut down"));
     return;
+  }
+  // Registered after queueing, so the I/O thread sees the abort after the
+  // transfer (an abort that came first is seen here).
+  if (signal != nullptr &&
+      !signal->OnAbort([this, id] { RequestAbort(id); })) {
+    RequestAbort(id);
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void CurlHttpClient::RequestAbort(TransferId id) {
+  {
+    absl::MutexLock lock(&mu_);
+    aborting_.push_back(id);
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void CurlHttpClient::AbortInFlight() {
+  {
+    absl::MutexLock lock(&mu_);
+    abort_all_ = true;
   }
   curl_multi_wakeup(multi_);
 }
@@ -138,29 +184,35 @@ Timers::Id CurlHttpClient::Schedule(absl::Time when,
 }
 
 bool CurlHttpClient::Cancel(Timers::Id id) {
+  absl::AnyInvocable<void() &&> dropped;  // Destroyed outside the lock.
   absl::MutexLock lock(&mu_);
   auto it = timer_due_.find(id);
   if (it == timer_due_.end()) return false;
-  timers_.erase(std::make_pair(it->second, id));
+  auto node = timers_.extract(std::make_pair(it->second, id));
+  dropped = std::move(node.mapped());
   timer_due_.erase(it);
   return true;
 }
 
-absl::Duration CurlHttpClient::RunDueTimers() {
-  while (true) {
-    absl::AnyInvocable<void() &&> callback;
-    {
-      absl::MutexLock lock(&mu_);
-      if (timers_.empty()) return absl::InfiniteDuration();
-      const absl::Time now = absl::Now();
+absl::Duration CurlHttpClient::PostDueTimers() {
+  std::vector<absl::AnyInvocable<void() &&>> due_callbacks;
+  absl::Duration next = absl::InfiniteDuration();
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    while (!timers_.empty()) {
       const absl::Time due = timers_.begin()->first.first;
-      if (due > now) return due - now;
+      if (due > now) {
+        next = due - now;
+        break;
+      }
       auto node = timers_.extract(timers_.begin());
       timer_due_.erase(node.key().second);
-      callback = std::move(node.mapped());
+      due_callbacks.push_back(std::move(node.mapped()));
     }
-    std::move(callback)();
   }
+  for (auto& callback : due_callbacks) callbacks_.Post(std::move(callback));
+  return next;
 }
 
 void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
@@ -211,52 +263,71 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   }
   CURLMcode added = curl_multi_add_handle(multi_, easy);
   if (added != CURLM_OK) {
-    std::move(t->done)(absl::InternalError(
-        absl::StrCat("curl_multi_add_handle: ", curl_multi_strerror(added))));
+    Deliver(std::move(t->done),
+            absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
+                                             curl_multi_strerror(added))));
     return;
   }
-  in_flight_.insert(transfer.release());  // Freed by Complete().
+  in_flight_.emplace(t->id, transfer.release());  // Freed by Complete().
+}
+
+void CurlHttpClient::Abort(TransferId id) {
+  auto it = in_flight_.find(id);
+  if (it == in_flight_.end()) return;  // Completed first: nothing to abort.
+  std::unique_ptr<Transfer> t(it->second);
+  in_flight_.erase(it);
+  curl_multi_remove_handle(multi_, t->easy);
+  Deliver(std::move(t->done), Aborted());
 }
 
 void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   Transfer* raw = nullptr;
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
   std::unique_ptr<Transfer> t(raw);
-  in_flight_.erase(raw);
+  in_flight_.erase(raw->id);
   curl_multi_remove_handle(multi_, easy);
   if (result != CURLE_OK) {
-    std::move(t->done)(TransportError(result, t->error));
+    Deliver(std::move(t->done), TransportError(result, t->error));
     return;
   }
   long status = 0;
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
   t->response.status = static_cast<int>(status);
-  std::move(t->done)(std::move(t->response));
+  Deliver(std::move(t->done), std::move(t->response));
 }
 
 void CurlHttpClient::Run() {
   while (true) {
     std::deque<std::unique_ptr<Transfer>> starting;
+    std::vector<TransferId> aborting;
     bool stopping;
+    bool abort_all;
     {
       absl::MutexLock lock(&mu_);
       starting.swap(queued_);
+      aborting.swap(aborting_);
       stopping = stopping_;
+      abort_all = std::exchange(abort_all_, false);
     }
     if (stopping) {
       for (auto& t : starting) {
-        std::move(t->done)(absl::CancelledError("HTTP client is shut down"));
+        Deliver(std::move(t->done),
+                absl::CancelledError("HTTP client is shut down"));
       }
       break;
     }
     for (auto& t : starting) Start(std::move(t));
+    if (abort_all) {
+      for (const auto& [id, t] : in_flight_) aborting.push_back(id);
+    }
+    for (TransferId id : aborting) Abort(id);
     int running = 0;
     curl_multi_perform(multi_, &running);
     int remaining = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
       if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
     }
-    const absl::Duration next_timer = RunDueTimers();
+    const absl::Duration next_timer = PostDueTimers();
     // Wakes for I/O, curl_multi_wakeup() (a new request or timer), the
     // next timer, or after a second to let libcurl run its own timeouts.
     const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
@@ -265,10 +336,10 @@ void CurlHttpClient::Run() {
     curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
   }
   // Shut down: abandon every transfer still in flight.
-  for (Transfer* raw : in_flight_) {
+  for (const auto& [id, raw] : in_flight_) {
     std::unique_ptr<Transfer> t(raw);
     curl_multi_remove_handle(multi_, t->easy);
-    std::move(t->done)(absl::CancelledError("HTTP client is shut down"));
+    Deliver(std::move(t->done), absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
   decltype(timers_) dropped;  // Destroyed outside the lock.

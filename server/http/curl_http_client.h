@@ -6,11 +6,13 @@
 #include <memory>
 #include <string>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "curl/curl.h"
+#include "server/exec/serial_executor.h"
 #include "server/http/http_client.h"
 #include "server/time/clock.h"
 
@@ -26,13 +28,22 @@ namespace userimage {
 // the caller's shared buffer (curl_mime_data_cb), with a fixed
 // Content-Length.
 //
-// It is also the process's Timers: timer callbacks (backoff, rate-gate and
-// idle waits) run on the same I/O thread, between transfers, so waiting
-// costs no thread at all.
+// A request whose HttpRequest::abort fires is removed from the multi handle
+// at once and completes with CANCELLED; AbortInFlight() does that to every
+// request (the end of a shutdown grace).
 //
-// Thread-safe. Callbacks run on the I/O thread. The destructor stops the
-// thread, completes every unfinished request with CANCELLED and drops
-// pending timers without running them.
+// It is also the process's Timers: the I/O thread keeps the timer queue, so
+// waiting costs no thread at all.
+//
+// The I/O thread only moves bytes and keeps time: it never runs a caller's
+// code. Every completion (`done`) and every timer callback is posted to one
+// SerialExecutor owned by the client (the "callback thread"), one at a
+// time, in the order they became due.
+//
+// Thread-safe. The destructor stops the I/O thread, completes every
+// unfinished request with CANCELLED, drops pending timers without running
+// them, then runs the callbacks already posted and joins the callback
+// thread.
 class CurlHttpClient : public HttpClient, public Timers {
  public:
   struct Options {
@@ -48,31 +59,45 @@ class CurlHttpClient : public HttpClient, public Timers {
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
   void Send(HttpRequest request, Callback done) override;
+  // Aborts every request queued or in flight now: each completes with
+  // CANCELLED. Later requests are sent as usual.
+  void AbortInFlight();
   Timers::Id Schedule(absl::Time when,
                       absl::AnyInvocable<void() &&> callback) override;
   bool Cancel(Timers::Id id) override;
 
  private:
   struct Transfer;
+  using TransferId = uint64_t;
 
   void Run();
-  // Runs the timers that are due; returns the time until the next one.
-  absl::Duration RunDueTimers();
+  // Posts the timers that are due; returns the time until the next one.
+  absl::Duration PostDueTimers();
   void Start(std::unique_ptr<Transfer> transfer);
   void Complete(CURL* easy, CURLcode result);
+  // Asks the I/O thread to abort transfer `id` (a signal's hook).
+  void RequestAbort(TransferId id);
+  // On the I/O thread: removes a started transfer and reports CANCELLED.
+  void Abort(TransferId id);
+  // Posts `done(result)` to the callback thread.
+  void Deliver(Callback done, absl::StatusOr<HttpResponse> result);
 
   const Options options_;
   CURLM* const multi_;
+  SerialExecutor callbacks_;
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
+  std::vector<TransferId> aborting_ ABSL_GUARDED_BY(mu_);
+  bool abort_all_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  TransferId next_transfer_ ABSL_GUARDED_BY(mu_) = 1;
   // Pending timers by (due time, id), and each id's due time.
   std::map<std::pair<absl::Time, Timers::Id>, absl::AnyInvocable<void() &&>>
       timers_ ABSL_GUARDED_BY(mu_);
   std::map<Timers::Id, absl::Time> timer_due_ ABSL_GUARDED_BY(mu_);
   Timers::Id next_timer_ ABSL_GUARDED_BY(mu_) = 1;
-  // Started transfers; touched only by the I/O thread.
-  std::unordered_set<Transfer*> in_flight_;
+  // Started transfers by id; touched only by the I/O thread.
+  std::unordered_map<TransferId, Transfer*> in_flight_;
   std::thread thread_;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/http/abort_signal.h"
 
 namespace userimage {
 
@@ -35,6 +36,10 @@ struct HttpRequest {
   // Whole-transfer and connect timeouts.
   absl::Duration timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // When set and aborted (before or while the request is in flight), the
+  // transfer stops at once and completes with CANCELLED. A request whose
+  // body was already sent may still have been applied by the server.
+  std::shared_ptr<AbortSignal> abort;
 };
 
 // Any HTTP answer, whatever its status: a 4xx/5xx is a response, not an
@@ -51,7 +56,7 @@ struct HttpResponse {
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
 // DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the
-// client shuts down first. Implementations are thread-safe: Send() may be
+// request is aborted (HttpRequest::abort) or the client shuts down first. Implementations are thread-safe: Send() may be
 // called from any thread. `done` runs exactly once, on a thread of the
 // implementation's choosing, and must not block.
 class HttpClient {

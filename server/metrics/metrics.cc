@@ -19,21 +19,32 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
 // Gauges read at scrape time.
 class Metrics::SampledGauges : public prometheus::Collectable {
  public:
-  void Add(std::string name, std::string help, std::function<double()> sample) {
+  void Add(std::string name, std::string help, prometheus::MetricType type,
+           std::function<double()> sample) {
     absl::MutexLock lock(&mu_);
-    gauges_.push_back({std::move(name), std::move(help), std::move(sample)});
+    gauges_.push_back(
+        {std::move(name), std::move(help), type, std::move(sample)});
   }
 
   std::vector<prometheus::MetricFamily> Collect() const override {
-    absl::MutexLock lock(&mu_);
+    std::vector<Gauge> gauges;
+    {
+      absl::MutexLock lock(&mu_);
+      gauges = gauges_;
+    }
+    // Sampled outside the lock: a sample may take locks of its own.
     std::vector<prometheus::MetricFamily> families;
-    for (const Gauge& g : gauges_) {
+    for (const Gauge& g : gauges) {
       prometheus::MetricFamily family;
       family.name = g.name;
       family.help = g.help;
-      family.type = prometheus::MetricType::Gauge;
+      family.type = g.type;
       prometheus::ClientMetric metric;
-      metric.gauge.value = g.sample();
+      if (g.type == prometheus::MetricType::Counter) {
+        metric.counter.value = g.sample();
+      } else {
+        metric.gauge.value = g.sample();
+      }
       family.metric.push_back(std::move(metric));
       families.push_back(std::move(family));
     }
@@ -44,6 +55,7 @@ class Metrics::SampledGauges : public prometheus::Collectable {
   struct Gauge {
     std::string name;
     std::string help;
+    prometheus::MetricType type;
     std::function<double()> sample;
   };
   mutable absl::Mutex mu_;
@@ -140,7 +152,13 @@ void Metrics::RecordSharedQuotaFallback() {
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,
                        std::function<double()> sample) {
-  gauges_->Add(name, help, std::move(sample));
+  gauges_->Add(name, help, prometheus::MetricType::Gauge, std::move(sample));
+}
+
+void Metrics::AddSampledCounter(const std::string& name,
+                                const std::string& help,
+                                std::function<double()> sample) {
+  gauges_->Add(name, help, prometheus::MetricType::Counter, std::move(sample));
 }
 
 std::vector<std::weak_ptr<prometheus::Collectable>> Metrics::Collectables() {

@@ -56,6 +56,11 @@ class Metrics {
   void AddGauge(const std::string& name, const std::string& help,
                 std::function<double()> sample);
 
+  // A counter kept elsewhere (e.g. dropped log lines), read at each scrape;
+  // `sample` must never decrease. As for AddGauge().
+  void AddSampledCounter(const std::string& name, const std::string& help,
+                         std::function<double()> sample);
+
   // What an Exposer must serve.
   std::vector<std::weak_ptr<prometheus::Collectable>> Collectables();
 

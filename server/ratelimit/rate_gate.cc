@@ -28,10 +28,11 @@ RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
   if (options_.shared != nullptr) {
     // Learn at once whether the shared quota is reachable.
     {
+      const absl::Time now = clock_.Now();
       absl::MutexLock lock(&mu_);
       take_in_flight_ = true;
       take_wanted_ = 0;
-      take_started_ = clock_.Now();
+      take_started_ = now;
       ++shared_callbacks_;
     }
     options_.shared->Take(0, [this](absl::StatusOr<SharedQuota::Grant> result) {
@@ -41,10 +42,17 @@ RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
 }
 
 RateGate::~RateGate() {
+  Timers::Id timer;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    timer = std::exchange(wake_timer_, 0);
+  }
+  if (timer != 0 && timers_.Cancel(timer)) {
+    absl::MutexLock lock(&mu_);
+    --timer_callbacks_;
+  }
   absl::MutexLock lock(&mu_);
-  stopping_ = true;
-  if (wake_timer_ != 0 && timers_.Cancel(wake_timer_)) --timer_callbacks_;
-  wake_timer_ = 0;
   // A wake-up already running, or a shared quota's answer, still uses the
   // gate: wait for them.
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -85,8 +93,8 @@ RateGate::Ticket RateGate::Acquire(absl::Time deadline, bool priority,
   absl::Status refusal;
   Ticket ticket = 0;
   {
-    absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
+    absl::MutexLock lock(&mu_);
     const absl::Time start = EstimateStart(now, priority ? 0 : queue_.size());
     if (start > deadline) {
       refusal = NoRoomBefore(start, now);
@@ -128,9 +136,9 @@ void RateGate::PauseUntil(absl::Time until) {
   std::vector<Ready> ready;
   absl::Duration shared_pause;
   {
+    const absl::Time now = clock_.Now();
     absl::MutexLock lock(&mu_);
     paused_until_ = std::max(paused_until_, until);
-    const absl::Time now = clock_.Now();
     shared_pause = until - now;
     size_t position = 0;
     for (auto it = queue_.begin(); it != queue_.end();) {
@@ -169,9 +177,10 @@ void RateGate::Dispatch() {
   std::vector<Ready> ready;
   std::optional<int> take;
   absl::Status unanswered;
+  WakeChange wake_change;
   {
-    absl::MutexLock lock(&mu_);
     const absl::Time now = clock_.Now();
+    absl::MutexLock lock(&mu_);
     ExpireLocked(now, ready);
     // A question the shared quota leaves unanswered too long (a hung
     // connection, a slow name lookup) counts as unreachable; a late answer
@@ -226,17 +235,16 @@ void RateGate::Dispatch() {
       wake = std::min(wake, take_started_ + options_.shared_answer_timeout);
     }
     if (wake != wake_at_ && !stopping_) {
-      if (wake_timer_ != 0 && timers_.Cancel(wake_timer_)) --timer_callbacks_;
-      wake_timer_ = 0;
+      wake_change.cancel = std::exchange(wake_timer_, 0);
       wake_at_ = wake;
       if (wake != absl::InfiniteFuture()) {
-        const uint64_t generation = ++wake_generation_;
+        wake_change.at = wake;
+        wake_change.generation = ++wake_generation_;
         ++timer_callbacks_;
-        wake_timer_ =
-            timers_.Schedule(wake, [this, generation] { Wake(generation); });
       }
     }
   }
+  ApplyWakeChange(wake_change);
   if (!unanswered.ok() && options_.on_shared_state) {
     options_.on_shared_state(false, unanswered);
   }
@@ -249,13 +257,36 @@ void RateGate::Dispatch() {
   for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
 }
 
+void RateGate::ApplyWakeChange(const WakeChange& change) {
+  if (change.cancel != 0 && timers_.Cancel(change.cancel)) {
+    absl::MutexLock lock(&mu_);
+    --timer_callbacks_;
+  }
+  if (change.generation == 0) return;
+  const uint64_t generation = change.generation;
+  const Timers::Id timer =
+      timers_.Schedule(change.at, [this, generation] { Wake(generation); });
+  bool superseded;
+  {
+    absl::MutexLock lock(&mu_);
+    // Another Dispatch() replaced this wake-up before its id was recorded
+    // (so it could not cancel it), or the gate is stopping.
+    superseded = generation != wake_generation_ || stopping_;
+    if (!superseded) wake_timer_ = timer;
+  }
+  if (superseded && timers_.Cancel(timer)) {
+    absl::MutexLock lock(&mu_);
+    --timer_callbacks_;
+  }
+}
+
 void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
   std::vector<Ready> ready;
   std::optional<bool> now_in_use;
   {
+    const absl::Time now = clock_.Now();
     absl::MutexLock lock(&mu_);
     take_in_flight_ = false;
-    const absl::Time now = clock_.Now();
     if (!result.ok()) {
       if (!degraded_) {
         degraded_ = true;

@@ -66,7 +66,8 @@ struct RateGateOptions {
 //
 // Thread-safe. Callbacks run outside the gate's lock, on the calling thread,
 // the timer thread or the shared quota's thread, exactly once each; they must
-// not block. Borrows `clock` and `timers`, which must outlive the gate.
+// not block. The gate never calls the clock, the timers, the shared quota or
+// a callback while holding its lock. Borrows `clock` and `timers`, which must outlive the gate.
 // Destroy the gate only when no request is waiting; the destructor waits for
 // a running wake-up and an unanswered question to the shared quota.
 class RateGate {
@@ -117,9 +118,17 @@ class RateGate {
   // Fails the requests whose deadline has passed.
   void ExpireLocked(absl::Time now, std::vector<Ready>& ready)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A change of the wake timer, decided under the lock and made after it.
+  struct WakeChange {
+    Timers::Id cancel = 0;    // the timer to cancel, if any
+    uint64_t generation = 0;  // non-zero: schedule a wake-up at `at`
+    absl::Time at;
+  };
+
   // Releases what may go, fails what is out of time, asks the shared quota,
   // sets the wake timer.
   void Dispatch();
+  void ApplyWakeChange(const WakeChange& change);
   void Wake(uint64_t generation);
   void OnShared(absl::StatusOr<SharedQuota::Grant> result);
 

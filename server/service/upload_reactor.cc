@@ -51,12 +51,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       env_(env),
       started_(env.clock->Now()),
       request_id_(RequestId(*context)),
-      assembler_(env.max_image_bytes, *env.memory, env.image_policy),
-      liveness_(std::make_shared<Liveness>()) {
-  {
-    absl::MutexLock lock(&liveness_->mu);
-    liveness_->reactor = this;
-  }
+      assembler_(env.max_image_bytes, *env.memory, env.image_policy) {
   context_->AddInitialMetadata("x-request-id", request_id_);
   absl::StatusOr<std::string> caller =
       AuthorizeCall(*env_.authorizer, *context_, "UploadProfileImage");
@@ -78,37 +73,32 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
 }
 
 void UploadReactor::Read() {
-  {
+  if (env_.idle_timeout > absl::ZeroDuration()) {
+    const Timers::Id timer = env_.timers->Schedule(
+        env_.clock->Now() + env_.idle_timeout, [this] { OnIdle(); });
     absl::MutexLock lock(&mu_);
-    if (env_.idle_timeout > absl::ZeroDuration()) {
-      idle_timer_ = env_.timers->Schedule(
-          env_.clock->Now() + env_.idle_timeout,
-          [liveness = liveness_, timeout = env_.idle_timeout] {
-            UploadReactor* reactor = nullptr;
-            {
-              absl::MutexLock lock(&liveness->mu);
-              if (liveness->reactor == nullptr || !liveness->reactor->ClaimFinish()) {
-                return;
-              }
-              reactor = liveness->reactor;
-            }
-            reactor->FinishClaimed(Failed(absl::DeadlineExceededError(absl::StrCat(
-                "no message arrived for ", absl::FormatDuration(timeout),
-                "; the upload was abandoned: send chunks without long "
-                "pauses"))));
-          });
-    }
+    idle_timer_ = timer;
   }
   StartRead(&request_);
 }
 
+// The idle timer fired, so OnReadDone() could not cancel it: this path owns
+// the finish.
+void UploadReactor::OnIdle() {
+  FinishWith(Failed(absl::DeadlineExceededError(absl::StrCat(
+      "no message arrived for ", absl::FormatDuration(env_.idle_timeout),
+      "; the upload was abandoned: send chunks without long pauses"))));
+}
+
 void UploadReactor::OnReadDone(bool ok) {
+  Timers::Id timer;
   {
     absl::MutexLock lock(&mu_);
-    if (idle_timer_ != 0) env_.timers->Cancel(idle_timer_);
-    idle_timer_ = 0;
-    if (finished_) return;  // Ended by the idle timer meanwhile.
+    timer = std::exchange(idle_timer_, 0);
   }
+  // Already fired: the timer finishes the call (or has), and the read that
+  // raced it is dropped.
+  if (timer != 0 && !env_.timers->Cancel(timer)) return;
   if (!ok) {
     // Either the caller half-closed (the image is complete) or the call
     // was cancelled or broke midway: then nothing may be sent.
@@ -141,15 +131,29 @@ void UploadReactor::StartUpload() {
     return;
   }
   content_type_ = image->content_type;
+  // `done` may run before this returns (an immediate refusal), or on
+  // another thread at any time; gRPC keeps the reactor alive until this
+  // reaction returns.
   auto operation = env_.clerk->UploadProfileImage(
       *std::move(image), absl::FromChrono(context_->deadline()),
       [this](ClerkOutcome outcome) { FinishWith(std::move(outcome)); });
-  absl::MutexLock lock(&mu_);
-  operation_ = std::move(operation);
-  if (cancelled_) operation_->Cancel();
+  Hook(UploadHookPoint::kOperationStarted);
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    operation_ = operation;
+    cancelled = cancelled_;
+  }
+  // OnCancel() came before the operation was known: cancel it here.
+  if (cancelled) operation->Cancel();
+}
+
+void UploadReactor::Hook(UploadHookPoint point) {
+  if (env_.test_hook) env_.test_hook(point);
 }
 
 void UploadReactor::OnCancel() {
+  Hook(UploadHookPoint::kCancelled);
   std::shared_ptr<RetryingClerkClient::Operation> operation;
   {
     absl::MutexLock lock(&mu_);
@@ -203,14 +207,8 @@ void UploadReactor::FinishClaimed(ClerkOutcome outcome) {
 }
 
 void UploadReactor::OnDone() {
-  {
-    absl::MutexLock lock(&liveness_->mu);
-    liveness_->reactor = nullptr;
-  }
-  {
-    absl::MutexLock lock(&mu_);
-    if (idle_timer_ != 0) env_.timers->Cancel(idle_timer_);
-  }
+  // Every finisher but the idle timer cancels the timer before finishing,
+  // so none is pending here.
   delete this;
 }
 

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,14 @@
 #include "server/upload/upload_assembler.h"
 
 namespace userimage {
+
+// Where a test may act in an upload's life (UploadEnvironment::test_hook).
+enum class UploadHookPoint {
+  // The Clerk operation was started, and is not yet recorded for OnCancel().
+  kOperationStarted,
+  // OnCancel() was called (before it acts).
+  kCancelled,
+};
 
 // What every upload shares: limits and the objects it borrows.
 struct UploadEnvironment {
@@ -36,6 +45,8 @@ struct UploadEnvironment {
   // RESOURCE_EXHAUSTED.
   std::atomic<int>* in_flight = nullptr;
   int max_in_flight = 1000;
+  // Tests only: runs at each UploadHookPoint, outside the reactor's lock.
+  std::function<void(UploadHookPoint)> test_hook;
 };
 
 // Serves one UploadProfileImage call with gRPC's callback API: first
@@ -53,9 +64,19 @@ struct UploadEnvironment {
 //   retry stops waiting at once.
 //
 // Reactions never block: they only parse, copy and start asynchronous
-// work. Finish() is called exactly once. Owns itself: created by the
-// service, deleted in OnDone(). Borrows what `env` points to, which
-// outlives the server.
+// work. Finish() is called exactly once, and nothing touches the reactor
+// after it. The finishers never race unrefereed:
+// - while a read is outstanding, only OnReadDone() and the idle timer can
+//   finish; OnReadDone() first cancels the timer, and if Timers::Cancel()
+//   says it already fired, the timer's path owns the finish and
+//   OnReadDone() does nothing more;
+// - once the image is complete, only the Clerk operation's `done` finishes
+//   (OnCancel() cancels the operation, which then reports);
+// - no lock is held while calling the operation, the timers or Finish().
+// Threads: reactions on gRPC's callback threads; the idle timer and Clerk's
+// answer on the HTTP client's callback thread (or the shared quota's, or
+// the one that cancelled). Owns itself: created by the service, deleted in
+// OnDone(). Borrows what `env` points to, which outlives the server.
 class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   UploadReactor(grpc::CallbackServerContext* context, grpc::ByteBuffer* response,
@@ -66,13 +87,9 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void OnDone() override;
 
  private:
-  // Lets the idle timer reach the reactor only while it is alive.
-  struct Liveness {
-    absl::Mutex mu;
-    UploadReactor* reactor ABSL_GUARDED_BY(mu);
-  };
-
   void Read();
+  void OnIdle();
+  void Hook(UploadHookPoint point);
   void StartUpload();
   // Finishes the call unless it is finished already.
   void FinishWith(ClerkOutcome outcome);
@@ -92,7 +109,6 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;
   std::string content_type_;
-  std::shared_ptr<Liveness> liveness_;
   absl::Mutex mu_;  // Timer and OnCancel() run concurrently with reactions.
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

@@ -45,7 +45,10 @@ grpc::ServerReadReactor<grpc::ByteBuffer>* UserImageServiceImpl::UploadProfileIm
 namespace {
 
 // Finishes a DeleteProfileImage call and cancels its Clerk operation if the
-// call is cancelled first. Owns itself; deleted in OnDone().
+// call is cancelled first. The operation's `done` is the one finisher; no
+// lock is held while calling the operation. Owns itself; deleted in
+// OnDone(), which gRPC runs only after the method handler (and so Start())
+// has returned.
 class DeleteReactor final : public grpc::ServerUnaryReactor {
  public:
   void Start(RetryingClerkClient& clerk, const std::string& user_id,
@@ -55,9 +58,14 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
           if (outcome.user.ok()) *response = std::move(*outcome.user);
           Finish(ToGrpcStatus(outcome.user.status()));
         });
-    absl::MutexLock lock(&mu_);
-    operation_ = std::move(operation);
-    if (cancelled_) operation_->Cancel();
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      operation_ = operation;
+      cancelled = cancelled_;
+    }
+    // OnCancel() came before the operation was known: cancel it here.
+    if (cancelled) operation->Cancel();
   }
 
   void OnCancel() override {
