@@ -98,7 +98,10 @@ void UploadReactor::OnReadDone(bool ok) {
   }
   // Already fired: the timer finishes the call (or has), and the read that
   // raced it is dropped.
-  if (timer != 0 && !env_.timers->Cancel(timer)) return;
+  if (timer != 0 && !env_.timers->Cancel(timer)) {
+    Hook(UploadHookPoint::kReadLostToIdleTimer);
+    return;
+  }
   if (!ok) {
     // Either the caller half-closed (the image is complete) or the call
     // was cancelled or broke midway: then nothing may be sent.
@@ -136,7 +139,10 @@ void UploadReactor::StartUpload() {
   // reaction returns.
   auto operation = env_.clerk->UploadProfileImage(
       *std::move(image), absl::FromChrono(context_->deadline()),
-      [this](ClerkOutcome outcome) { FinishWith(std::move(outcome)); });
+      [this](ClerkOutcome outcome) {
+        Hook(UploadHookPoint::kClerkAnswered);
+        FinishWith(std::move(outcome));
+      });
   Hook(UploadHookPoint::kOperationStarted);
   bool cancelled;
   {

@@ -26,6 +26,10 @@ enum class UploadHookPoint {
   kOperationStarted,
   // OnCancel() was called (before it acts).
   kCancelled,
+  // Clerk's outcome arrived, and the call is not yet finished with it.
+  kClerkAnswered,
+  // A read completed after the idle timer had fired: it is dropped.
+  kReadLostToIdleTimer,
 };
 
 // What every upload shares: limits and the objects it borrows.

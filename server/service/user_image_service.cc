@@ -35,7 +35,8 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .metrics = &metrics,
                   .authorizer = &authorizer,
                   .in_flight = &in_flight_,
-                  .max_in_flight = options.max_concurrent_uploads} {}
+                  .max_in_flight = options.max_concurrent_uploads,
+                  .test_hook = options.upload_test_hook} {}
 
 grpc::ServerReadReactor<grpc::ByteBuffer>* UserImageServiceImpl::UploadProfileImage(
     grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {

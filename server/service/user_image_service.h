@@ -23,6 +23,8 @@ struct UserImageServiceOptions {
   int max_concurrent_uploads = 1000;
   // Dimension limits and metadata stripping.
   ImagePolicy image_policy;
+  // Tests only: see UploadEnvironment::test_hook.
+  std::function<void(UploadHookPoint)> upload_test_hook;
 };
 
 // The gRPC UserImageService on the callback API: no thread per call. Every

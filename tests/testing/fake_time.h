@@ -2,6 +2,7 @@
 #define TESTS_TESTING_FAKE_TIME_H_
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -12,7 +13,9 @@ namespace userimage {
 
 // A clock and timers under the test's control: time stands still until
 // Advance(), which runs every callback falling due, in time order, on the
-// calling thread. Thread-safe.
+// calling thread. SetBeforeRun() lets a test act in the instant between a
+// timer being taken off the queue (Cancel() now returns false) and its
+// callback running. Thread-safe.
 class FakeTime final : public Clock, public Timers {
  public:
   explicit FakeTime(absl::Time start = absl::FromUnixSeconds(1'800'000'000))
@@ -41,12 +44,21 @@ class FakeTime final : public Clock, public Timers {
     return false;
   }
 
+  // Runs `hook` (with the timer's id) each time a due timer has been taken
+  // off the queue, just before its callback runs; outside the lock.
+  void SetBeforeRun(std::function<void(Id)> hook) {
+    absl::MutexLock lock(&mu_);
+    before_run_ = std::move(hook);
+  }
+
   // Moves time forward by `d`, running due callbacks as time passes them.
   void Advance(absl::Duration d) { AdvanceTo(Now() + d); }
 
   void AdvanceTo(absl::Time target) {
     while (true) {
       absl::AnyInvocable<void() &&> callback;
+      std::function<void(Id)> before_run;
+      Id id;
       {
         absl::MutexLock lock(&mu_);
         if (pending_.empty() || pending_.begin()->first.first > target) {
@@ -55,8 +67,11 @@ class FakeTime final : public Clock, public Timers {
         }
         auto node = pending_.extract(pending_.begin());
         now_ = std::max(now_, node.key().first);
+        id = node.key().second;
         callback = std::move(node.mapped());
+        before_run = before_run_;
       }
+      if (before_run) before_run(id);
       std::move(callback)();
     }
   }
@@ -78,6 +93,7 @@ class FakeTime final : public Clock, public Timers {
   Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<std::pair<absl::Time, Id>, absl::AnyInvocable<void() &&>> pending_
       ABSL_GUARDED_BY(mu_);
+  std::function<void(Id)> before_run_ ABSL_GUARDED_BY(mu_);
 };
 
 // Returns the given values in turn (then repeats the last one).
