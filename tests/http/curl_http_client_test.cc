@@ -219,13 +219,130 @@ TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
   release.Notify();
 }
 
+
+// A server whose /hang handler holds each request until released.
+class HangingServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.server().Get("/hang", [this](const httplib::Request&,
+                                         httplib::Response& res) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++arrived_;
+      }
+      release_.WaitForNotificationWithTimeout(absl::Seconds(60));
+      res.set_content("late", "text/plain");
+    });
+    server_.server().Get("/fast", [](const httplib::Request&,
+                                     httplib::Response& res) {
+      res.set_content("fast", "text/plain");
+    });
+  }
+  void TearDown() override { release_.Notify(); }
+
+  bool WaitForArrivals(int n) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return arrived_ >= n;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(30));
+  }
+
+  HttpRequest Hanging(std::shared_ptr<AbortSignal> abort = nullptr) {
+    HttpRequest request;
+    request.url = server_.Url("/hang");
+    request.timeout = absl::Seconds(60);  // The abort must not wait for it.
+    request.abort = std::move(abort);
+    return request;
+  }
+
+  absl::Mutex mu_;
+  int arrived_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Notification release_;
+  LocalServer server_;
+  CurlHttpClient client_{{.user_agent = "t"}};
+};
+
+TEST_F(HangingServerTest, AbortRemovesATransferInFlightAtOnce) {
+  auto signal = std::make_shared<AbortSignal>();
+  absl::Notification done;
+  absl::Status status;
+  client_.Send(Hanging(signal), [&](absl::StatusOr<HttpResponse> r) {
+    status = r.status();
+    done.Notify();
+  });
+  ASSERT_TRUE(WaitForArrivals(1));
+  EXPECT_FALSE(done.HasBeenNotified());
+  signal->Abort();
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(status.code(), absl::StatusCode::kCancelled);
+  // The client goes on serving.
+  HttpRequest fast;
+  fast.url = server_.Url("/fast");
+  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+}
+
+TEST_F(HangingServerTest, AbortBeforeSendingNeverSends) {
+  auto signal = std::make_shared<AbortSignal>();
+  signal->Abort();
+  EXPECT_EQ(SendAndWait(client_, Hanging(signal)).status().code(),
+            absl::StatusCode::kCancelled);
+  HttpRequest fast;
+  fast.url = server_.Url("/fast");
+  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+  absl::MutexLock lock(&mu_);
+  EXPECT_EQ(arrived_, 0);
+}
+
+TEST_F(HangingServerTest, AbortAfterCompletionChangesNothing) {
+  auto signal = std::make_shared<AbortSignal>();
+  HttpRequest fast;
+  fast.url = server_.Url("/fast");
+  fast.abort = signal;
+  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+  signal->Abort();  // The transfer is gone: nothing runs twice.
+}
+
+TEST_F(HangingServerTest, AbortInFlightEndsEveryTransfer) {
+  constexpr int kTransfers = 3;
+  absl::Mutex mu;
+  int cancelled = 0;
+  absl::Notification all_done;
+  for (int i = 0; i < kTransfers; ++i) {
+    client_.Send(Hanging(), [&](absl::StatusOr<HttpResponse> r) {
+      absl::MutexLock lock(&mu);
+      if (r.status().code() == absl::StatusCode::kCancelled) ++cancelled;
+      if (cancelled == kTransfers) all_done.Notify();
+    });
+  }
+  ASSERT_TRUE(WaitForArrivals(kTransfers));
+  client_.AbortInFlight();
+  ASSERT_TRUE(all_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+TEST_F(HangingServerTest, ABlockedCallbackDoesNotStallTransfers) {
+  // Callbacks run on their own thread: while one waits, the I/O thread
+  // still carries other transfers to the server.
+  absl::Notification first_done, unblock;
+  HttpRequest fast;
+  fast.url = server_.Url("/fast");
+  client_.Send(fast, [&](absl::StatusOr<HttpResponse>) {
+    first_done.Notify();
+    unblock.WaitForNotificationWithTimeout(absl::Seconds(30));
+  });
+  ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  client_.Send(Hanging(), [](absl::StatusOr<HttpResponse>) {});
+  EXPECT_TRUE(WaitForArrivals(1));  // Sent while the callback blocks.
+  unblock.Notify();
+}
+
 }  // namespace
 }  // namespace userimage
 
 namespace userimage {
 namespace {
 
-TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderOnTheLoopAndSkipsCancelled) {
+TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderAndSkipsCancelled) {
   CurlHttpClient client({.user_agent = "t"});
   absl::Mutex mu;
   std::vector<int> order;

@@ -338,3 +338,65 @@ TEST_F(SharedRateGateTest, ARequestWhoseDeadlinePassesWhileAskingFails) {
 
 }  // namespace
 }  // namespace userimage
+
+namespace userimage {
+namespace {
+
+// Clock, timers and a shared quota that each re-enter the gate whenever the
+// gate calls them: if the gate called any of them under its lock, absl's
+// deadlock detection would abort the test.
+class ReentrantWorld final : public Clock, public Timers, public SharedQuota {
+ public:
+  absl::Time Now() const override {
+    Touch();
+    return time.Now();
+  }
+  Id Schedule(absl::Time when, absl::AnyInvocable<void() &&> cb) override {
+    Touch();
+    return time.Schedule(when, std::move(cb));
+  }
+  bool Cancel(Id id) override {
+    Touch();
+    return time.Cancel(id);
+  }
+  void Take(int wanted, TakeCallback done) override {
+    Touch();
+    std::move(done)(Granted(wanted));
+  }
+  void Pause(absl::Duration) override { Touch(); }
+
+  void Touch() const {
+    if (gate != nullptr) (void)gate->waiting();
+  }
+
+  FakeTime time;
+  RateGate* gate = nullptr;
+};
+
+TEST(RateGateLockTest, NeverCallsTheClockTimersOrQuotaUnderItsLock) {
+  for (bool shared : {false, true}) {
+    ReentrantWorld world;
+    Recorder recorder;
+    {
+      RateGate gate({.quota = 11,
+                     .window = absl::Seconds(10),
+                     .shared = shared ? &world : nullptr},
+                    world, world);
+      world.gate = &gate;
+      for (int i = 0; i < 5; ++i) {
+        gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+      }
+      gate.PauseUntil(world.time.Now() + absl::Seconds(2));
+      const RateGate::Ticket ticket =
+          gate.Acquire(absl::InfiniteFuture(), false, recorder.For(9));
+      gate.Cancel(ticket);
+      world.time.Advance(absl::Seconds(20));
+      world.gate = nullptr;
+    }
+    EXPECT_EQ(recorder.events.size(), 6u) << shared;
+    EXPECT_EQ(recorder.Released().size(), 5u) << shared;
+  }
+}
+
+}  // namespace
+}  // namespace userimage
