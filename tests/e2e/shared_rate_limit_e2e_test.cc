@@ -26,6 +26,7 @@
 #include "httplib.h"
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/metrics_scrape.h"
 #include "tests/testing/redis_server.h"
 
 namespace userimage {
@@ -53,21 +54,8 @@ struct Report {
       0;  // successful uploads / what the quota allows in `elapsed`
 };
 
-// A metric's value (the sum over its label sets) from a replica's /metrics.
 double Metric(int port, const std::string& name) {
-  httplib::Client scraper("127.0.0.1", port);
-  auto response = scraper.Get("/metrics");
-  if (!response || response->status != 200) return -1;
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
-    if (!absl::StartsWith(line, name)) continue;
-    absl::string_view rest = line.substr(name.size());
-    if (!rest.empty() && rest[0] != ' ' && rest[0] != '{') continue;
-    double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value))
-      total += value;
-  }
-  return total;
+  return ScrapeMetric(port, name);
 }
 
 grpc::health::v1::HealthCheckResponse::ServingStatus SharedHealth(

@@ -1,0 +1,27 @@
+#include "tests/testing/metrics_scrape.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "httplib.h"
+
+namespace userimage {
+
+double ScrapeMetric(int port, const std::string& name) {
+  httplib::Client scraper("127.0.0.1", port);
+  auto response = scraper.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (!absl::StartsWith(line, name)) continue;
+    absl::string_view rest = line.substr(name.size());
+    if (!rest.empty() && rest[0] != ' ' && rest[0] != '{') continue;
+    double value = 0;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value))
+      total += value;
+  }
+  return total;
+}
+
+}  // namespace userimage
