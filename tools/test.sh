@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs what is missing (tools/setup.sh), lints
 # the protos with buf, runs every Bazel test, then runs them all again under
-# AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan), then runs
-# every libFuzzer target for a bounded time (tools/fuzz.sh). Ends with one
+# AddressSanitizer + UndefinedBehaviorSanitizer (--config=asan), then the
+# unit tests of the concurrent classes under ThreadSanitizer (--config=tsan),
+# then runs every libFuzzer target for a bounded time (tools/fuzz.sh). Ends
+# with one
 # line "N passed, N failed" counting individual test cases of all of these.
 #
 #   tools/test.sh [extra bazel test flags]
@@ -30,13 +32,33 @@ cases() {
 $(grep -o ' failures="[0-9]*"' <<<"$head" | grep -o '[0-9]*')"
 }
 
-# Runs `bazel test //... "$@"` and adds its test cases to the totals.
+# The concurrent classes whose unit tests also run under ThreadSanitizer:
+# rate gate and shared quota, retrying client, HTTP transport and timers,
+# executor, abort signal, log writer, and the reactors over a fake transport.
+TSAN_TARGETS=(
+  //tests/ratelimit:rate_gate_test
+  //tests/ratelimit:redis_quota_test
+  //tests/clerk:retrying_clerk_client_test
+  //tests/clerk:retrying_clerk_client_lifecycle_test
+  //tests/http:curl_http_client_test
+  //tests/http:abort_signal_test
+  //tests/exec:serial_executor_test
+  //tests/log:async_line_writer_test
+  //tests/service:user_image_service_test
+  //tests/service:upload_lifecycle_test
+)
+
+# Runs `bazel test "${TARGETS[@]}" "$@"` (default //...) and adds its test
+# cases to the totals.
+TARGETS=(//...)
 run_suite() {
   local log bazel_rc testlogs target status xml n f ok before=$failed
   log=$(mktemp)
-  bazel test //... --test_summary=short --test_output=errors "$@" 2>&1 | tee "$log"
+  bazel test "${TARGETS[@]}" --test_summary=short --test_output=errors "$@" 2>&1 | tee "$log"
   bazel_rc=${PIPESTATUS[0]}
-  testlogs=$(bazel info "$@" bazel-testlogs 2>/dev/null)
+  local info_args=() arg
+  for arg in "$@"; do [[ $arg == --config=* ]] && info_args+=("$arg"); done
+  testlogs=$(bazel info "${info_args[@]}" bazel-testlogs 2>/dev/null)
   # One line per test target: "//pkg:target  (cached) PASSED in 0.1s".
   while read -r target status; do
     xml="$testlogs/${target#//}"
@@ -67,6 +89,12 @@ echo "== bazel test //..."
 run_suite "$@"
 echo "== bazel test --config=asan //... (AddressSanitizer + UndefinedBehaviorSanitizer)"
 run_suite --config=asan "$@"
+echo "== bazel test --config=tsan (ThreadSanitizer: the concurrent classes)"
+TARGETS=("${TSAN_TARGETS[@]}")
+run_suite --config=tsan \
+  "--test_env=TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tools/tsan.supp" \
+  "$@"
+TARGETS=(//...)
 
 echo "== fuzzing (tools/fuzz.sh, ${FUZZ_SECONDS:-30} s per target)"
 fuzz_log=$(mktemp)
