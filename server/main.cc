@@ -669,14 +669,13 @@ int Run() {
   // their requests to Clerk; whatever else is still sending is aborted too,
   // so the drain never outlives the grace.
   const absl::Duration grace = absl::GetFlag(FLAGS_shutdown_grace);
-  const Timers::Id abort_timer =
-      timers.Schedule(clock.Now() + grace, [&http] {
-        LogEvent(LogLevel::kWarning, "shutdown_grace_over",
-                 {{"message", LogString("aborting requests still in flight "
-                                        "to Clerk; Clerk may have applied "
-                                        "those already fully sent")}});
-        http.AbortInFlight();
-      });
+  const Timers::Id abort_timer = timers.Schedule(clock.Now() + grace, [&http] {
+    LogEvent(LogLevel::kWarning, "shutdown_grace_over",
+             {{"message", LogString("aborting requests still in flight "
+                                    "to Clerk; Clerk may have applied "
+                                    "those already fully sent")}});
+    http.AbortInFlight();
+  });
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoNanoseconds(grace));
   timers.Cancel(abort_timer);

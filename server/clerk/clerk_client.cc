@@ -115,19 +115,19 @@ absl::StatusOr<User> ParseUser(const HttpResponse& response) {
   const absl::string_view content_type =
       response.Header("content-type").value_or("");
   if (!absl::StartsWithIgnoreCase(content_type, "application/json")) {
-    return absl::InternalError(absl::StrCat(
-        "Clerk answered 200 with Content-Type \"", content_type,
-        "\" instead of a User in JSON"));
+    return absl::InternalError(
+        absl::StrCat("Clerk answered 200 with Content-Type \"", content_type,
+                     "\" instead of a User in JSON"));
   }
   User user;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  auto parsed =
-      google::protobuf::util::JsonStringToMessage(response.body, &user, options);
+  auto parsed = google::protobuf::util::JsonStringToMessage(response.body,
+                                                            &user, options);
   if (!parsed.ok()) {
-    return absl::InternalError(absl::StrCat(
-        "Clerk answered 200 with JSON that is not a User: ",
-        parsed.message().as_string()));
+    return absl::InternalError(
+        absl::StrCat("Clerk answered 200 with JSON that is not a User: ",
+                     parsed.message().as_string()));
   }
   if (user.object() != "user" || user.id().empty()) {
     return absl::InternalError(absl::StrCat(

@@ -82,7 +82,8 @@ class ClerkClient {
 };
 
 // Parses a 200 response body into a User. Exposed for tests.
-absl::StatusOr<clerk::userimage::v1::User> ParseUser(const HttpResponse& response);
+absl::StatusOr<clerk::userimage::v1::User> ParseUser(
+    const HttpResponse& response);
 
 // ErrorInfo reason of a failure to get any HTTP answer from Clerk.
 inline constexpr absl::string_view kClerkUnreachable = "CLERK_UNREACHABLE";

@@ -18,7 +18,8 @@ int HttpStatusOf(const absl::Status& status) {
   int http_status = 0;
   if (info && info->domain() == kClerkErrorDomain) {
     auto it = info->metadata().find("http_status");
-    if (it != info->metadata().end()) (void)absl::SimpleAtoi(it->second, &http_status);
+    if (it != info->metadata().end())
+      (void)absl::SimpleAtoi(it->second, &http_status);
   }
   return http_status;
 }
@@ -186,8 +187,8 @@ class RetryingClerkClient::Call final
       ticket_ = 0;
       waited = now - queued_at_;
       if (!status.ok()) {
-        finish = last_error_.ok() ? status
-                                  : WithAttempts(last_error_, attempts_);
+        finish =
+            last_error_.ok() ? status : WithAttempts(last_error_, attempts_);
       } else if (!cancelled_) {
         finishing = false;
         stage_ = Stage::kSending;
@@ -252,12 +253,12 @@ class RetryingClerkClient::Call final
     if (HttpStatusOf(error) == 429 && owner_.options_.shared_pause) {
       owner_.metrics_.RecordRateLimitPause();
       owner_.gate_.PauseUntil(
-          now + retry_after.value_or(owner_.options_.pause_without_retry_after));
+          now +
+          retry_after.value_or(owner_.options_.pause_without_retry_after));
     }
-    const bool may_retry = !cancelled &&
-                           attempts < owner_.options_.max_attempts &&
-                           now + delay < deadline_ &&
-                           owner_.budget_.AllowRetry();
+    const bool may_retry =
+        !cancelled && attempts < owner_.options_.max_attempts &&
+        now + delay < deadline_ && owner_.budget_.AllowRetry();
     if (!may_retry || !Backoff(round, delay)) {
       // Tell the caller when trying again can succeed.
       SetRetryDelay(error, std::max(delay, retry_after.value_or(delay)));
@@ -320,8 +321,8 @@ class RetryingClerkClient::Call final
       done = std::move(done_);
       attempt = std::move(attempt_);
       signal_.reset();
-      outcome = ClerkOutcome{std::move(result), http_status_, trace_id_,
-                             attempts_};
+      outcome =
+          ClerkOutcome{std::move(result), http_status_, trace_id_, attempts_};
     }
     attempt.reset();
     std::move(done)(std::move(outcome));
@@ -345,10 +346,11 @@ class RetryingClerkClient::Call final
   absl::Time queued_at_ ABSL_GUARDED_BY(mu_);
 };
 
-RetryingClerkClient::RetryingClerkClient(RetryOptions options, ClerkClient& clerk,
-                                         RateGate& gate, RetryBudget& budget,
-                                         Clock& clock, Timers& timers,
-                                         RandomSource& random, Metrics& metrics)
+RetryingClerkClient::RetryingClerkClient(RetryOptions options,
+                                         ClerkClient& clerk, RateGate& gate,
+                                         RetryBudget& budget, Clock& clock,
+                                         Timers& timers, RandomSource& random,
+                                         Metrics& metrics)
     : options_(options),
       clerk_(clerk),
       gate_(gate),
@@ -379,8 +381,8 @@ RetryingClerkClient::UploadProfileImage(AssembledImage image,
 }
 
 std::shared_ptr<RetryingClerkClient::Operation>
-RetryingClerkClient::DeleteProfileImage(std::string user_id, absl::Time deadline,
-                                        Callback done) {
+RetryingClerkClient::DeleteProfileImage(std::string user_id,
+                                        absl::Time deadline, Callback done) {
   return Start(
       [this, user_id = std::move(user_id), deadline](
           Callback result, std::shared_ptr<AbortSignal> abort) {

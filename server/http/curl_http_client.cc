@@ -83,7 +83,7 @@ absl::Status Aborted() {
 
 absl::Status TransportError(CURLcode code, const char* detail) {
   std::string message = absl::StrCat(curl_easy_strerror(code),
-                                      *detail ? absl::StrCat(": ", detail) : "");
+                                     *detail ? absl::StrCat(": ", detail) : "");
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return absl::DeadlineExceededError(message);
   }
@@ -117,9 +117,10 @@ CurlHttpClient::~CurlHttpClient() {
 
 void CurlHttpClient::Deliver(Callback done,
                              absl::StatusOr<HttpResponse> result) {
-  callbacks_.Post([done = std::move(done), result = std::move(result)]() mutable {
-    std::move(done)(std::move(result));
-  });
+  callbacks_.Post(
+      [done = std::move(done), result = std::move(result)]() mutable {
+        std::move(done)(std::move(result));
+      });
 }
 
 void CurlHttpClient::Send(HttpRequest request, Callback done) {
@@ -147,8 +148,7 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
   }
   // Registered after queueing, so the I/O thread sees the abort after the
   // transfer (an abort that came first is seen here).
-  if (signal != nullptr &&
-      !signal->OnAbort([this, id] { RequestAbort(id); })) {
+  if (signal != nullptr && !signal->OnAbort([this, id] { RequestAbort(id); })) {
     RequestAbort(id);
   }
   curl_multi_wakeup(multi_);
@@ -242,8 +242,8 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   // sending a large body.
   t->headers = curl_slist_append(t->headers, "Expect:");
   for (const auto& [name, value] : request.headers) {
-    t->headers = curl_slist_append(t->headers,
-                                   absl::StrCat(name, ": ", value).c_str());
+    t->headers =
+        curl_slist_append(t->headers, absl::StrCat(name, ": ", value).c_str());
   }
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
 
@@ -325,21 +325,24 @@ void CurlHttpClient::Run() {
     curl_multi_perform(multi_, &running);
     int remaining = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
-      if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+      if (msg->msg == CURLMSG_DONE)
+        Complete(msg->easy_handle, msg->data.result);
     }
     const absl::Duration next_timer = PostDueTimers();
     // Wakes for I/O, curl_multi_wakeup() (a new request or timer), the
     // next timer, or after a second to let libcurl run its own timeouts.
-    const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
-        absl::ToInt64Milliseconds(absl::Ceil(next_timer, absl::Milliseconds(1))),
-        0, 1000));
+    const int timeout_ms = static_cast<int>(
+        std::clamp<int64_t>(absl::ToInt64Milliseconds(
+                                absl::Ceil(next_timer, absl::Milliseconds(1))),
+                            0, 1000));
     curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
   }
   // Shut down: abandon every transfer still in flight.
   for (const auto& [id, raw] : in_flight_) {
     std::unique_ptr<Transfer> t(raw);
     curl_multi_remove_handle(multi_, t->easy);
-    Deliver(std::move(t->done), absl::CancelledError("HTTP client is shut down"));
+    Deliver(std::move(t->done),
+            absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
   decltype(timers_) dropped;  // Destroyed outside the lock.

@@ -56,9 +56,10 @@ struct HttpResponse {
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
 // DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the
-// request is aborted (HttpRequest::abort) or the client shuts down first. Implementations are thread-safe: Send() may be
-// called from any thread. `done` runs exactly once, on a thread of the
-// implementation's choosing, and must not block.
+// request is aborted (HttpRequest::abort) or the client shuts down first.
+// Implementations are thread-safe: Send() may be called from any thread. `done`
+// runs exactly once, on a thread of the implementation's choosing, and must not
+// block.
 class HttpClient {
  public:
   using Callback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;

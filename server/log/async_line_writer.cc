@@ -49,7 +49,8 @@ void AsyncLineWriter::Run() {
       // inside one; a short write is finished, an error drops the line.
       size_t written = 0;
       while (written < line.size()) {
-        const ssize_t n = write(fd_, line.data() + written, line.size() - written);
+        const ssize_t n =
+            write(fd_, line.data() + written, line.size() - written);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         written += static_cast<size_t>(n);

@@ -7,13 +7,12 @@
 #include <string>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "server/log/async_line_writer.h"
-
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "server/log/async_line_writer.h"
 
 namespace userimage {
 namespace {
@@ -45,8 +44,8 @@ absl::string_view LevelName(LogLevel level) {
 void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 
 void StartAsyncLogging(size_t max_queued_lines) {
-  auto started = std::make_unique<AsyncLineWriter>(STDERR_FILENO,
-                                                   max_queued_lines);
+  auto started =
+      std::make_unique<AsyncLineWriter>(STDERR_FILENO, max_queued_lines);
   std::unique_ptr<AsyncLineWriter> previous;
   {
     absl::WriterMutexLock lock(&writer_mu);

@@ -67,9 +67,10 @@ struct RateGateOptions {
 // Thread-safe. Callbacks run outside the gate's lock, on the calling thread,
 // the timer thread or the shared quota's thread, exactly once each; they must
 // not block. The gate never calls the clock, the timers, the shared quota or
-// a callback while holding its lock. Borrows `clock` and `timers`, which must outlive the gate.
-// Destroy the gate only when no request is waiting; the destructor waits for
-// a running wake-up and an unanswered question to the shared quota.
+// a callback while holding its lock. Borrows `clock` and `timers`, which must
+// outlive the gate. Destroy the gate only when no request is waiting; the
+// destructor waits for a running wake-up and an unanswered question to the
+// shared quota.
 class RateGate {
  public:
   using Ticket = uint64_t;

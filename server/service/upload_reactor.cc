@@ -62,9 +62,9 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
   }
   caller_ = *std::move(caller);
   if (env_.in_flight->fetch_add(1) >= env_.max_in_flight) {
-    absl::Status status = absl::ResourceExhaustedError(absl::StrCat(
-        "the service is handling its maximum of ", env_.max_in_flight,
-        " uploads; retry shortly"));
+    absl::Status status = absl::ResourceExhaustedError(
+        absl::StrCat("the service is handling its maximum of ",
+                     env_.max_in_flight, " uploads; retry shortly"));
     SetRetryDelay(status, absl::Seconds(1));
     FinishWith(Failed(std::move(status)));
     return;
@@ -190,7 +190,8 @@ void UploadReactor::FinishClaimed(ClerkOutcome outcome) {
     grpc::Slice slice(outcome.user->SerializeAsString());
     *response_ = grpc::ByteBuffer(&slice, 1);
   }
-  env_.metrics->RecordUpload(status.code(), assembler_.received_bytes(), latency);
+  env_.metrics->RecordUpload(status.code(), assembler_.received_bytes(),
+                             latency);
   LogEvent(status.ok() || status.code() == absl::StatusCode::kInvalidArgument ||
                    status.code() == absl::StatusCode::kNotFound ||
                    status.code() == absl::StatusCode::kCancelled

@@ -83,8 +83,8 @@ struct UploadEnvironment {
 // OnDone(). Borrows what `env` points to, which outlives the server.
 class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
-  UploadReactor(grpc::CallbackServerContext* context, grpc::ByteBuffer* response,
-                const UploadEnvironment& env);
+  UploadReactor(grpc::CallbackServerContext* context,
+                grpc::ByteBuffer* response, const UploadEnvironment& env);
 
   void OnReadDone(bool ok) override;
   void OnCancel() override;
@@ -117,7 +117,8 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   Timers::Id idle_timer_ ABSL_GUARDED_BY(mu_) = 0;
-  std::shared_ptr<RetryingClerkClient::Operation> operation_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<RetryingClerkClient::Operation> operation_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace userimage

@@ -6,7 +6,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-
 #include "server/service/caller_identity.h"
 #include "server/service/upload_reactor.h"
 #include "server/status/grpc_status.h"
@@ -38,8 +37,9 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .max_in_flight = options.max_concurrent_uploads,
                   .test_hook = options.upload_test_hook} {}
 
-grpc::ServerReadReactor<grpc::ByteBuffer>* UserImageServiceImpl::UploadProfileImage(
-    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>*
+UserImageServiceImpl::UploadProfileImage(grpc::CallbackServerContext* context,
+                                         grpc::ByteBuffer* response) {
   return new UploadReactor(context, response, upload_env_);
 }
 
@@ -83,7 +83,8 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
 
  private:
   absl::Mutex mu_;
-  std::shared_ptr<RetryingClerkClient::Operation> operation_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<RetryingClerkClient::Operation> operation_
+      ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -52,7 +52,8 @@ class UserImageServiceImpl final
                        const CallerAuthorizer& authorizer);
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* UploadProfileImage(
-      grpc::CallbackServerContext* context, grpc::ByteBuffer* response) override;
+      grpc::CallbackServerContext* context,
+      grpc::ByteBuffer* response) override;
 
   grpc::ServerUnaryReactor* DeleteProfileImage(
       grpc::CallbackServerContext* context,

@@ -22,9 +22,10 @@ HttpResponse Answer(int status) {
   HttpResponse r;
   r.status = status;
   r.headers = {{"content-type", "application/json"}};
-  r.body = status == 200
-               ? R"({"id":"user_1","object":"user","has_image":true})"
-               : R"({"errors":[{"message":"m","long_message":"l","code":"c"}]})";
+  r.body =
+      status == 200
+          ? R"({"id":"user_1","object":"user","has_image":true})"
+          : R"({"errors":[{"message":"m","long_message":"l","code":"c"}]})";
   return r;
 }
 
@@ -79,10 +80,12 @@ class RetryingClerkClientLifecycleTest : public ::testing::Test {
   FakeRandom random_{{0.5}};
   Metrics metrics_;
   ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
-                     http_, time_, metrics_};
+                     http_,
+                     time_,
+                     metrics_};
   // A burst of one, then one request a second.
-  RateGate gate_{{.quota = 11, .window = absl::Seconds(10), .pacing = true},
-                 time_, time_};
+  RateGate gate_{
+      {.quota = 11, .window = absl::Seconds(10), .pacing = true}, time_, time_};
   RetryBudget budget_{10, 0.1};
   struct PendingHook {
     RetryHookPoint point;
@@ -103,7 +106,13 @@ class RetryingClerkClientLifecycleTest : public ::testing::Test {
                }
              }
            }},
-      clerk_, gate_, budget_, time_, time_, random_, metrics_};
+      clerk_,
+      gate_,
+      budget_,
+      time_,
+      time_,
+      random_,
+      metrics_};
   std::shared_ptr<RetryingClerkClient::Operation> op_;
   std::vector<ClerkOutcome> outcomes_;
   std::weak_ptr<const std::string> bytes_;
@@ -117,7 +126,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheGateTicketIsKnown) {
   op_ = nullptr;
   // Cancel in the instant after the gate queued the request and before
   // its ticket was recorded: the request must still leave the gate at once.
-  OnHook(RetryHookPoint::kAfterAcquire, [](ClerkOperation& op) { op.Cancel(); });
+  OnHook(RetryHookPoint::kAfterAcquire,
+         [](ClerkOperation& op) { op.Cancel(); });
   Upload();
   EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
   ExpectNothingHeld();
@@ -139,7 +149,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelWhileWaitingAtTheGate) {
   EXPECT_EQ(outcomes_.size(), 1u);
 }
 
-TEST_F(RetryingClerkClientLifecycleTest, CancelRightAfterTheAttemptIsHandedOver) {
+TEST_F(RetryingClerkClientLifecycleTest,
+       CancelRightAfterTheAttemptIsHandedOver) {
   OnHook(RetryHookPoint::kAfterSend, [](ClerkOperation& op) { op.Cancel(); });
   Upload();
   absl::StatusOr<User> result = Only();
@@ -161,7 +172,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelDuringTheAttemptAbortsIt) {
   EXPECT_FALSE(http_.Answer(Answer(200)));  // Nothing left to answer.
 }
 
-TEST_F(RetryingClerkClientLifecycleTest, CancelAfterClerkAnsweredKeepsItsAnswer) {
+TEST_F(RetryingClerkClientLifecycleTest,
+       CancelAfterClerkAnsweredKeepsItsAnswer) {
   auto op = Upload();
   ASSERT_TRUE(http_.Answer(Answer(200)));
   op->Cancel();
@@ -184,7 +196,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelInBackoffStopsTheRetry) {
 }
 
 TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheBackoffTimerIdIsKnown) {
-  OnHook(RetryHookPoint::kAfterSchedule, [](ClerkOperation& op) { op.Cancel(); });
+  OnHook(RetryHookPoint::kAfterSchedule,
+         [](ClerkOperation& op) { op.Cancel(); });
   Upload();
   ASSERT_TRUE(http_.Answer(Answer(503)));
   EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
@@ -195,7 +208,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheBackoffTimerIdIsKnown) {
   ExpectNothingHeld();
 }
 
-TEST_F(RetryingClerkClientLifecycleTest, CancelAsTheBackoffTimerFiresLeavesTheFinishToIt) {
+TEST_F(RetryingClerkClientLifecycleTest,
+       CancelAsTheBackoffTimerFiresLeavesTheFinishToIt) {
   auto op = Upload();
   ASSERT_TRUE(http_.Answer(Answer(503)));
   ASSERT_TRUE(outcomes_.empty());
@@ -217,7 +231,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelAsTheBackoffTimerFiresLeavesTheFi
   ExpectNothingHeld();
 }
 
-TEST_F(RetryingClerkClientLifecycleTest, DeadlineAndGrantAtTheSameInstantEndOnce) {
+TEST_F(RetryingClerkClientLifecycleTest,
+       DeadlineAndGrantAtTheSameInstantEndOnce) {
   Upload();
   ASSERT_TRUE(http_.Answer(Answer(200)));
   outcomes_.clear();

@@ -41,7 +41,8 @@ class LocalServer {
   std::thread thread_;
 };
 
-absl::StatusOr<HttpResponse> SendAndWait(HttpClient& client, HttpRequest request) {
+absl::StatusOr<HttpResponse> SendAndWait(HttpClient& client,
+                                         HttpRequest request) {
   absl::Notification done;
   absl::StatusOr<HttpResponse> result;
   client.Send(std::move(request), [&](absl::StatusOr<HttpResponse> r) {
@@ -107,7 +108,8 @@ TEST_F(CurlHttpClientTest, PostsMultipartFileWithFixedLengthAndNoExpect) {
   // 2 MiB of every byte value: large enough that libcurl would otherwise
   // send Expect: 100-continue.
   auto data = std::make_shared<std::string>();
-  for (int i = 0; i < 2 * 1024 * 1024; ++i) data->push_back(static_cast<char>(i % 251));
+  for (int i = 0; i < 2 * 1024 * 1024; ++i)
+    data->push_back(static_cast<char>(i % 251));
   HttpRequest request;
   request.method = "POST";
   request.url = server_.Url("/v1/users/user_1/profile_image");
@@ -131,7 +133,8 @@ TEST_F(CurlHttpClientTest, PostsMultipartFileWithFixedLengthAndNoExpect) {
   EXPECT_EQ(seen[0].expect, "");
   EXPECT_EQ(seen[0].user_agent, "test-agent/1.0");
   EXPECT_EQ(seen[0].custom, "yes");
-  EXPECT_TRUE(absl::StartsWith(seen[0].content_type, "multipart/form-data; boundary="));
+  EXPECT_TRUE(
+      absl::StartsWith(seen[0].content_type, "multipart/form-data; boundary="));
   ASSERT_TRUE(seen[0].has_file);
   EXPECT_EQ(seen[0].file_type, "image/png");
   EXPECT_EQ(seen[0].file_bytes, *data);
@@ -181,10 +184,11 @@ TEST(CurlHttpClientErrorsTest, ConnectionRefusedIsUnavailable) {
 TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
   LocalServer server;
   absl::Notification release;
-  server.server().Get("/slow", [&](const httplib::Request&, httplib::Response& res) {
-    release.WaitForNotificationWithTimeout(absl::Seconds(30));
-    res.set_content("late", "text/plain");
-  });
+  server.server().Get(
+      "/slow", [&](const httplib::Request&, httplib::Response& res) {
+        release.WaitForNotificationWithTimeout(absl::Seconds(30));
+        res.set_content("late", "text/plain");
+      });
   CurlHttpClient client({.user_agent = "t"});
   HttpRequest request;
   request.url = server.Url("/slow");
@@ -197,11 +201,12 @@ TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
 TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
   LocalServer server;
   absl::Notification arrived, release;
-  server.server().Get("/hang", [&](const httplib::Request&, httplib::Response& res) {
-    arrived.Notify();
-    release.WaitForNotificationWithTimeout(absl::Seconds(30));
-    res.set_content("late", "text/plain");
-  });
+  server.server().Get(
+      "/hang", [&](const httplib::Request&, httplib::Response& res) {
+        arrived.Notify();
+        release.WaitForNotificationWithTimeout(absl::Seconds(30));
+        res.set_content("late", "text/plain");
+      });
   absl::Notification done;
   absl::Status status;
   {
@@ -219,24 +224,23 @@ TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
   release.Notify();
 }
 
-
 // A server whose /hang handler holds each request until released.
 class HangingServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.server().Get("/hang", [this](const httplib::Request&,
-                                         httplib::Response& res) {
-      {
-        absl::MutexLock lock(&mu_);
-        ++arrived_;
-      }
-      release_.WaitForNotificationWithTimeout(absl::Seconds(60));
-      res.set_content("late", "text/plain");
-    });
-    server_.server().Get("/fast", [](const httplib::Request&,
-                                     httplib::Response& res) {
-      res.set_content("fast", "text/plain");
-    });
+    server_.server().Get(
+        "/hang", [this](const httplib::Request&, httplib::Response& res) {
+          {
+            absl::MutexLock lock(&mu_);
+            ++arrived_;
+          }
+          release_.WaitForNotificationWithTimeout(absl::Seconds(60));
+          res.set_content("late", "text/plain");
+        });
+    server_.server().Get("/fast",
+                         [](const httplib::Request&, httplib::Response& res) {
+                           res.set_content("fast", "text/plain");
+                         });
   }
   void TearDown() override { release_.Notify(); }
 
@@ -356,7 +360,8 @@ TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderAndSkipsCancelled) {
   };
   client.Schedule(now + absl::Milliseconds(30), record(3));
   client.Schedule(now + absl::Milliseconds(10), record(1));
-  const Timers::Id cancelled = client.Schedule(now + absl::Milliseconds(20), record(99));
+  const Timers::Id cancelled =
+      client.Schedule(now + absl::Milliseconds(20), record(99));
   client.Schedule(now + absl::Milliseconds(20), record(2));
   client.Schedule(now + absl::Milliseconds(40), [&] { done.Notify(); });
   EXPECT_TRUE(client.Cancel(cancelled));

@@ -25,7 +25,8 @@ TEST(AsyncLineWriterTest, WritesEveryLineInOrder) {
   ASSERT_EQ(pipe(fds), 0);
   {
     AsyncLineWriter writer(fds[1], 100);
-    for (int i = 0; i < 50; ++i) EXPECT_TRUE(writer.Write(absl::StrCat(i, "\n")));
+    for (int i = 0; i < 50; ++i)
+      EXPECT_TRUE(writer.Write(absl::StrCat(i, "\n")));
   }  // Flushed and stopped.
   close(fds[1]);
   std::string expected;
@@ -34,7 +35,8 @@ TEST(AsyncLineWriterTest, WritesEveryLineInOrder) {
   close(fds[0]);
 }
 
-TEST(AsyncLineWriterTest, AStalledReaderNeverBlocksTheWriterLinesAreDroppedAndCounted) {
+TEST(AsyncLineWriterTest,
+     AStalledReaderNeverBlocksTheWriterLinesAreDroppedAndCounted) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   // Nobody reads the pipe: once its buffer (64 KiB) is full, the writer

@@ -121,12 +121,15 @@ class UploadLifecycleTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
-                     http_, time_, metrics_};
+  ClerkClient clerk_{
+      {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+      http_,
+      time_,
+      metrics_};
   // Pacing on (a burst of one, then one a second), as by default.
   RateGate gate_{{.quota = 11, .window = absl::Seconds(10)}, time_, time_};
   RetryBudget budget_{10, 0.1};
-  RetryingClerkClient retrying_{{},    clerk_, gate_,  budget_,
+  RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
                                 time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};
   CallerAuthorizer authorizer_ =
@@ -136,7 +139,12 @@ class UploadLifecycleTest : public ::testing::Test {
        .idle_timeout = absl::Seconds(30),
        .max_concurrent_uploads = 8,
        .upload_test_hook = [this](UploadHookPoint p) { hooks_.Run(p); }},
-      retrying_, memory_, time_, time_, metrics_, authorizer_};
+      retrying_,
+      memory_,
+      time_,
+      time_,
+      metrics_,
+      authorizer_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };
@@ -238,8 +246,7 @@ TEST_F(UploadLifecycleTest, ReadThatLosesToTheIdleTimerIsDropped) {
   time_.Advance(absl::Seconds(30));
   EXPECT_TRUE(read_lost) << "the interleaving was not forced";
   writer->WritesDone();
-  EXPECT_EQ(writer->Finish().error_code(),
-            grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_EQ(http_.sent(), 0);
 }
 

@@ -43,8 +43,8 @@ enum class CancelAt {
   kBeforeMetadata,
   kMidStream,
   kRightAfterHalfClose,  // 0-10 ms after it
-  kWhileWaiting,         // 10-200 ms after it: at the gate, in backoff or at Clerk
-  kNever,             // a 60 s deadline
+  kWhileWaiting,  // 10-200 ms after it: at the gate, in backoff or at Clerk
+  kNever,         // a 60 s deadline
   kNeverNoDeadline,
 };
 
@@ -137,7 +137,8 @@ class CancellationStressTest : public ::testing::TestWithParam<bool> {
       auto redis = RedisServer::Start();
       ASSERT_TRUE(redis.ok()) << redis.status();
       redis_ = *std::move(redis);
-      flags.push_back(absl::StrCat("--redis_address=127.0.0.1:", redis_->port()));
+      flags.push_back(
+          absl::StrCat("--redis_address=127.0.0.1:", redis_->port()));
     }
     flags.insert(flags.end(), extra_flags.begin(), extra_flags.end());
     auto deployment = LocalDeployment::Start(flags, {"--latency=20ms"});
@@ -218,7 +219,8 @@ TEST_P(CancellationStressTest, ThousandsCancelledAtRandomStages) {
   ExpectServingHoldingNothingAndDraining();
 }
 
-TEST_P(CancellationStressTest, DrainEndsAtTheGraceWithRequestsStuckAtClerkAndTheGate) {
+TEST_P(CancellationStressTest,
+       DrainEndsAtTheGraceWithRequestsStuckAtClerkAndTheGate) {
   // Clerk answers the first request 429 for a minute: it and every later
   // request wait (in backoff, at the gate) far beyond the grace.
   ASSERT_NO_FATAL_FAILURE(Deploy());
@@ -231,9 +233,9 @@ TEST_P(CancellationStressTest, DrainEndsAtTheGraceWithRequestsStuckAtClerkAndThe
   for (int i = 0; i < 4; ++i) {
     callers.emplace_back([&, i] {
       std::mt19937 random(i);
-      EXPECT_NE(Upload(*stub, TestPng(3000, i), CancelAt::kNeverNoDeadline,
-                       random),
-                grpc::StatusCode::OK);
+      EXPECT_NE(
+          Upload(*stub, TestPng(3000, i), CancelAt::kNeverNoDeadline, random),
+          grpc::StatusCode::OK);
       ++ended;
     });
     if (i == 0) {
@@ -273,9 +275,9 @@ TEST_F(DrainAbortTest, TransfersStillAtClerkAreAbortedWhenTheGraceEnds) {
   for (int i = 0; i < 3; ++i) {
     callers.emplace_back([&, i] {
       std::mt19937 random(i);
-      EXPECT_NE(Upload(*stub, TestPng(3000, i), CancelAt::kNeverNoDeadline,
-                       random),
-                grpc::StatusCode::OK);
+      EXPECT_NE(
+          Upload(*stub, TestPng(3000, i), CancelAt::kNeverNoDeadline, random),
+          grpc::StatusCode::OK);
     });
   }
   const int metrics = (*deployment)->metrics_port();

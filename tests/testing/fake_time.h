@@ -26,7 +26,8 @@ class FakeTime final : public Clock, public Timers {
     return now_;
   }
 
-  Id Schedule(absl::Time when, absl::AnyInvocable<void() &&> callback) override {
+  Id Schedule(absl::Time when,
+              absl::AnyInvocable<void() &&> callback) override {
     absl::MutexLock lock(&mu_);
     const Id id = next_id_++;
     pending_.emplace(std::make_pair(when, id), std::move(callback));
@@ -79,7 +80,8 @@ class FakeTime final : public Clock, public Timers {
   // Time of the earliest pending timer, or InfiniteFuture().
   absl::Time NextDue() const {
     absl::MutexLock lock(&mu_);
-    return pending_.empty() ? absl::InfiniteFuture() : pending_.begin()->first.first;
+    return pending_.empty() ? absl::InfiniteFuture()
+                            : pending_.begin()->first.first;
   }
 
   size_t pending() const {

@@ -40,8 +40,7 @@ F Real(const char* mangled) {
   return reinterpret_cast<F>(f);
 }
 
-#define REAL(type, mangled)                 \
-  static const auto real = Real<type>(mangled)
+#define REAL(type, mangled) static const auto real = Real<type>(mangled)
 
 void Acquire(const void* p) { __tsan_acquire(const_cast<void*>(p)); }
 void Release(const void* p) { __tsan_release(const_cast<void*>(p)); }
@@ -111,8 +110,7 @@ void Mutex::LockWhen(const Condition& cond) {
   Acquire(this);
 }
 void Mutex::ReaderLockWhen(const Condition& cond) {
-  REAL(MutexCondFn,
-       "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
+  REAL(MutexCondFn, "_ZN4absl7debian35Mutex14ReaderLockWhenERKNS0_9ConditionE");
   Guarded g{this, &cond};
   real(this, Condition(&Guarded::Eval, &g));
   Acquire(this);
@@ -172,7 +170,8 @@ void CondVar::Wait(Mutex* mu) {
 }
 bool CondVar::WaitWithTimeout(Mutex* mu, Duration timeout) {
   using Fn = bool (*)(CondVar*, Mutex*, Duration);
-  REAL(Fn, "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
+  REAL(Fn,
+       "_ZN4absl7debian37CondVar15WaitWithTimeoutEPNS0_5MutexENS0_8DurationE");
   Release(mu);
   const bool timed_out = real(this, mu, timeout);
   Acquire(mu);
