@@ -29,6 +29,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/loopback_server.h"
 
 namespace clerk::userimage::client {
 namespace {
@@ -133,16 +134,11 @@ class UserImageClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     service_.SetReply(grpc::Status::OK, TestUser());
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port, 0);
-    client_ = std::make_unique<UserImageClient>(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    userimage::LoopbackServer loopback =
+        userimage::LoopbackServer::Start(service_);
+    ASSERT_NE(loopback.server, nullptr);
+    server_ = std::move(loopback.server);
+    client_ = std::make_unique<UserImageClient>(loopback.channel);
   }
 
   void TearDown() override { server_->Shutdown(); }

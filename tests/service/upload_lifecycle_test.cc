@@ -15,6 +15,7 @@
 #include "tests/testing/fake_time.h"
 #include "tests/testing/holding_http_client.h"
 #include "tests/testing/images.h"
+#include "tests/testing/loopback_server.h"
 
 namespace userimage {
 namespace {
@@ -89,15 +90,10 @@ class Hooks {
 class UploadLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = UserImageService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    LoopbackServer loopback = LoopbackServer::Start(service_);
+    ASSERT_NE(loopback.server, nullptr);
+    server_ = std::move(loopback.server);
+    stub_ = UserImageService::NewStub(loopback.channel);
   }
 
   void TearDown() override {

@@ -7,9 +7,10 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "tests/testing/images.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
+#include "tests/testing/images.h"
+#include "tests/testing/loopback_server.h"
 
 namespace userimage {
 namespace {
@@ -26,9 +27,9 @@ HttpResponse UserResponse(bool has_image) {
   HttpResponse r;
   r.status = 200;
   r.headers = {{"content-type", "application/json"}};
-  r.body = absl::StrCat(R"({"id":")", kUser, R"(","object":"user","has_image":)",
-                        has_image ? "true" : "false",
-                        R"(,"image_url":"https://img.example/1"})");
+  r.body = absl::StrCat(
+      R"({"id":")", kUser, R"(","object":"user","has_image":)",
+      has_image ? "true" : "false", R"(,"image_url":"https://img.example/1"})");
   return r;
 }
 
@@ -50,15 +51,10 @@ UploadProfileImageRequest Chunk(std::string bytes) {
 class UserImageServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    stub_ = UserImageService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    LoopbackServer loopback = LoopbackServer::Start(service_);
+    ASSERT_NE(loopback.server, nullptr);
+    server_ = std::move(loopback.server);
+    stub_ = UserImageService::NewStub(loopback.channel);
   }
 
   // Streams `messages`, then half-closes; returns the call's status.
@@ -87,18 +83,27 @@ class UserImageServiceTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
-                     http_, time_, metrics_};
+  ClerkClient clerk_{
+      {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+      http_,
+      time_,
+      metrics_};
   RateGate gate_{{.quota = 100}, time_, time_};
   RetryBudget budget_{10, 0.1};
-  RetryingClerkClient retrying_{{},    clerk_, gate_,  budget_,
+  RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
                                 time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};
-  CallerAuthorizer authorizer_ = *CallerAuthorizer::Create({.allow_unauthenticated = true});
+  CallerAuthorizer authorizer_ =
+      *CallerAuthorizer::Create({.allow_unauthenticated = true});
   UserImageServiceImpl service_{{.max_image_bytes = 1000,
                                  .idle_timeout = absl::Seconds(30),
                                  .max_concurrent_uploads = 2},
-                                retrying_, memory_, time_, time_, metrics_, authorizer_};
+                                retrying_,
+                                memory_,
+                                time_,
+                                time_,
+                                metrics_,
+                                authorizer_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<UserImageService::Stub> stub_;
 };
@@ -113,8 +118,8 @@ TEST_F(UserImageServiceTest, UploadsAssembledImageAndReturnsUser) {
   EXPECT_TRUE(user.has_image());
   std::vector<HttpRequest> requests = http_.requests();
   ASSERT_EQ(requests.size(), 1);
-  EXPECT_EQ(requests[0].url,
-            absl::StrCat("http://clerk.test/v1/users/", kUser, "/profile_image"));
+  EXPECT_EQ(requests[0].url, absl::StrCat("http://clerk.test/v1/users/", kUser,
+                                          "/profile_image"));
   EXPECT_EQ(*requests[0].multipart_file->data, kPng);
   EXPECT_EQ(requests[0].multipart_file->content_type, "image/png");
 }
@@ -175,12 +180,14 @@ TEST_F(UserImageServiceTest, IdleStreamTimesOut) {
   ASSERT_TRUE(writer->Write(Metadata()));
   AwaitInFlight(service_, 1);
   // Wait until the reactor is idle, waiting for the next message.
-  for (int i = 0; i < 5000 && time_.pending() == 0; ++i) absl::SleepFor(absl::Milliseconds(2));
+  for (int i = 0; i < 5000 && time_.pending() == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(2));
   time_.Advance(absl::Seconds(29));
   time_.Advance(absl::Seconds(1));
   grpc::Status status = writer->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_NE(status.error_message().find("no message arrived for 30s"), std::string::npos)
+  EXPECT_NE(status.error_message().find("no message arrived for 30s"),
+            std::string::npos)
       << status.error_message();
   EXPECT_TRUE(http_.requests().empty());
 }
