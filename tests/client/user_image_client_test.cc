@@ -134,8 +134,8 @@ class UserImageClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
     service_.SetReply(grpc::Status::OK, TestUser());
-    userimage::LoopbackServer loopback =
-        userimage::LoopbackServer::Start(service_);
+    ::userimage::LoopbackServer loopback =
+        ::userimage::LoopbackServer::Start(service_);
     ASSERT_NE(loopback.server, nullptr);
     server_ = std::move(loopback.server);
     client_ = std::make_unique<UserImageClient>(loopback.channel);
