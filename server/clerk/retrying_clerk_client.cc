@@ -186,10 +186,12 @@ class RetryingClerkClient::Call final
       if (stage_ != Stage::kGate || round_ != round) return;
       ticket_ = 0;
       waited = now - queued_at_;
-      if (!status.ok()) {
+      if (cancelled_) {
+        status = absl::OkStatus();  // A cancelled wait ends CANCELLED.
+      } else if (!status.ok()) {
         finish =
             last_error_.ok() ? status : WithAttempts(last_error_, attempts_);
-      } else if (!cancelled_) {
+      } else {
         finishing = false;
         stage_ = Stage::kSending;
         retry = attempts_ > 0;

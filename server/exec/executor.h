@@ -6,8 +6,10 @@
 namespace userimage {
 
 // Runs work later, on a thread of the implementation's choosing. Post()
-// never blocks and never runs `work` on the caller's stack (except
-// InlineExecutor, for tests). Implementations are thread-safe.
+// never blocks. It runs `work` on the caller's stack only where the
+// implementation says so (InlineExecutor, for tests; a SerialExecutor that
+// has shut down), so callers never post while holding a lock.
+// Implementations are thread-safe.
 class Executor {
  public:
   using Work = absl::AnyInvocable<void() &&>;

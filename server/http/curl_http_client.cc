@@ -110,9 +110,10 @@ CurlHttpClient::~CurlHttpClient() {
   }
   curl_multi_wakeup(multi_);
   thread_.join();
-  curl_multi_cleanup(multi_);
-  // Completions still queued may send or schedule more: mu_ is still alive.
+  // Completions still queued may send, schedule or abort: the multi handle
+  // and mu_ must still be alive while they run.
   callbacks_.Shutdown();
+  curl_multi_cleanup(multi_);
 }
 
 void CurlHttpClient::Deliver(Callback done,
@@ -124,20 +125,17 @@ void CurlHttpClient::Deliver(Callback done,
 }
 
 void CurlHttpClient::Send(HttpRequest request, Callback done) {
-  std::shared_ptr<AbortSignal> signal = request.abort;
-  if (signal != nullptr && signal->aborted()) {
+  if (request.abort != nullptr && request.abort->aborted()) {
     Deliver(std::move(done), Aborted());
     return;
   }
   auto transfer = std::make_unique<Transfer>();
   transfer->request = std::move(request);
   transfer->done = std::move(done);
-  TransferId id = 0;
   {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
-      id = next_transfer_++;
-      transfer->id = id;
+      transfer->id = next_transfer_++;
       queued_.push_back(std::move(transfer));
     }
   }
@@ -145,11 +143,6 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
     Deliver(std::move(transfer->done),
             absl::CancelledError("HTTP client is shut down"));
     return;
-  }
-  // Registered after queueing, so the I/O thread sees the abort after the
-  // transfer (an abort that came first is seen here).
-  if (signal != nullptr && !signal->OnAbort([this, id] { RequestAbort(id); })) {
-    RequestAbort(id);
   }
   curl_multi_wakeup(multi_);
 }
@@ -218,6 +211,16 @@ absl::Duration CurlHttpClient::PostDueTimers() {
 void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   Transfer* t = transfer.get();
   const HttpRequest& request = t->request;
+  // Registered here, on the I/O thread, before the transfer can complete
+  // (~Transfer clears it, on this thread too); an abort it triggers is
+  // handled on the next turn of the loop, with the transfer in flight.
+  if (request.abort != nullptr &&
+      !request.abort->OnAbort([this, id = t->id] { RequestAbort(id); })) {
+    Callback done = std::move(t->done);
+    transfer.reset();
+    Deliver(std::move(done), Aborted());
+    return;
+  }
   t->easy = curl_easy_init();
   CURL* easy = t->easy;
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
@@ -263,7 +266,9 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   }
   CURLMcode added = curl_multi_add_handle(multi_, easy);
   if (added != CURLM_OK) {
-    Deliver(std::move(t->done),
+    Callback done = std::move(t->done);
+    transfer.reset();
+    Deliver(std::move(done),
             absl::InternalError(absl::StrCat("curl_multi_add_handle: ",
                                              curl_multi_strerror(added))));
     return;
@@ -277,7 +282,10 @@ void CurlHttpClient::Abort(TransferId id) {
   std::unique_ptr<Transfer> t(it->second);
   in_flight_.erase(it);
   curl_multi_remove_handle(multi_, t->easy);
-  Deliver(std::move(t->done), Aborted());
+  // Freed before `done` can run: the image bytes it shares are let go.
+  Callback done = std::move(t->done);
+  t.reset();
+  Deliver(std::move(done), Aborted());
 }
 
 void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
@@ -286,14 +294,19 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   std::unique_ptr<Transfer> t(raw);
   in_flight_.erase(raw->id);
   curl_multi_remove_handle(multi_, easy);
+  absl::StatusOr<HttpResponse> outcome;
   if (result != CURLE_OK) {
-    Deliver(std::move(t->done), TransportError(result, t->error));
-    return;
+    outcome = TransportError(result, t->error);
+  } else {
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    t->response.status = static_cast<int>(status);
+    outcome = std::move(t->response);
   }
-  long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-  t->response.status = static_cast<int>(status);
-  Deliver(std::move(t->done), std::move(t->response));
+  // Freed before `done` can run: the image bytes it shares are let go.
+  Callback done = std::move(t->done);
+  t.reset();
+  Deliver(std::move(done), std::move(outcome));
 }
 
 void CurlHttpClient::Run() {
@@ -341,8 +354,9 @@ void CurlHttpClient::Run() {
   for (const auto& [id, raw] : in_flight_) {
     std::unique_ptr<Transfer> t(raw);
     curl_multi_remove_handle(multi_, t->easy);
-    Deliver(std::move(t->done),
-            absl::CancelledError("HTTP client is shut down"));
+    Callback done = std::move(t->done);
+    t.reset();
+    Deliver(std::move(done), absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
   decltype(timers_) dropped;  // Destroyed outside the lock.

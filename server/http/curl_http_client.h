@@ -42,8 +42,10 @@ namespace userimage {
 //
 // Thread-safe. The destructor stops the I/O thread, completes every
 // unfinished request with CANCELLED, drops pending timers without running
-// them, then runs the callbacks already posted and joins the callback
-// thread.
+// them (Cancel() then reports false for them: destroy the client only when
+// nothing still waits for a timer), then runs the callbacks already posted
+// and joins the callback thread. A Transfer is freed, and with it the body
+// it shares, before its `done` can run.
 class CurlHttpClient : public HttpClient, public Timers {
  public:
   struct Options {

@@ -77,6 +77,9 @@ void UploadReactor::Read() {
     const Timers::Id timer = env_.timers->Schedule(
         env_.clock->Now() + env_.idle_timeout, [this] { OnIdle(); });
     absl::MutexLock lock(&mu_);
+    // A timer that fired before its id was recorded has finished the call:
+    // nothing more may touch it.
+    if (finished_) return;
     idle_timer_ = timer;
   }
   StartRead(&request_);

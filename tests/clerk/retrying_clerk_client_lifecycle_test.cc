@@ -195,6 +195,18 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelInBackoffStopsTheRetry) {
   ExpectNothingHeld();
 }
 
+TEST_F(RetryingClerkClientLifecycleTest, CancelAtTheGateAfterA503IsCancelled) {
+  auto op = Upload();
+  ASSERT_TRUE(http_.Answer(Answer(503)));  // Backs off, then waits at the
+  time_.Advance(absl::Milliseconds(500));  // gate for the next slot.
+  ASSERT_EQ(gate_.waiting(), 1u);
+  op->Cancel();
+  // The caller cancelled: CANCELLED, not the earlier 503.
+  EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(http_.sent(), 1);
+  ExpectNothingHeld();
+}
+
 TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheBackoffTimerIdIsKnown) {
   OnHook(RetryHookPoint::kAfterSchedule,
          [](ClerkOperation& op) { op.Cancel(); });

@@ -228,19 +228,21 @@ TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
 class HangingServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.server().Get(
-        "/hang", [this](const httplib::Request&, httplib::Response& res) {
-          {
-            absl::MutexLock lock(&mu_);
-            ++arrived_;
-          }
-          release_.WaitForNotificationWithTimeout(absl::Seconds(60));
-          res.set_content("late", "text/plain");
-        });
-    server_.server().Get("/fast",
-                         [](const httplib::Request&, httplib::Response& res) {
-                           res.set_content("fast", "text/plain");
-                         });
+    auto hang = [this](const httplib::Request&, httplib::Response& res) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++arrived_;
+      }
+      release_.WaitForNotificationWithTimeout(absl::Seconds(60));
+      res.set_content("late", "text/plain");
+    };
+    auto fast = [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("fast", "text/plain");
+    };
+    server_.server().Get("/hang", hang);
+    server_.server().Post("/hang", hang);
+    server_.server().Get("/fast", fast);
+    server_.server().Post("/fast", fast);
   }
   void TearDown() override { release_.Notify(); }
 
@@ -284,6 +286,34 @@ TEST_F(HangingServerTest, AbortRemovesATransferInFlightAtOnce) {
   HttpRequest fast;
   fast.url = server_.Url("/fast");
   EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+}
+
+TEST_F(HangingServerTest, TheBodyIsReleasedBeforeDoneRuns) {
+  // The memory budget is returned with the last reference to the image:
+  // the transfer's is gone by the time the caller hears back.
+  for (bool abort : {false, true}) {
+    auto data = std::make_shared<const std::string>(100'000, 'x');
+    std::weak_ptr<const std::string> weak = data;
+    HttpRequest request;
+    request.method = "POST";
+    request.url = server_.Url(abort ? "/hang" : "/fast");
+    request.multipart_file = MultipartFile{"file", "a.png", "image/png", data};
+    data.reset();
+    auto signal = std::make_shared<AbortSignal>();
+    request.abort = signal;
+    absl::Notification done;
+    bool released = false;
+    client_.Send(std::move(request), [&](absl::StatusOr<HttpResponse>) {
+      released = weak.expired();
+      done.Notify();
+    });
+    if (abort) {
+      ASSERT_TRUE(WaitForArrivals(1));
+      signal->Abort();
+    }
+    ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    EXPECT_TRUE(released) << (abort ? "aborted" : "completed");
+  }
 }
 
 TEST_F(HangingServerTest, AbortBeforeSendingNeverSends) {
