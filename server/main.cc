@@ -131,7 +131,9 @@ ABSL_FLAG(absl::Duration, clerk_backoff_base, absl::Milliseconds(250),
 ABSL_FLAG(absl::Duration, clerk_backoff_cap, absl::Seconds(10),
           "Cap of the exponential backoff");
 ABSL_FLAG(absl::Duration, clerk_max_retry_after, absl::Seconds(60),
-          "Longest wait taken on Clerk's Retry-After (jitter included)");
+          "Longest wait taken on Clerk's Retry-After (jitter included): caps "
+          "the retry delay, the pause of every request (also the one shared "
+          "through Redis) and the RetryInfo given to callers");
 ABSL_FLAG(double, retry_budget_tokens, 10,
           "Retry throttling (gRFC A6): token capacity; retries are allowed "
           "while more than half remain");
@@ -351,6 +353,9 @@ int Run() {
   if (absl::GetFlag(FLAGS_log_queue_lines) < 1) {
     return Fail("--log_queue_lines must be at least 1");
   }
+  if (absl::GetFlag(FLAGS_clerk_max_retry_after) <= absl::ZeroDuration()) {
+    return Fail("--clerk_max_retry_after must be positive");
+  }
 
   absl::StatusOr<std::string> secret_key =
       LoadSecretKey(std::getenv("CLERK_SECRET_KEY"),
@@ -514,6 +519,7 @@ int Run() {
        .shared_answer_timeout = absl::GetFlag(FLAGS_redis_connect_timeout) +
                                 absl::GetFlag(FLAGS_redis_timeout) +
                                 absl::Milliseconds(100),
+       .max_pause = absl::GetFlag(FLAGS_clerk_max_retry_after),
        .on_shared_state =
            [&shared_state](bool in_use, const absl::Status& why) {
              shared_state.Set(in_use, why);

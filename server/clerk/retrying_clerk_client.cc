@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/log/json_log.h"
 #include "server/status/status_details.h"
 
 namespace userimage {
@@ -249,7 +250,8 @@ class RetryingClerkClient::Call final
     }
     owner_.budget_.RecordFailure();
     const absl::Time now = owner_.clock_.Now();
-    const std::optional<absl::Duration> retry_after = RetryAfterOf(error);
+    const std::optional<absl::Duration> retry_after =
+        CappedRetryAfter(RetryAfterOf(error));
     const absl::Duration delay = BackoffDelay(
         owner_.options_.backoff, attempts - 1, retry_after, owner_.random_);
     if (HttpStatusOf(error) == 429 && owner_.options_.shared_pause) {
@@ -308,6 +310,19 @@ class RetryingClerkClient::Call final
       timer_ = 0;
     }
     Queue();
+  }
+
+  // Clerk's Retry-After, capped at --clerk_max_retry_after for the pause,
+  // the backoff and the RetryInfo alike (seconds and HTTP-date forms are
+  // both parsed into it); a capped value is logged with the raw one.
+  std::optional<absl::Duration> CappedRetryAfter(
+      std::optional<absl::Duration> raw) const {
+    const absl::Duration cap = owner_.options_.backoff.max_retry_after;
+    if (!raw.has_value() || *raw <= cap) return raw;
+    LogEvent(LogLevel::kWarning, "clerk_retry_after_capped",
+             {{"retry_after_s", LogNumber(absl::ToDoubleSeconds(*raw))},
+              {"capped_s", LogNumber(absl::ToDoubleSeconds(cap))}});
+    return cap;
   }
 
   // The one way to end: the first caller wins; `done` runs after the lock

@@ -137,6 +137,7 @@ void RateGate::PauseUntil(absl::Time until) {
   absl::Duration shared_pause;
   {
     const absl::Time now = clock_.Now();
+    until = std::min(until, now + options_.max_pause);
     absl::MutexLock lock(&mu_);
     paused_until_ = std::max(paused_until_, until);
     shared_pause = until - now;
@@ -301,7 +302,9 @@ void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
         now_in_use = true;
       }
       if (result->paused_for > absl::ZeroDuration()) {
-        paused_until_ = std::max(paused_until_, now + result->paused_for);
+        paused_until_ =
+            std::max(paused_until_,
+                     now + std::min(result->paused_for, options_.max_pause));
       }
       ExpireLocked(now, ready);
       // A 429 seen here while the question was in flight outranks the

@@ -39,6 +39,10 @@ struct RateGateOptions {
   // A question to the shared quota unanswered for this long counts as
   // unreachable (the gate falls back at once; a late answer still counts).
   absl::Duration shared_answer_timeout = absl::Seconds(1);
+  // The longest a pause may last from the moment it is set, whoever sets it
+  // (PauseUntil(), or another replica through the shared quota): a single
+  // Retry-After of a day must not stop the service for a day.
+  absl::Duration max_pause = absl::Seconds(60);
   // Told when the gate stops using the shared quota (false, with the
   // reason) and when it uses it again (true). Runs outside the gate's lock.
   std::function<void(bool shared_in_use, const absl::Status& why)>
@@ -91,8 +95,9 @@ class RateGate {
   // Fails a waiting request with CANCELLED. False if it already left.
   bool Cancel(Ticket ticket);
 
-  // Holds every request until `until` (a later pause extends it). Waiting
-  // requests that can then no longer start before their deadline fail.
+  // Holds every request until `until`, at most max_pause from now (a later
+  // pause extends it). Waiting requests that can then no longer start before
+  // their deadline fail.
   void PauseUntil(absl::Time until);
 
   size_t waiting() const;

@@ -18,10 +18,11 @@ HttpResponse Answer(int status, HttpHeaders extra = {}) {
   r.status = status;
   r.headers = {{"content-type", "application/json"}};
   r.headers.insert(r.headers.end(), extra.begin(), extra.end());
-  r.body = status == 200
-               ? R"({"id":"user_1","object":"user","has_image":true})"
-               : absl::StrCat(R"({"errors":[{"message":"m","long_message":"l",)",
-                              R"("code":"code_)", status, R"("}]})");
+  r.body =
+      status == 200
+          ? R"({"id":"user_1","object":"user","has_image":true})"
+          : absl::StrCat(R"({"errors":[{"message":"m","long_message":"l",)",
+                         R"("code":"code_)", status, R"("}]})");
   return r;
 }
 
@@ -44,25 +45,35 @@ class RetryingClerkClientTest : public ::testing::Test {
   // Starts an upload; the result lands in result_.
   std::shared_ptr<RetryingClerkClient::Operation> Upload(
       absl::Time deadline = absl::InfiniteFuture()) {
-    return client_.UploadProfileImage(Image(), deadline, [this](ClerkOutcome o) {
-      outcome_ = o;
-      result_ = std::move(o.user);
-    });
+    return client_.UploadProfileImage(Image(), deadline,
+                                      [this](ClerkOutcome o) {
+                                        outcome_ = o;
+                                        result_ = std::move(o.user);
+                                      });
   }
 
   FakeHttpClient http_;
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"}, http_, time_,
+  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
+                     http_,
+                     time_,
                      metrics_};
   RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
-                 time_, time_};
+                 time_,
+                 time_};
   RetryBudget budget_{10, 0.1};
   RetryingClerkClient client_{
       {.max_attempts = 4,
        .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
-      clerk_, gate_, budget_, time_, time_, random_, metrics_};
+      clerk_,
+      gate_,
+      budget_,
+      time_,
+      time_,
+      random_,
+      metrics_};
   std::optional<absl::StatusOr<User>> result_;
   ClerkOutcome outcome_;
 };
@@ -76,7 +87,8 @@ TEST(IsRetryableTest, FollowsTheRetryPolicy) {
     SetDetail(s, info);
     return s;
   };
-  for (int http : {429, 500, 502, 503, 504}) EXPECT_TRUE(IsRetryable(clerk_error(http)));
+  for (int http : {429, 500, 502, 503, 504})
+    EXPECT_TRUE(IsRetryable(clerk_error(http)));
   for (int http : {400, 401, 403, 404, 409, 413, 422, 501}) {
     EXPECT_FALSE(IsRetryable(clerk_error(http))) << http;
   }
@@ -116,8 +128,9 @@ TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
   EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(2));
   // Another request arriving during the pause waits too.
   std::optional<absl::StatusOr<User>> other;
-  client_.UploadProfileImage(Image(), absl::InfiniteFuture(),
-                             [&](ClerkOutcome o) { other = std::move(o.user); });
+  client_.UploadProfileImage(
+      Image(), absl::InfiniteFuture(),
+      [&](ClerkOutcome o) { other = std::move(o.user); });
   EXPECT_EQ(http_.requests().size(), 1);
   time_.Advance(absl::Milliseconds(1999));
   EXPECT_EQ(http_.requests().size(), 1);
@@ -182,6 +195,34 @@ TEST_F(RetryingClerkClientTest, NoWaitEndsPastTheDeadline) {
   ASSERT_TRUE(retry.has_value());
   EXPECT_GE(retry->retry_delay().seconds(), 30);
   EXPECT_EQ(http_.requests().size(), 1);
+}
+
+TEST_F(RetryingClerkClientTest, ADayLongRetryAfterIsCappedEverywhere) {
+  // Seconds and HTTP-date forms alike: the pause of every request, the
+  // retry delay and the RetryInfo never exceed --clerk_max_retry_after
+  // (60 s by default), measured from when the 429 arrived.
+  const std::string tomorrow =
+      absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT",
+                       time_.Now() + absl::Hours(24), absl::UTCTimeZone());
+  for (const std::string& header : {std::string("86400"), tomorrow}) {
+    result_.reset();
+    http_.Push(Answer(429, {{"retry-after", header}}));
+    const absl::Time sent = time_.Now();
+    Upload(sent + absl::Seconds(30));  // A deadline inside the cap.
+    ASSERT_TRUE(result_.has_value()) << header;
+    EXPECT_LE(gate_.paused_until(), sent + absl::Seconds(60)) << header;
+    EXPECT_GT(gate_.paused_until(), sent) << header;
+    auto retry = GetDetail<google::rpc::RetryInfo>(result_->status());
+    ASSERT_TRUE(retry.has_value()) << header;
+    EXPECT_LE(retry->retry_delay().seconds(), 60) << header;
+    // Later uploads wait for the capped pause, not for a day.
+    time_.Advance(absl::Seconds(61));
+    http_.Push(Answer(200));
+    result_.reset();
+    Upload(time_.Now() + absl::Seconds(30));
+    ASSERT_TRUE(result_.has_value()) << header;
+    EXPECT_TRUE(result_->ok()) << header << ": " << result_->status();
+  }
 }
 
 TEST_F(RetryingClerkClientTest, CancelStopsWaitingAtOnce) {

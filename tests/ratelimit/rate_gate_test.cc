@@ -373,6 +373,30 @@ class ReentrantWorld final : public Clock, public Timers, public SharedQuota {
   RateGate* gate = nullptr;
 };
 
+TEST(RateGatePauseCapTest, NoPauseLastsLongerThanTheCapFromWhenItWasSet) {
+  FakeTime time;
+  FakeSharedQuota shared;
+  RateGate gate(
+      {.quota = 100, .shared = &shared, .max_pause = absl::Seconds(60)}, time,
+      time);
+  shared.Answer(Granted(0));  // The start-up question.
+  const absl::Time now = time.Now();
+  gate.PauseUntil(now + absl::Hours(24));
+  EXPECT_EQ(gate.paused_until(), now + absl::Seconds(60));
+  ASSERT_EQ(shared.pauses.size(), 1u);
+  EXPECT_EQ(shared.pauses[0], absl::Seconds(60));  // Shared capped, too.
+  // A day-long pause read back from the shared quota is capped as well.
+  time.Advance(absl::Seconds(61));
+  Recorder recorder;
+  gate.Acquire(absl::InfiniteFuture(), false, recorder.For(1));
+  ASSERT_FALSE(shared.takes.empty());
+  shared.Answer(Granted(0, absl::Seconds(1), absl::Hours(24)));
+  EXPECT_LE(gate.paused_until(), time.Now() + absl::Seconds(60));
+  EXPECT_GT(gate.paused_until(), time.Now());
+  gate.Cancel(1);
+  while (!shared.takes.empty()) shared.Answer(Granted(0));
+}
+
 TEST(RateGateLockTest, NeverCallsTheClockTimersOrQuotaUnderItsLock) {
   for (bool shared : {false, true}) {
     ReentrantWorld world;

@@ -87,6 +87,16 @@ class Hooks {
       ABSL_GUARDED_BY(mu_);
 };
 
+// Waits (bounded) for `condition`, which another thread makes true.
+bool WaitUntil(const std::function<bool()>& condition) {
+  const absl::Time give_up = absl::Now() + kEventWait;
+  while (!condition()) {
+    if (absl::Now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
 class UploadLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -228,12 +238,16 @@ TEST_F(UploadLifecycleTest, ReadThatLosesToTheIdleTimerIsDropped) {
   grpc::ClientContext context;
   User user;
   auto writer = stub_->UploadProfileImage(&context, &user);
+  // The call's first idle timer is due at start + 30 s; move the clock on
+  // so that the one set after the metadata (due at start + 31 s) can be
+  // told from it.
+  const absl::Time start = time_.Now();
+  ASSERT_TRUE(WaitUntil([&] { return time_.pending() == 1; }));
+  time_.Advance(absl::Seconds(1));
   ASSERT_TRUE(writer->Write(Metadata()));
-  // Wait until the metadata is processed and the next idle timer is set.
-  while (time_.pending() == 0 ||
-         time_.NextDue() < time_.Now() + absl::Seconds(30)) {
-    std::this_thread::yield();
-  }
+  ASSERT_TRUE(WaitUntil([&] {
+    return time_.pending() == 1 && time_.NextDue() == start + absl::Seconds(31);
+  }));
   // The idle timer is off the queue; before its callback runs, a chunk
   // arrives. The read must leave the finish to the timer.
   bool read_lost = false;
