@@ -54,10 +54,6 @@ struct Report {
       0;  // successful uploads / what the quota allows in `elapsed`
 };
 
-double Metric(int port, const std::string& name) {
-  return ScrapeMetric(port, name);
-}
-
 grpc::health::v1::HealthCheckResponse::ServingStatus SharedHealth(
     LocalDeployment& d, int replica) {
   auto channel = grpc::CreateChannel(d.server_address(replica),
@@ -170,11 +166,11 @@ TEST_F(SharedRateLimitTest, ReplicasTogetherPaceToTheQuota) {
   EXPECT_LE(report.rate_limited, report.clerk_requests / 100);
   EXPECT_GE(report.goodput, 0.95);
   for (int i = 0; i < kReplicas; ++i) {
-    EXPECT_EQ(
-        Metric(deployment_->metrics_port(i), "userimage_shared_quota_in_use"),
-        1);
-    EXPECT_EQ(Metric(deployment_->metrics_port(i),
-                     "userimage_shared_quota_fallbacks_total"),
+    EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
+                           "userimage_shared_quota_in_use"),
+              1);
+    EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
+                           "userimage_shared_quota_fallbacks_total"),
               0);
   }
 }
@@ -190,11 +186,11 @@ TEST_F(SharedRateLimitTest,
       << (report.failures.empty() ? "" : report.failures.front());
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_TRUE(deployment_->server(i).Running()) << "replica " << i;
-    EXPECT_EQ(
-        Metric(deployment_->metrics_port(i), "userimage_shared_quota_in_use"),
-        0);
-    EXPECT_GE(Metric(deployment_->metrics_port(i),
-                     "userimage_shared_quota_fallbacks_total"),
+    EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
+                           "userimage_shared_quota_in_use"),
+              0);
+    EXPECT_GE(ScrapeMetric(deployment_->metrics_port(i),
+                           "userimage_shared_quota_fallbacks_total"),
               1);
     EXPECT_EQ(SharedHealth(*deployment_, i),
               grpc::health::v1::HealthCheckResponse::NOT_SERVING);
@@ -203,14 +199,14 @@ TEST_F(SharedRateLimitTest,
   ASSERT_TRUE(redis_->Restart().ok());
   const absl::Time give_up = absl::Now() + absl::Seconds(30);
   for (int i = 0; i < kReplicas; ++i) {
-    while (Metric(deployment_->metrics_port(i),
-                  "userimage_shared_quota_in_use") != 1 &&
+    while (ScrapeMetric(deployment_->metrics_port(i),
+                        "userimage_shared_quota_in_use") != 1 &&
            absl::Now() < give_up) {
       absl::SleepFor(absl::Milliseconds(100));
     }
-    EXPECT_EQ(
-        Metric(deployment_->metrics_port(i), "userimage_shared_quota_in_use"),
-        1)
+    EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
+                           "userimage_shared_quota_in_use"),
+              1)
         << "replica " << i;
     EXPECT_EQ(SharedHealth(*deployment_, i),
               grpc::health::v1::HealthCheckResponse::SERVING);
