@@ -134,12 +134,22 @@ ABSL_FLAG(absl::Duration, clerk_max_retry_after, absl::Seconds(60),
           "Longest wait taken on Clerk's Retry-After (jitter included): caps "
           "the retry delay, the pause of every request (also the one shared "
           "through Redis) and the RetryInfo given to callers");
-ABSL_FLAG(double, retry_budget_tokens, 10,
-          "Retry throttling (gRFC A6): token capacity; retries are allowed "
-          "while more than half remain");
-ABSL_FLAG(double, retry_budget_ratio, 0.1,
-          "Retry throttling: tokens regained per successful request (about "
-          "the fraction of requests that may be retries in an outage)");
+ABSL_FLAG(double, retry_budget_percent, 20,
+          "Retries of 5xx answers and transport failures allowed, as a "
+          "percentage of the requests started in the last "
+          "--retry_budget_ttl (429s are paced, not budgeted)");
+ABSL_FLAG(double, retry_budget_min_per_second, 1,
+          "Retries always allowed per second, however quiet the service");
+ABSL_FLAG(absl::Duration, retry_budget_ttl, absl::Seconds(10),
+          "Window over which requests earn and retries spend the budget");
+// Replaced in favour of the traffic-proportional budget; setting either
+// fails start-up with the names of the replacements.
+ABSL_FLAG(std::string, retry_budget_tokens, "",
+          "Removed: use --retry_budget_percent and "
+          "--retry_budget_min_per_second");
+ABSL_FLAG(std::string, retry_budget_ratio, "",
+          "Removed: use --retry_budget_percent and "
+          "--retry_budget_min_per_second");
 ABSL_FLAG(uint64_t, max_image_bytes, 10'000'000,
           "Largest image accepted, in bytes (Clerk's limit: 10 MB)");
 ABSL_FLAG(bool, strip_image_metadata, true,
@@ -356,6 +366,26 @@ int Run() {
   if (absl::GetFlag(FLAGS_clerk_max_retry_after) <= absl::ZeroDuration()) {
     return Fail("--clerk_max_retry_after must be positive");
   }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, std::string>{
+            "retry_budget_tokens", absl::GetFlag(FLAGS_retry_budget_tokens)},
+        {"retry_budget_ratio", absl::GetFlag(FLAGS_retry_budget_ratio)}}) {
+    if (!value.empty()) {
+      return Fail(absl::StrCat(
+          "--", flag,
+          " was removed: the retry budget now scales with traffic; use "
+          "--retry_budget_percent (default 20) and "
+          "--retry_budget_min_per_second (default 1)"));
+    }
+  }
+  const RetryBudgetOptions retry_budget{
+      .percent = absl::GetFlag(FLAGS_retry_budget_percent),
+      .min_per_second = absl::GetFlag(FLAGS_retry_budget_min_per_second),
+      .ttl = absl::GetFlag(FLAGS_retry_budget_ttl)};
+  if (absl::Status valid = ValidateRetryBudgetOptions(retry_budget);
+      !valid.ok()) {
+    return Fail(valid.message());
+  }
 
   absl::StatusOr<std::string> secret_key =
       LoadSecretKey(std::getenv("CLERK_SECRET_KEY"),
@@ -525,8 +555,7 @@ int Run() {
              shared_state.Set(in_use, why);
            }},
       clock, timers);
-  RetryBudget budget(absl::GetFlag(FLAGS_retry_budget_tokens),
-                     absl::GetFlag(FLAGS_retry_budget_ratio));
+  RetryBudget budget(retry_budget, clock);
   RetryingClerkClient retrying(
       {.max_attempts = absl::GetFlag(FLAGS_clerk_max_attempts),
        .backoff = {.base = absl::GetFlag(FLAGS_clerk_backoff_base),
@@ -568,6 +597,9 @@ int Run() {
   metrics.AddGauge("userimage_memory_budget_limit_bytes",
                    "The memory budget for image bytes (--memory_budget_bytes).",
                    [&memory] { return static_cast<double>(memory.limit()); });
+  metrics.AddGauge("userimage_retry_budget_balance",
+                   "Retries the retry budget would allow now.",
+                   [&budget] { return budget.Balance(); });
   std::unique_ptr<prometheus::Exposer> exposer;
   if (const std::string address = absl::GetFlag(FLAGS_metrics_listen_address);
       !address.empty()) {

@@ -232,7 +232,6 @@ class RetryingClerkClient::Call final
       }
     }
     if (outcome.user.ok()) {
-      owner_.budget_.RecordSuccess();
       Finish(std::move(outcome.user));
       return;
     }
@@ -248,21 +247,25 @@ class RetryingClerkClient::Call final
       Finish(WithAttempts(std::move(error), attempts));
       return;
     }
-    owner_.budget_.RecordFailure();
     const absl::Time now = owner_.clock_.Now();
     const std::optional<absl::Duration> retry_after =
         CappedRetryAfter(RetryAfterOf(error));
     const absl::Duration delay = BackoffDelay(
         owner_.options_.backoff, attempts - 1, retry_after, owner_.random_);
-    if (HttpStatusOf(error) == 429 && owner_.options_.shared_pause) {
+    const bool rate_limited = outcome.http_status == 429;
+    if (rate_limited && owner_.options_.shared_pause) {
       owner_.metrics_.RecordRateLimitPause();
       owner_.gate_.PauseUntil(
           now +
           retry_after.value_or(owner_.options_.pause_without_retry_after));
     }
-    const bool may_retry =
-        !cancelled && attempts < owner_.options_.max_attempts &&
-        now + delay < deadline_ && owner_.budget_.AllowRetry();
+    bool may_retry = !cancelled && attempts < owner_.options_.max_attempts &&
+                     now + delay < deadline_;
+    // 429s are paced by the gate and its pause, not spent from the budget.
+    if (may_retry && !rate_limited && !owner_.budget_.TryWithdraw()) {
+      owner_.metrics_.RecordRetryThrottled();
+      may_retry = false;
+    }
     if (!may_retry || !Backoff(round, delay)) {
       // Tell the caller when trying again can succeed.
       SetRetryDelay(error, std::max(delay, retry_after.value_or(delay)));
@@ -379,6 +382,7 @@ RetryingClerkClient::RetryingClerkClient(RetryOptions options,
 
 std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
     Attempt attempt, absl::Time deadline, Callback done) {
+  budget_.Deposit();
   auto call = std::make_shared<Call>(*this, std::move(attempt), deadline,
                                      std::move(done));
   call->Queue();

@@ -61,7 +61,9 @@ bool IsRetryable(const absl::Status& status);
 // Delivers requests to Clerk through the process-wide RateGate, retrying
 // what IsRetryable() allows: up to max_attempts, with full-jitter
 // exponential backoff or Clerk's Retry-After as the floor of the wait,
-// within the RetryBudget, and never past the caller's deadline (a wait that
+// within the RetryBudget (every request deposits, every retry of a 5xx or a
+// transport failure withdraws; 429s are paced by the gate instead), and
+// never past the caller's deadline (a wait that
 // would end after it is not started). A 429 pauses the gate for everyone.
 // The final error carries the attempts made (ErrorInfo metadata
 // "attempts") and, when a later retry can succeed, a RetryInfo; the outcome

@@ -102,6 +102,25 @@ Metrics::Metrics()
                    .Help("Requests to Clerk that were retries.")
                    .Register(*registry_)
                    .Add({})),
+      retries_throttled_(
+          prometheus::BuildCounter()
+              .Name("userimage_clerk_retries_throttled_total")
+              .Help("Retries not sent because the retry budget was spent.")
+              .Register(*registry_)
+              .Add({})),
+      superseded_(prometheus::BuildCounter()
+                      .Name("userimage_superseded_total")
+                      .Help("Uploads and deletes replaced, before they were "
+                            "sent, by a newer one for the same user.")
+                      .Register(*registry_)
+                      .Add({})),
+      user_queue_wait_(
+          prometheus::BuildHistogram()
+              .Name("userimage_user_queue_wait_seconds")
+              .Help("Time requests waited for an earlier request for the "
+                    "same user to finish.")
+              .Register(*registry_)
+              .Add({}, LatencyBuckets())),
       pauses_(prometheus::BuildCounter()
                   .Name("userimage_clerk_rate_limit_pauses_total")
                   .Help("429 answers from Clerk that paused every request.")
@@ -139,6 +158,14 @@ void Metrics::RecordClerkRequest(int http_status, absl::Duration latency,
 }
 
 void Metrics::RecordRetry() { retries_.Increment(); }
+
+void Metrics::RecordRetryThrottled() { retries_throttled_.Increment(); }
+
+void Metrics::RecordSuperseded() { superseded_.Increment(); }
+
+void Metrics::RecordUserQueueWait(absl::Duration wait) {
+  user_queue_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
 
 void Metrics::RecordRateLimitPause() { pauses_.Increment(); }
 

@@ -22,13 +22,21 @@ namespace userimage {
 // The service's Prometheus metrics (prometheus-cpp), named and labelled by
 // Prometheus conventions (see docs/operations.md for the reference):
 //   userimage_uploads_total{code}                  finished uploads by gRPC
-//   code userimage_upload_received_bytes_total          image bytes received
+//                                                  code
+//   userimage_upload_received_bytes_total          image bytes received
 //   userimage_upload_duration_seconds              end-to-end upload latency
 //   userimage_clerk_requests_total{status}         Clerk answers by HTTP status
 //                                                  ("error" when none came)
 //   userimage_clerk_request_duration_seconds       latency of each attempt
 //   userimage_clerk_forwarded_bytes_total          image bytes sent to Clerk
 //   userimage_clerk_retries_total                  retries sent to Clerk
+//   userimage_clerk_retries_throttled_total        retries the retry budget
+//                                                  refused
+//   userimage_superseded_total                     requests replaced by a
+//                                                  newer one for their user
+//   userimage_user_queue_wait_seconds              time requests waited for
+//                                                  an earlier one for their
+//                                                  user
 //   userimage_clerk_rate_limit_pauses_total        429s that paused the gate
 //   userimage_rate_gate_wait_seconds               time requests waited
 //   userimage_shared_quota_fallbacks_total         times the shared (Redis)
@@ -47,6 +55,9 @@ class Metrics {
   void RecordClerkRequest(int http_status, absl::Duration latency,
                           uint64_t bytes_sent);
   void RecordRetry();
+  void RecordRetryThrottled();
+  void RecordSuperseded();
+  void RecordUserQueueWait(absl::Duration wait);
   void RecordRateLimitPause();
   void RecordGateWait(absl::Duration wait);
   void RecordSharedQuotaFallback();
@@ -76,6 +87,9 @@ class Metrics {
   prometheus::Histogram& clerk_duration_;
   prometheus::Counter& forwarded_bytes_;
   prometheus::Counter& retries_;
+  prometheus::Counter& retries_throttled_;
+  prometheus::Counter& superseded_;
+  prometheus::Histogram& user_queue_wait_;
   prometheus::Counter& pauses_;
   prometheus::Histogram& gate_wait_;
   prometheus::Counter& shared_quota_fallbacks_;

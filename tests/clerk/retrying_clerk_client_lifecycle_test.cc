@@ -86,7 +86,7 @@ class RetryingClerkClientLifecycleTest : public ::testing::Test {
   // A burst of one, then one request a second.
   RateGate gate_{
       {.quota = 11, .window = absl::Seconds(10), .pacing = true}, time_, time_};
-  RetryBudget budget_{10, 0.1};
+  RetryBudget budget_{RetryBudgetOptions{}, time_};
   struct PendingHook {
     RetryHookPoint point;
     std::function<void(ClerkOperation&)> act;

@@ -7,6 +7,7 @@
 #include "server/status/status_details.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
+#include "tests/testing/metrics_scrape.h"
 
 namespace userimage {
 namespace {
@@ -63,7 +64,7 @@ class RetryingClerkClientTest : public ::testing::Test {
   RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
                  time_,
                  time_};
-  RetryBudget budget_{10, 0.1};
+  RetryBudget budget_{RetryBudgetOptions{}, time_};
   RetryingClerkClient client_{
       {.max_attempts = 4,
        .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
@@ -247,13 +248,73 @@ TEST_F(RetryingClerkClientTest, CancelWhileWaitingForTheGate) {
 }
 
 TEST_F(RetryingClerkClientTest, RetryBudgetStopsRetryStorms) {
-  // Five failed attempts spend half the tokens: from then on no retries.
-  for (int i = 0; i < 5; ++i) budget_.RecordFailure();
+  // The reserve spent (and this request's deposit with it): no retry.
+  while (budget_.TryWithdraw()) {
+  }
   http_.Push(Answer(503));
   Upload();
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(Attempts(result_->status()), "1");
+  EXPECT_EQ(ScrapeMetric(metrics_, "userimage_clerk_retries_throttled_total"),
+            1);
+}
+
+TEST_F(RetryingClerkClientTest, RateLimitedRetriesAreNotSpentFromTheBudget) {
+  while (budget_.TryWithdraw()) {
+  }
+  http_.Push(Answer(429, {{"retry-after", "1"}}));
+  http_.Push(Answer(200));
+  Upload();
+  time_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_TRUE(result_->ok()) << result_->status();
+  EXPECT_EQ(outcome_.attempts, 2);
+}
+
+// Isolated blips on a quiet service: every one is retried, whatever its
+// kind, however many came before.
+TEST_F(RetryingClerkClientTest, EveryOneOffFailureOnAQuietServiceIsRetried) {
+  const int kinds[] = {503, 500, 502, 429};
+  for (int i = 0; i < 10; ++i) {
+    SCOPED_TRACE(i);
+    http_.Push(Answer(kinds[i % 4]));
+    http_.Push(Answer(200));
+    result_.reset();
+    Upload();
+    time_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(result_.has_value());
+    EXPECT_TRUE(result_->ok()) << result_->status();
+    EXPECT_EQ(outcome_.attempts, 2);
+  }
+}
+
+// A total outage: retries add a bounded fraction of the requests, whether
+// the calls come together or one after another.
+TEST_F(RetryingClerkClientTest, InAnOutageRetriesStayWithinHalfTheCalls) {
+  for (bool together : {true, false}) {
+    SCOPED_TRACE(together ? "together" : "one after another");
+    FakeTime time;
+    FakeHttpClient http;
+    for (int i = 0; i < 1000; ++i) http.Push(Answer(503));
+    ClerkClient clerk({.api_url = "http://clerk.test", .secret_key = "sk"},
+                      http, time, metrics_);
+    RateGate gate({.quota = 100000, .window = absl::Seconds(10)}, time, time);
+    RetryBudget budget(RetryBudgetOptions{}, time);
+    RetryingClerkClient client({}, clerk, gate, budget, time, time, random_,
+                               metrics_);
+    int finished = 0;
+    for (int call = 0; call < 100; ++call) {
+      client.UploadProfileImage(Image(), absl::InfiniteFuture(),
+                                [&](ClerkOutcome) { ++finished; });
+      if (!together) {
+        while (finished <= call) time.Advance(absl::Milliseconds(10));
+      }
+    }
+    while (finished < 100) time.Advance(absl::Milliseconds(10));
+    EXPECT_LE(http.requests().size(), 150);
+    EXPECT_GT(http.requests().size(), 100);  // Some were retried.
+  }
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/subprocess.h"
 
 namespace userimage {
 namespace {
@@ -34,7 +35,8 @@ std::vector<int> Answers(const LocalDeployment& d) {
   std::vector<int> statuses;
   const google::protobuf::ListValue requests = d.Requests();
   for (const auto& r : requests.values()) {
-    statuses.push_back(static_cast<int>(r.struct_value().fields().at("status").number_value()));
+    statuses.push_back(static_cast<int>(
+        r.struct_value().fields().at("status").number_value()));
   }
   return statuses;
 }
@@ -59,8 +61,8 @@ class DeliveryEndToEndTest : public ::testing::Test {
     // Short backoff keeps the test quick, and a large retry budget keeps
     // the faults of one test from throttling the retries of the next (the
     // budget has its own unit test).
-    deployment_ = LocalDeployment::Start(
-                      {"--clerk_backoff_base=50ms", "--retry_budget_tokens=1000"})
+    deployment_ = LocalDeployment::Start({"--clerk_backoff_base=50ms",
+                                          "--retry_budget_min_per_second=1000"})
                       ->release();
   }
   static void TearDownTestSuite() { delete deployment_; }
@@ -139,12 +141,12 @@ TEST_F(DeliveryEndToEndTest, RetryAfterBeyondTheDeadlineFailsFast) {
 
 TEST(DeliveryQuotaTest, BurstUnderAQuotaIsPacedWithoutTooManyRequests) {
   // Clerk allows 6 requests per 2 s; the service knows it.
-  auto deployment = LocalDeployment::Start(
-      {"--clerk_rate_limit=6", "--clerk_rate_window=2s"},
-      {"--rate_limit=6", "--rate_window=2s"});
+  auto deployment =
+      LocalDeployment::Start({"--clerk_rate_limit=6", "--clerk_rate_window=2s"},
+                             {"--rate_limit=6", "--rate_window=2s"});
   ASSERT_TRUE(deployment.ok()) << deployment.status();
-  UserImageClient client(grpc::CreateChannel((*deployment)->server_address(),
-                                             grpc::InsecureChannelCredentials()));
+  UserImageClient client(grpc::CreateChannel(
+      (*deployment)->server_address(), grpc::InsecureChannelCredentials()));
   std::vector<std::thread> threads;
   std::vector<absl::Status> results(15);
   for (int i = 0; i < 15; ++i) {
@@ -159,6 +161,21 @@ TEST(DeliveryQuotaTest, BurstUnderAQuotaIsPacedWithoutTooManyRequests) {
   int too_many = 0;
   for (int status : Answers(**deployment)) too_many += status == 429;
   EXPECT_EQ(too_many, 0);
+}
+
+TEST(RetryBudgetFlagsTest, RemovedFlagsNameTheirReplacements) {
+  for (const char* flag :
+       {"--retry_budget_tokens=10", "--retry_budget_ratio=0.1"}) {
+    absl::StatusOr<std::string> out =
+        RunCommand(absl::StrCat("(", Runfile("server/user_image_server"), " ",
+                                flag, " 2>&1)"),
+                   "", TestTempPath("removed_flag.log"));
+    ASSERT_FALSE(out.ok()) << flag;  // Start-up fails ...
+    // ... saying what to use instead.
+    EXPECT_NE(out.status().message().find("--retry_budget_percent"),
+              std::string::npos)
+        << out.status();
+  }
 }
 
 }  // namespace

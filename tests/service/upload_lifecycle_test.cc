@@ -137,7 +137,7 @@ class UploadLifecycleTest : public ::testing::Test {
       metrics_};
   // Pacing on (a burst of one, then one a second), as by default.
   RateGate gate_{{.quota = 11, .window = absl::Seconds(10)}, time_, time_};
-  RetryBudget budget_{10, 0.1};
+  RetryBudget budget_{RetryBudgetOptions{}, time_};
   RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
                                 time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};

@@ -89,7 +89,7 @@ class UserImageServiceTest : public ::testing::Test {
       time_,
       metrics_};
   RateGate gate_{{.quota = 100}, time_, time_};
-  RetryBudget budget_{10, 0.1};
+  RetryBudget budget_{RetryBudgetOptions{}, time_};
   RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
                                 time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};

@@ -132,7 +132,7 @@ class CancellationStressTest : public ::testing::TestWithParam<bool> {
   void Deploy(std::vector<std::string> extra_flags = {}) {
     std::vector<std::string> flags = {
         absl::StrCat("--shutdown_grace=", absl::FormatDuration(kGrace)),
-        "--retry_budget_tokens=100000"};
+        "--retry_budget_min_per_second=100000"};
     if (GetParam()) {
       auto redis = RedisServer::Start();
       ASSERT_TRUE(redis.ok()) << redis.status();

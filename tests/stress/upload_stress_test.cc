@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/user_image_client.h"
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
+#include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
@@ -39,7 +39,7 @@ std::string Image(size_t size, unsigned seed) { return TestPng(size, seed); }
 TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
   constexpr int kUploads = 300;
   auto deployment = LocalDeployment::Start(
-      {"--clerk_backoff_base=100ms", "--retry_budget_tokens=100000",
+      {"--clerk_backoff_base=100ms", "--retry_budget_min_per_second=100000",
        "--memory_budget_bytes=200000000"},
       {"--latency=20ms"});
   ASSERT_TRUE(deployment.ok()) << deployment.status();
@@ -69,14 +69,17 @@ TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
           chunk.set_chunk(image.substr(0, image.size() / 2));
           writer->Write(chunk);
           context.TryCancel();
-          if (writer->Finish().error_code() == grpc::StatusCode::CANCELLED) ++cancelled;
+          if (writer->Finish().error_code() == grpc::StatusCode::CANCELLED)
+            ++cancelled;
           return;
         }
         case 1: {  // Not an image.
           UploadOptions options;
           options.user_id = kUsers[i % 3];
-          auto result = client.UploadProfileImage(options, "not an image at all");
-          if (result.status().code() == absl::StatusCode::kInvalidArgument) ++invalid;
+          auto result =
+              client.UploadProfileImage(options, "not an image at all");
+          if (result.status().code() == absl::StatusCode::kInvalidArgument)
+            ++invalid;
           return;
         }
         default: {
@@ -87,7 +90,8 @@ TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
           if (result.ok()) {
             ++ok;
           } else if (result.status().code() == absl::StatusCode::kUnavailable ||
-                     result.status().code() == absl::StatusCode::kResourceExhausted) {
+                     result.status().code() ==
+                         absl::StatusCode::kResourceExhausted) {
             // Possible only for an upload that drew a fault on every attempt.
             ++retryable;
           } else {
