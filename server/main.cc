@@ -167,7 +167,11 @@ ABSL_FLAG(int, max_concurrent_uploads, 1000,
           "Uploads in progress at once; more are refused with "
           "RESOURCE_EXHAUSTED");
 ABSL_FLAG(absl::Duration, upload_idle_timeout, absl::Seconds(30),
-          "An upload stream with no message for this long is failed");
+          "An upload stream that brings no image bytes for this long (empty "
+          "chunks do not count) fails with DEADLINE_EXCEEDED; 0 for no limit");
+ABSL_FLAG(absl::Duration, max_upload_duration, absl::Minutes(2),
+          "An upload stream still sending this long after its metadata fails "
+          "with DEADLINE_EXCEEDED and gives its memory back; 0 for no limit");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(25),
           "On SIGTERM, how long in-flight calls may take to finish; then "
           "the calls are cancelled and requests still sending to Clerk are "
@@ -568,6 +572,7 @@ int Run() {
   UserImageServiceImpl service(
       {.max_image_bytes = max_image_bytes,
        .idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout),
+       .max_upload_duration = absl::GetFlag(FLAGS_max_upload_duration),
        .max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads),
        .image_policy =
            {.limits = {.max_side = absl::GetFlag(FLAGS_max_image_side_px),

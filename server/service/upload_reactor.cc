@@ -1,5 +1,6 @@
 #include "server/service/upload_reactor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -51,6 +52,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       env_(env),
       started_(env.clock->Now()),
       request_id_(RequestId(*context)),
+      last_progress_(started_),
       assembler_(env.max_image_bytes, *env.memory, env.image_policy) {
   context_->AddInitialMetadata("x-request-id", request_id_);
   absl::StatusOr<std::string> caller =
@@ -73,9 +75,14 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
 }
 
 void UploadReactor::Read() {
-  if (env_.idle_timeout > absl::ZeroDuration()) {
+  const absl::Time idle_due = env_.idle_timeout > absl::ZeroDuration()
+                                  ? last_progress_ + env_.idle_timeout
+                                  : absl::InfiniteFuture();
+  const absl::Time due = std::min(idle_due, upload_deadline_);
+  if (due != absl::InfiniteFuture()) {
+    const bool whole_upload = upload_deadline_ <= idle_due;
     const Timers::Id timer = env_.timers->Schedule(
-        env_.clock->Now() + env_.idle_timeout, [this] { OnIdle(); });
+        due, [this, whole_upload] { OnStreamTimer(whole_upload); });
     absl::MutexLock lock(&mu_);
     // A timer that fired before its id was recorded has finished the call:
     // nothing more may touch it.
@@ -85,12 +92,28 @@ void UploadReactor::Read() {
   StartRead(&request_);
 }
 
-// The idle timer fired, so OnReadDone() could not cancel it: this path owns
-// the finish.
-void UploadReactor::OnIdle() {
-  FinishWith(Failed(absl::DeadlineExceededError(absl::StrCat(
-      "no message arrived for ", absl::FormatDuration(env_.idle_timeout),
-      "; the upload was abandoned: send chunks without long pauses"))));
+// The stream timer fired, so OnReadDone() could not cancel it: this path
+// owns the finish.
+void UploadReactor::OnStreamTimer(bool whole_upload) {
+  FinishWith(Failed(absl::DeadlineExceededError(
+      whole_upload
+          ? absl::StrCat("the upload was still sending ",
+                         absl::FormatDuration(env_.max_upload_duration),
+                         " after its metadata (--max_upload_duration) and "
+                         "was abandoned: send the whole image faster")
+          : absl::StrCat("no image bytes arrived for ",
+                         absl::FormatDuration(env_.idle_timeout),
+                         " (empty chunks do not count); the upload was "
+                         "abandoned: send chunks without long pauses"))));
+}
+
+void UploadReactor::NoteProgress(bool had_metadata, uint64_t had_bytes) {
+  const bool metadata_now = !had_metadata && !assembler_.user_id().empty();
+  if (!metadata_now && assembler_.received_bytes() == had_bytes) return;
+  last_progress_ = env_.clock->Now();
+  if (metadata_now && env_.max_upload_duration > absl::ZeroDuration()) {
+    upload_deadline_ = last_progress_ + env_.max_upload_duration;
+  }
 }
 
 void UploadReactor::OnReadDone(bool ok) {
@@ -117,6 +140,8 @@ void UploadReactor::OnReadDone(bool ok) {
     StartUpload();
     return;
   }
+  const bool had_metadata = !assembler_.user_id().empty();
+  const uint64_t had_bytes = assembler_.received_bytes();
   absl::Status status;
   {
     grpc::ProtoBufferReader reader(&request_);
@@ -127,6 +152,7 @@ void UploadReactor::OnReadDone(bool ok) {
     FinishWith(Failed(std::move(status)));
     return;
   }
+  NoteProgress(had_metadata, had_bytes);
   Read();
 }
 

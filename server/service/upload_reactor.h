@@ -36,8 +36,12 @@ enum class UploadHookPoint {
 struct UploadEnvironment {
   uint64_t max_image_bytes = 10'000'000;
   ImagePolicy image_policy;
-  // A stream with no message for this long is failed.
+  // A stream that brings no image bytes (nor its metadata) for this long is
+  // failed; empty chunks do not count. Zero: no limit.
   absl::Duration idle_timeout = absl::Seconds(30);
+  // A stream still sending this long after its metadata arrived is failed.
+  // Zero: no limit.
+  absl::Duration max_upload_duration = absl::Minutes(2);
   RetryingClerkClient* clerk = nullptr;
   MemoryBudget* memory = nullptr;
   Clock* clock = nullptr;
@@ -62,7 +66,9 @@ struct UploadEnvironment {
 // RetryingClerkClient; its outcome finishes the call.
 // - Any invalid message finishes the call at once (the rest of the stream
 //   is not read).
-// - A stream idle for `idle_timeout` fails with DEADLINE_EXCEEDED.
+// - A stream that brings nothing for `idle_timeout` (empty chunks bring
+//   nothing), or is still sending `max_upload_duration` after its metadata,
+//   fails with DEADLINE_EXCEEDED and gives its memory reservation back.
 // - A call cancelled before the stream is complete never reaches Clerk; one
 //   cancelled (or past its deadline) while waiting for the rate gate or a
 //   retry stops waiting at once.
@@ -92,7 +98,10 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
 
  private:
   void Read();
-  void OnIdle();
+  // The stream timer fired: the idle limit, or the whole-upload one.
+  void OnStreamTimer(bool whole_upload);
+  // Notes what the last message brought, for the stream timer.
+  void NoteProgress(bool had_metadata, uint64_t had_bytes);
   void Hook(UploadHookPoint point);
   void StartUpload();
   // Finishes the call unless it is finished already.
@@ -113,6 +122,10 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;
   std::string content_type_;
+  // Touched by reactions only (one at a time): when the stream last brought
+  // something, and when it must be complete.
+  absl::Time last_progress_;
+  absl::Time upload_deadline_ = absl::InfiniteFuture();
   absl::Mutex mu_;  // Timer and OnCancel() run concurrently with reactions.
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;

@@ -17,8 +17,12 @@ namespace userimage {
 struct UserImageServiceOptions {
   // Largest image accepted, in bytes (Clerk's limit is 10 MB).
   uint64_t max_image_bytes = 10'000'000;
-  // An upload stream with no message for this long is failed; zero: never.
+  // An upload stream that brings no image bytes for this long is failed
+  // (empty chunks do not count); zero: never.
   absl::Duration idle_timeout = absl::Seconds(30);
+  // An upload stream still sending this long after its metadata is failed;
+  // zero: never.
+  absl::Duration max_upload_duration = absl::Minutes(2);
   // Uploads in progress at once; more are refused with RESOURCE_EXHAUSTED.
   int max_concurrent_uploads = 1000;
   // Dimension limits and metadata stripping.

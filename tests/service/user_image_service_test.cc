@@ -186,10 +186,58 @@ TEST_F(UserImageServiceTest, IdleStreamTimesOut) {
   time_.Advance(absl::Seconds(1));
   grpc::Status status = writer->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_NE(status.error_message().find("no message arrived for 30s"),
+  EXPECT_NE(status.error_message().find("no image bytes arrived for 30s"),
             std::string::npos)
       << status.error_message();
   EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(UserImageServiceTest, EmptyChunksDoNotKeepAStreamAlive) {
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  ASSERT_TRUE(writer->Write(Metadata()));
+  // A timer per read: the first before the metadata, the next after it.
+  time_.AwaitScheduled(2);
+  for (int i = 0; i < 5; ++i) {
+    time_.Advance(absl::Seconds(5));
+    ASSERT_TRUE(writer->Write(Chunk("")));
+    time_.AwaitScheduled(3 + i);  // The empty chunk was read.
+  }
+  // 30 s after the metadata, whatever came since.
+  time_.Advance(absl::Seconds(5));
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(status.error_message().find("no image bytes arrived for 30s"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(http_.requests().empty());
+}
+
+TEST_F(UserImageServiceTest, AStreamEndsAtMaxUploadDurationAndFreesItsMemory) {
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  ASSERT_TRUE(writer->Write(Metadata()));
+  time_.AwaitScheduled(2);  // The metadata was read.
+  // Bytes every 20 s keep the idle timer at bay, not the whole-upload one.
+  for (int i = 0; i < 6; ++i) {
+    time_.Advance(absl::Seconds(20) - absl::Milliseconds(1));
+    ASSERT_TRUE(writer->Write(Chunk(kPng.substr(16 * i, 16))));
+    time_.AwaitScheduled(3 + i);
+  }
+  EXPECT_GT(memory_.in_use(), 0u);
+  time_.Advance(absl::Milliseconds(6));  // 2 min since the metadata.
+  grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(status.error_message().find("--max_upload_duration"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_TRUE(http_.requests().empty());
+  AwaitInFlight(service_, 0);
+  for (int i = 0; i < 5000 && memory_.in_use() != 0; ++i)
+    absl::SleepFor(absl::Milliseconds(2));
+  EXPECT_EQ(memory_.in_use(), 0u);
 }
 
 TEST_F(UserImageServiceTest, RefusesUploadsBeyondTheConcurrencyLimit) {

@@ -30,6 +30,7 @@ class FakeTime final : public Clock, public Timers {
               absl::AnyInvocable<void() &&> callback) override {
     absl::MutexLock lock(&mu_);
     const Id id = next_id_++;
+    ++scheduled_;
     pending_.emplace(std::make_pair(when, id), std::move(callback));
     return id;
   }
@@ -89,10 +90,26 @@ class FakeTime final : public Clock, public Timers {
     return pending_.size();
   }
 
+  // Timers scheduled so far, run or not.
+  uint64_t scheduled() const {
+    absl::MutexLock lock(&mu_);
+    return scheduled_;
+  }
+
+  // Blocks until `n` timers have been scheduled in all (by other threads).
+  void AwaitScheduled(uint64_t n) const {
+    auto reached = [this, n]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      return scheduled_ >= n;  // Called with mu_ held.
+    };
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&reached));
+  }
+
  private:
   mutable absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t scheduled_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::pair<absl::Time, Id>, absl::AnyInvocable<void() &&>> pending_
       ABSL_GUARDED_BY(mu_);
   std::function<void(Id)> before_run_ ABSL_GUARDED_BY(mu_);
