@@ -73,26 +73,74 @@ bool IsRetryable(const absl::Status& status) {
 // ones.
 class RetryingClerkClient::Call final
     : public Operation,
+      public UserLanes::Member,
       public std::enable_shared_from_this<Call> {
  public:
-  Call(RetryingClerkClient& owner, Attempt attempt, absl::Time deadline,
-       Callback done)
+  Call(RetryingClerkClient& owner, std::string user_id, Attempt attempt,
+       absl::Time deadline, Callback done)
       : owner_(owner),
+        user_id_(std::move(user_id)),
         deadline_(deadline),
+        entered_at_(owner.clock_.Now()),
         attempt_(std::make_shared<Attempt>(std::move(attempt))),
         done_(std::move(done)) {}
+
+  const std::string& user_id() const { return user_id_; }
+
+  // Its user's turn: on to the gate.
+  void OnTurn() override {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ != Stage::kLine) return;
+      stage_ = Stage::kIdle;
+    }
+    owner_.metrics_.RecordUserQueueWait(owner_.clock_.Now() - entered_at_);
+    Queue();
+  }
+
+  // A newer request for the user arrived: end now unless a request is in
+  // flight, which is awaited (and not retried).
+  void OnSuperseded() override {
+    Stage stage;
+    RateGate::Ticket ticket;
+    Timers::Id timer;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ == Stage::kDone || superseded_) return;
+      superseded_ = true;
+      stage = stage_;
+      ticket = ticket_;
+      timer = timer_;
+    }
+    switch (stage) {
+      case Stage::kLine:
+        FinishStopped();
+        break;
+      case Stage::kGate:
+        // As for Cancel(): OnGate() or Queue() finishes.
+        if (ticket != 0) owner_.gate_.Cancel(ticket);
+        break;
+      case Stage::kBackoff:
+        if (timer != 0 && owner_.timers_.Cancel(timer)) FinishStopped();
+        break;
+      case Stage::kSending:  // OnResult() does not retry.
+      case Stage::kIdle:     // Queue() sees `superseded_`.
+      case Stage::kDone:
+        break;
+    }
+  }
 
   // Asks the gate for a slot; retries go ahead of new requests.
   void Queue() {
     uint64_t round = 0;
     bool retry = false;
-    bool cancelled = false;
+    bool stopped = false;
     const absl::Time now = owner_.clock_.Now();
     {
       absl::MutexLock lock(&mu_);
       if (stage_ == Stage::kDone) return;
-      cancelled = cancelled_;
-      if (!cancelled) {
+      stopped = stopping();
+      if (!stopped) {
         stage_ = Stage::kGate;
         round = ++round_;
         ticket_ = 0;
@@ -100,8 +148,8 @@ class RetryingClerkClient::Call final
         retry = attempts_ > 0;
       }
     }
-    if (cancelled) {
-      Finish(Cancelled());
+    if (stopped) {
+      FinishStopped();
       return;
     }
     const RateGate::Ticket ticket = owner_.gate_.Acquire(
@@ -116,7 +164,7 @@ class RetryingClerkClient::Call final
       if (ticket != 0 && stage_ == Stage::kGate && round_ == round) {
         ticket_ = ticket;
         // A Cancel() that came before the ticket was known left it to us.
-        cancel_ticket = cancelled_;
+        cancel_ticket = stopping();
       }
     }
     if (cancel_ticket) owner_.gate_.Cancel(ticket);
@@ -137,6 +185,9 @@ class RetryingClerkClient::Call final
       signal = signal_;
     }
     switch (stage) {
+      case Stage::kLine:
+        FinishStopped();
+        break;
       case Stage::kGate:
         // The gate answers the cancelled wait through OnGate(); if the
         // request left the queue first, OnGate() sees `cancelled_`. No
@@ -146,7 +197,7 @@ class RetryingClerkClient::Call final
       case Stage::kBackoff:
         // A timer that already fired owns the finish (Queue() sees
         // `cancelled_`); an unknown id is cancelled where it is recorded.
-        if (timer != 0 && owner_.timers_.Cancel(timer)) Finish(Cancelled());
+        if (timer != 0 && owner_.timers_.Cancel(timer)) FinishStopped();
         break;
       case Stage::kSending:
         // The transport completes the attempt with CANCELLED (or with
@@ -160,7 +211,52 @@ class RetryingClerkClient::Call final
   }
 
  private:
-  enum class Stage { kIdle, kGate, kSending, kBackoff, kDone };
+  // kLine: waiting for an earlier request for the same user.
+  enum class Stage { kLine, kIdle, kGate, kSending, kBackoff, kDone };
+
+  bool stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return cancelled_ || superseded_;
+  }
+
+  // Ends a cancelled or superseded request before or between attempts.
+  void FinishStopped() {
+    bool cancelled;
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled = cancelled_;
+    }
+    if (cancelled) {
+      Finish(Cancelled());
+    } else {
+      Finish(Superseded(absl::OkStatus()), /*superseded=*/true);
+    }
+  }
+
+  // ABORTED, reason SUPERSEDED; `last_error` is the failure of the attempt
+  // that was then not retried (OK if none was made).
+  absl::Status Superseded(const absl::Status& last_error) const {
+    int attempts;
+    {
+      absl::MutexLock lock(&mu_);
+      attempts = attempts_;
+    }
+    absl::Status status = absl::AbortedError(
+        attempts == 0
+            ? absl::StrCat("a newer upload or delete for user ", user_id_,
+                           " replaced this one before it was sent to Clerk; "
+                           "nothing was sent")
+            : absl::StrCat("a newer upload or delete for user ", user_id_,
+                           " arrived, so this one was not retried; its last "
+                           "attempt failed: ",
+                           last_error.message()));
+    google::rpc::ErrorInfo info;
+    info.set_reason(std::string(kSupersededReason));
+    info.set_domain(std::string(kServiceErrorDomain));
+    (*info.mutable_metadata())["user_id"] = user_id_;
+    (*info.mutable_metadata())["attempts"] = absl::StrCat(attempts);
+    SetDetail(status, info);
+    return status;
+  }
 
   absl::Status Cancelled() const {
     absl::MutexLock lock(&mu_);
@@ -187,8 +283,8 @@ class RetryingClerkClient::Call final
       if (stage_ != Stage::kGate || round_ != round) return;
       ticket_ = 0;
       waited = now - queued_at_;
-      if (cancelled_) {
-        status = absl::OkStatus();  // A cancelled wait ends CANCELLED.
+      if (stopping()) {
+        status = absl::OkStatus();  // A stopped wait ends as Stopped().
       } else if (!status.ok()) {
         finish =
             last_error_.ok() ? status : WithAttempts(last_error_, attempts_);
@@ -204,7 +300,11 @@ class RetryingClerkClient::Call final
     }
     owner_.metrics_.RecordGateWait(waited);
     if (finishing) {
-      Finish(status.ok() ? Cancelled() : finish);
+      if (status.ok()) {
+        FinishStopped();
+      } else {
+        Finish(finish);
+      }
       return;
     }
     if (retry) owner_.metrics_.RecordRetry();
@@ -219,9 +319,11 @@ class RetryingClerkClient::Call final
   void OnResult(uint64_t round, ClerkOutcome outcome) {
     int attempts;
     bool cancelled;
+    bool superseded;
     {
       absl::MutexLock lock(&mu_);
       if (stage_ != Stage::kSending || round_ != round) return;
+      superseded = superseded_;
       signal_.reset();
       http_status_ = outcome.http_status;
       trace_id_ = outcome.trace_id;
@@ -259,7 +361,8 @@ class RetryingClerkClient::Call final
           now +
           retry_after.value_or(owner_.options_.pause_without_retry_after));
     }
-    bool may_retry = !cancelled && attempts < owner_.options_.max_attempts &&
+    bool may_retry = !cancelled && !superseded &&
+                     attempts < owner_.options_.max_attempts &&
                      now + delay < deadline_;
     // 429s are paced by the gate and its pause, not spent from the budget.
     if (may_retry && !rate_limited && !owner_.budget_.TryWithdraw()) {
@@ -267,6 +370,10 @@ class RetryingClerkClient::Call final
       may_retry = false;
     }
     if (!may_retry || !Backoff(round, delay)) {
+      if (!cancelled && (superseded || IsSuperseded())) {
+        Finish(Superseded(error), /*superseded=*/true);
+        return;
+      }
       // Tell the caller when trying again can succeed.
       SetRetryDelay(error, std::max(delay, retry_after.value_or(delay)));
       Finish(WithAttempts(std::move(error), attempts));
@@ -278,7 +385,7 @@ class RetryingClerkClient::Call final
   bool Backoff(uint64_t round, absl::Duration delay) {
     {
       absl::MutexLock lock(&mu_);
-      if (stage_ != Stage::kSending || round_ != round || cancelled_) {
+      if (stage_ != Stage::kSending || round_ != round || stopping()) {
         return false;
       }
       stage_ = Stage::kBackoff;
@@ -296,12 +403,12 @@ class RetryingClerkClient::Call final
       if (stage_ == Stage::kBackoff && round_ == round) {
         timer_ = timer;
         // A Cancel() that came before the id was known left it to us.
-        cancel_timer = cancelled_;
+        cancel_timer = stopping();
       }
     }
-    // Cancelled and the timer not yet run: ours to finish. Already run:
+    // Stopped and the timer not yet run: ours to finish. Already run:
     // Queue() finishes.
-    if (cancel_timer && owner_.timers_.Cancel(timer)) Finish(Cancelled());
+    if (cancel_timer && owner_.timers_.Cancel(timer)) FinishStopped();
     return true;
   }
 
@@ -328,9 +435,15 @@ class RetryingClerkClient::Call final
     return cap;
   }
 
-  // The one way to end: the first caller wins; `done` runs after the lock
-  // is released, and the image bytes are let go with the attempt.
-  void Finish(absl::StatusOr<User> result) {
+  bool IsSuperseded() const {
+    absl::MutexLock lock(&mu_);
+    return superseded_;
+  }
+
+  // The one way to end: the first caller wins; its user's next request
+  // gets its turn and `done` runs after the lock is released, and the image
+  // bytes are let go with the attempt.
+  void Finish(absl::StatusOr<User> result, bool superseded = false) {
     Callback done;
     std::shared_ptr<Attempt> attempt;
     ClerkOutcome outcome;
@@ -345,18 +458,23 @@ class RetryingClerkClient::Call final
           ClerkOutcome{std::move(result), http_status_, trace_id_, attempts_};
     }
     attempt.reset();
+    if (superseded) owner_.metrics_.RecordSuperseded();
+    owner_.lanes_.Leave(user_id_, this);
     std::move(done)(std::move(outcome));
   }
 
   RetryingClerkClient& owner_;
+  const std::string user_id_;
   const absl::Time deadline_;
+  const absl::Time entered_at_;
   mutable absl::Mutex mu_;
   std::shared_ptr<Attempt> attempt_ ABSL_GUARDED_BY(mu_);
   Callback done_ ABSL_GUARDED_BY(mu_);
-  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kIdle;
+  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kLine;
   uint64_t round_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  bool superseded_ ABSL_GUARDED_BY(mu_) = false;
   RateGate::Ticket ticket_ ABSL_GUARDED_BY(mu_) = 0;
   Timers::Id timer_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<AbortSignal> signal_ ABSL_GUARDED_BY(mu_);
@@ -381,18 +499,20 @@ RetryingClerkClient::RetryingClerkClient(RetryOptions options,
       metrics_(metrics) {}
 
 std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
-    Attempt attempt, absl::Time deadline, Callback done) {
+    std::string user_id, Attempt attempt, absl::Time deadline, Callback done) {
   budget_.Deposit();
-  auto call = std::make_shared<Call>(*this, std::move(attempt), deadline,
-                                     std::move(done));
-  call->Queue();
+  auto call = std::make_shared<Call>(
+      *this, std::move(user_id), std::move(attempt), deadline, std::move(done));
+  lanes_.Enter(call->user_id(), call);
   return call;
 }
 
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::UploadProfileImage(AssembledImage image,
                                         absl::Time deadline, Callback done) {
+  std::string user_id = image.user_id;
   return Start(
+      std::move(user_id),
       [this, image = std::move(image), deadline](
           Callback result, std::shared_ptr<AbortSignal> abort) {
         clerk_.UploadProfileImage(image, deadline, std::move(result),
@@ -404,7 +524,9 @@ RetryingClerkClient::UploadProfileImage(AssembledImage image,
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::DeleteProfileImage(std::string user_id,
                                         absl::Time deadline, Callback done) {
+  std::string line = user_id;
   return Start(
+      std::move(line),
       [this, user_id = std::move(user_id), deadline](
           Callback result, std::shared_ptr<AbortSignal> abort) {
         clerk_.DeleteProfileImage(user_id, deadline, std::move(result),

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/clerk/clerk_client.h"
+#include "server/clerk/user_lanes.h"
 #include "server/http/abort_signal.h"
 #include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
@@ -53,6 +54,9 @@ struct RetryOptions {
   std::function<void(RetryHookPoint, ClerkOperation&)> test_hook;
 };
 
+// ErrorInfo reason of a request replaced by a newer one for its user.
+inline constexpr absl::string_view kSupersededReason = "SUPERSEDED";
+
 // Whether a failed attempt may succeed when retried: Clerk answered 429,
 // 500, 502, 503 or 504, or could not be reached / timed out. Never other
 // 4xx.
@@ -76,6 +80,13 @@ bool IsRetryable(const absl::Status& status);
 // is released. Every race between two ways of ending (cancel vs grant,
 // cancel vs backoff timer, cancel vs HTTP completion) has one winner: the
 // gate's queue, Timers::Cancel() and the transport's abort each decide it.
+//
+// Requests for one user id go to Clerk one at a time, in the order they
+// were started (UserLanes): a newer upload or delete for the user replaces
+// every older one not yet sent (at the gate, in backoff or waiting behind
+// another), which ends ABORTED with ErrorInfo reason SUPERSEDED and never
+// spends quota; an older one in flight is awaited before the newer is sent,
+// and is not retried.
 //
 // Thread-safe. Borrows everything it is given, which must outlive it and
 // every Operation. `done` runs exactly once, never under a lock: on the
@@ -103,8 +114,8 @@ class RetryingClerkClient {
   class Call;
   using Attempt =
       absl::AnyInvocable<void(Callback, std::shared_ptr<AbortSignal>)>;
-  std::shared_ptr<Operation> Start(Attempt attempt, absl::Time deadline,
-                                   Callback done);
+  std::shared_ptr<Operation> Start(std::string user_id, Attempt attempt,
+                                   absl::Time deadline, Callback done);
 
   const RetryOptions options_;
   ClerkClient& clerk_;
@@ -114,6 +125,7 @@ class RetryingClerkClient {
   Timers& timers_;
   RandomSource& random_;
   Metrics& metrics_;
+  UserLanes lanes_;
 };
 
 }  // namespace userimage

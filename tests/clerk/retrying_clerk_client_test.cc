@@ -27,9 +27,9 @@ HttpResponse Answer(int status, HttpHeaders extra = {}) {
   return r;
 }
 
-AssembledImage Image() {
+AssembledImage Image(std::string user_id = "user_1") {
   AssembledImage image;
-  image.user_id = "user_1";
+  image.user_id = std::move(user_id);
   image.filename = "a.png";
   image.content_type = "image/png";
   image.bytes = std::make_shared<const std::string>("\x89PNG\r\n\x1A\n");
@@ -127,10 +127,10 @@ TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
   http_.Push(Answer(200));
   Upload();
   EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(2));
-  // Another request arriving during the pause waits too.
+  // Another user's request arriving during the pause waits too.
   std::optional<absl::StatusOr<User>> other;
   client_.UploadProfileImage(
-      Image(), absl::InfiniteFuture(),
+      Image("user_2"), absl::InfiniteFuture(),
       [&](ClerkOutcome o) { other = std::move(o.user); });
   EXPECT_EQ(http_.requests().size(), 1);
   time_.Advance(absl::Milliseconds(1999));
@@ -305,7 +305,8 @@ TEST_F(RetryingClerkClientTest, InAnOutageRetriesStayWithinHalfTheCalls) {
                                metrics_);
     int finished = 0;
     for (int call = 0; call < 100; ++call) {
-      client.UploadProfileImage(Image(), absl::InfiniteFuture(),
+      client.UploadProfileImage(Image(absl::StrCat("user_", call)),
+                                absl::InfiniteFuture(),
                                 [&](ClerkOutcome) { ++finished; });
       if (!together) {
         while (finished <= call) time.Advance(absl::Milliseconds(10));

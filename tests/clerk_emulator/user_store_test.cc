@@ -54,6 +54,21 @@ TEST(UserStoreTest, ServesSeedUsers) {
   EXPECT_EQ(user.fields().at("object").string_value(), "user");
 }
 
+TEST(UserStoreTest, GeneratesDistinctUsersForLoadTests) {
+  auto store = UserStore::Create(SeedUsersJson(), 3);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(GeneratedUserId(2), "user_load000002");
+  for (int i = 0; i < 3; ++i) {
+    const std::optional<std::string> json =
+        (*store)->GetJson(GeneratedUserId(i));
+    ASSERT_TRUE(json.has_value()) << i;
+    EXPECT_EQ(Parse(*json).fields().at("id").string_value(),
+              GeneratedUserId(i));
+  }
+  EXPECT_FALSE((*store)->Contains(GeneratedUserId(3)));
+  EXPECT_TRUE((*store)->Contains(kFirstUser));  // The seeds stay.
+}
+
 TEST(UserStoreTest, TimestampsPrintAsIntegers) {
   const std::unique_ptr<UserStore> store = SeededStore();
   ASSERT_NE(store, nullptr);

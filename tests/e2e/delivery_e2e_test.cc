@@ -152,7 +152,7 @@ TEST(DeliveryQuotaTest, BurstUnderAQuotaIsPacedWithoutTooManyRequests) {
   for (int i = 0; i < 15; ++i) {
     threads.emplace_back([&, i] {
       UploadOptions options;
-      options.user_id = kUser;
+      options.user_id = LocalDeployment::LoadUser(i);
       results[i] = client.UploadProfileImage(options, Image()).status();
     });
   }

@@ -40,9 +40,6 @@ constexpr int kQuota = 100;
 constexpr absl::Duration kWindow = absl::Seconds(10);
 constexpr int kUploads = 300;
 constexpr int kCallers = 24;
-const char* const kUsers[] = {"user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
-                              "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
-                              "user_2S58m1CiAhzCueQpBenQtYh5Xj8"};
 
 struct Report {
   int succeeded = 0;
@@ -107,7 +104,7 @@ class SharedRateLimitTest : public ::testing::Test {
       callers.emplace_back([&] {
         for (int i = next++; i < kUploads; i = next++) {
           UploadOptions options;
-          options.user_id = kUsers[i % 3];
+          options.user_id = LocalDeployment::LoadUser(i);
           options.timeout = absl::Seconds(180);
           auto user =
               clients_[i % kReplicas]->UploadProfileImage(options, image);

@@ -35,7 +35,6 @@ using ::clerk::userimage::v1::UploadProfileImageRequest;
 using ::clerk::userimage::v1::User;
 using ::clerk::userimage::v1::UserImageService;
 
-constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 constexpr size_t kChunk = 64 * 1024;
 constexpr absl::Duration kGrace = absl::Seconds(3);
 
@@ -63,7 +62,10 @@ grpc::StatusCode Upload(UserImageService::Stub& stub, const std::string& image,
     return writer->Finish().error_code();
   }
   UploadProfileImageRequest metadata;
-  metadata.mutable_metadata()->set_user_id(kUser);
+  // A user of its own: requests for one user would wait for each other.
+  static std::atomic<int> next_user{0};
+  metadata.mutable_metadata()->set_user_id(
+      LocalDeployment::LoadUser(next_user++));
   metadata.mutable_metadata()->set_filename("a.png");
   writer->Write(metadata);
   const size_t stop =

@@ -30,10 +30,6 @@ using ::clerk::userimage::v1::UploadProfileImageRequest;
 using ::clerk::userimage::v1::User;
 using ::clerk::userimage::v1::UserImageService;
 
-const char* const kUsers[] = {"user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
-                              "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
-                              "user_2S58m1CiAhzCueQpBenQtYh5Xj8"};
-
 std::string Image(size_t size, unsigned seed) { return TestPng(size, seed); }
 
 TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
@@ -63,7 +59,8 @@ TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
           User user;
           auto writer = stub->UploadProfileImage(&context, &user);
           UploadProfileImageRequest metadata;
-          metadata.mutable_metadata()->set_user_id(kUsers[i % 3]);
+          metadata.mutable_metadata()->set_user_id(
+              LocalDeployment::LoadUser(i));
           writer->Write(metadata);
           UploadProfileImageRequest chunk;
           chunk.set_chunk(image.substr(0, image.size() / 2));
@@ -75,7 +72,7 @@ TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
         }
         case 1: {  // Not an image.
           UploadOptions options;
-          options.user_id = kUsers[i % 3];
+          options.user_id = LocalDeployment::LoadUser(i);
           auto result =
               client.UploadProfileImage(options, "not an image at all");
           if (result.status().code() == absl::StatusCode::kInvalidArgument)
@@ -84,7 +81,7 @@ TEST(UploadStressTest, HundredsOfConcurrentUploadsFinishClean) {
         }
         default: {
           UploadOptions options;
-          options.user_id = kUsers[i % 3];
+          options.user_id = LocalDeployment::LoadUser(i);
           options.chunk_size = 16 * 1024 + i;
           auto result = client.UploadProfileImage(options, image);
           if (result.ok()) {

@@ -5,8 +5,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
+#include "tools/clerk_emulator/user_store.h"
 
 namespace userimage {
+
+std::string LocalDeployment::LoadUser(int index) {
+  return clerk::emulator::GeneratedUserId(index % kLoadUsers);
+}
 
 absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
     const std::vector<std::string>& server_flags,
@@ -20,7 +25,8 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
 
   std::vector<std::string> argv = {
       Runfile("tools/clerk_emulator/clerk_emulator"), "--port=0",
-      "--port_file=" + TestTempPath(prefix + "emulator.port")};
+      "--port_file=" + TestTempPath(prefix + "emulator.port"),
+      absl::StrCat("--generated_users=", kLoadUsers)};
   argv.insert(argv.end(), emulator_flags.begin(), emulator_flags.end());
   auto emulator = Subprocess::Start(argv, {env}, log);
   if (!emulator.ok()) return emulator.status();

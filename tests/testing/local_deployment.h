@@ -21,6 +21,13 @@ class LocalDeployment {
  public:
   static constexpr char kSecretKey[] = "sk_test_e2e_0123456789";
 
+  // The emulator holds this many users besides its seed users, for tests
+  // that need many distinct ones (requests for one user are sent one at a
+  // time, and a newer one supersedes an older one waiting).
+  static constexpr int kLoadUsers = 2000;
+  // Id of load user `index` (modulo kLoadUsers).
+  static std::string LoadUser(int index);
+
   // Extra flags for each process, e.g. {"--clerk_rate_limit=5"}.
   static absl::StatusOr<std::unique_ptr<LocalDeployment>> Start(
       const std::vector<std::string>& server_flags = {},

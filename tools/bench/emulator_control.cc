@@ -19,15 +19,6 @@ httplib::Client Connect(int port) {
 
 }  // namespace
 
-const std::vector<std::string>& SeedUsers() {
-  static const auto* users = new std::vector<std::string>{
-      "user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
-      "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe",
-      "user_2S58m1CiAhzCueQpBenQtYh5Xj8",
-  };
-  return *users;
-}
-
 int ClerkLogSummary::Count(int status) const {
   auto it = by_status.find(status);
   return it == by_status.end() ? 0 : it->second;

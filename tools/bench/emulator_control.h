@@ -25,9 +25,6 @@ struct ClerkLogSummary {
   int NotOk() const { return requests - Count(200); }
 };
 
-// The emulator's seed users.
-const std::vector<std::string>& SeedUsers();
-
 // Clears the emulator's request log, faults, images and rate-limit window
 // (POST /_emulator/reset on 127.0.0.1:`port`).
 absl::Status ResetEmulator(int port);

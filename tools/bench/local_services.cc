@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tools/clerk_emulator/user_store.h"
 
 namespace clerk::userimage::bench {
 
@@ -20,11 +21,24 @@ absl::StatusOr<LocalService> StartLocalService(
   return LocalService{*std::move(process), *port};
 }
 
+const std::vector<std::string>& LoadUsers() {
+  static const auto* users = [] {
+    auto* ids = new std::vector<std::string>;
+    for (int i = 0; i < kLoadUsers; ++i) {
+      ids->push_back(clerk::emulator::GeneratedUserId(i));
+    }
+    return ids;
+  }();
+  return *users;
+}
+
 std::vector<std::string> EmulatorArgv(const std::string& binary,
                                       const std::string& port_file,
                                       const std::vector<std::string>& flags) {
-  std::vector<std::string> argv = {binary, "--host=127.0.0.1", "--port=0",
-                                   absl::StrCat("--port_file=", port_file)};
+  std::vector<std::string> argv = {
+      binary, "--host=127.0.0.1", "--port=0",
+      absl::StrCat("--port_file=", port_file),
+      absl::StrCat("--generated_users=", kLoadUsers)};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
 }

@@ -26,6 +26,13 @@ absl::StatusOr<LocalService> StartLocalService(
     const std::string& port_file, absl::Duration timeout = absl::Seconds(30));
 
 // The Clerk emulator on 127.0.0.1 and an OS-chosen port, then `flags`.
+// Users the emulator started by EmulatorArgv() holds besides its seeds,
+// and their ids: benchmarks spread uploads over them, since requests for
+// one user are sent one at a time (and a newer one supersedes an older one
+// still waiting).
+inline constexpr int kLoadUsers = 2000;
+const std::vector<std::string>& LoadUsers();
+
 std::vector<std::string> EmulatorArgv(const std::string& binary,
                                       const std::string& port_file,
                                       const std::vector<std::string>& flags);

@@ -116,7 +116,7 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
 
   LoadOptions load;
   load.uploads = config.uploads;
-  load.users = SeedUsers();
+  load.users = LoadUsers();
   load.deadline = config.deadline;
   load.image_bytes = static_cast<size_t>(config.image_bytes);
   load.progress = [&mode, n = config.uploads](absl::Duration elapsed,

@@ -143,7 +143,7 @@ absl::StatusOr<ModeStats> RunMode(const Mode& mode,
     loads.emplace_back([&, i] {
       LoadOptions load;
       load.uploads = counts[i];
-      load.users = SeedUsers();
+      load.users = LoadUsers();
       load.deadline = deadline;
       results[i] = RunUploads(
           grpc::CreateChannel(absl::StrCat("127.0.0.1:", servers[i].port),

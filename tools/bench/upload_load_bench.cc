@@ -272,7 +272,7 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
   }
   GrpcLoadOptions options;
   options.images = setup.images;
-  options.users = SeedUsers();
+  options.users = LoadUsers();
   options.deadline = config.deadline;
   if (config.warmup > absl::ZeroDuration()) {
     RunGrpcLoad(channel, WarmupPlan(point.plan, config.warmup), options);
@@ -308,7 +308,7 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
 // Flags shared by the direct client and the Node driver.
 std::vector<std::string> GeneratorArgs(const Setup& setup) {
   return {absl::StrCat("--api_url=http://127.0.0.1:", setup.emulator_port),
-          absl::StrCat("--users=", absl::StrJoin(SeedUsers(), ","))};
+          absl::StrCat("--users=", absl::StrJoin(LoadUsers(), ","))};
 }
 
 absl::StatusOr<ModeFigures> RunDirect(const Setup& setup,

@@ -271,14 +271,16 @@ absl::StatusOr<std::unique_ptr<Emulator>> Emulator::Create(
     return absl::InvalidArgumentError("a secret key is required");
   }
   if (options.port < 0 || options.port > 65535 || options.threads < 1 ||
+      options.generated_users < 0 || options.generated_users > 1000000 ||
       options.rate_limit < 0 || options.rate_window <= absl::ZeroDuration() ||
       options.latency < absl::ZeroDuration() || options.max_image_bytes < 0) {
     return absl::InvalidArgumentError(
         "need 0 <= port <= 65535, threads >= 1, rate_limit >= 0, "
-        "rate_window > 0, latency >= 0 and max_image_bytes >= 0");
+        "rate_window > 0, latency >= 0, max_image_bytes >= 0 and "
+        "0 <= generated_users <= 1000000");
   }
   absl::StatusOr<std::unique_ptr<UserStore>> users =
-      UserStore::Create(seed_users_json);
+      UserStore::Create(seed_users_json, options.generated_users);
   if (!users.ok()) return users.status();
   return std::unique_ptr<Emulator>(
       new Emulator(std::move(options), *std::move(users), clock));

@@ -41,6 +41,8 @@ struct EmulatorOptions {
   // Base of the image URLs handed out; empty means http://<host>:<port>.
   std::string public_url;
   int threads = 64;  // HTTP worker threads
+  // Users besides the seed ones, with ids GeneratedUserId(0 .. n - 1).
+  int generated_users = 0;
 };
 
 // A local stand-in for Clerk's Backend API (BAPI) user profile-image

@@ -44,6 +44,9 @@ ABSL_FLAG(int64_t, max_image_bytes, 10'000'000,
 ABSL_FLAG(std::string, public_url, "",
           "Base of returned image URLs; default http://<host>:<port>.");
 ABSL_FLAG(int, threads, 64, "HTTP worker threads.");
+ABSL_FLAG(int, generated_users, 0,
+          "Users besides the seed ones, copies of the first with ids "
+          "user_load000000, user_load000001, ... (for load tests).");
 
 namespace clerk::emulator {
 namespace {
@@ -139,6 +142,7 @@ int main(int argc, char** argv) {
   options.max_image_bytes = absl::GetFlag(FLAGS_max_image_bytes);
   options.public_url = absl::GetFlag(FLAGS_public_url);
   options.threads = absl::GetFlag(FLAGS_threads);
+  options.generated_users = absl::GetFlag(FLAGS_generated_users);
   if (absl::Status status = clerk::emulator::Run(
           std::move(options), absl::GetFlag(FLAGS_secret_key_file),
           absl::GetFlag(FLAGS_port_file));

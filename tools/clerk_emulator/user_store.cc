@@ -4,6 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/clerk_emulator/json.h"
 
@@ -24,8 +25,12 @@ void SetImageFields(absl::string_view image_url, bool has_image,
 
 }  // namespace
 
+std::string GeneratedUserId(int index) {
+  return absl::StrFormat("user_load%06d", index);
+}
+
 absl::StatusOr<std::unique_ptr<UserStore>> UserStore::Create(
-    absl::string_view seed_json) {
+    absl::string_view seed_json, int generated_users) {
   ListValue list;
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(seed_json.data(), seed_json.size()), &list);
@@ -50,6 +55,20 @@ absl::StatusOr<std::unique_ptr<UserStore>> UserStore::Create(
              .second) {
       return absl::InvalidArgumentError(
           absl::StrCat("duplicate seed user ", id->second.string_value()));
+    }
+  }
+  if (generated_users > 0 && users.empty()) {
+    return absl::InvalidArgumentError("generated users need a seed user");
+  }
+  const google::protobuf::Struct model =
+      users.empty() ? google::protobuf::Struct() : users.begin()->second;
+  for (int i = 0; i < generated_users; ++i) {
+    const std::string id = GeneratedUserId(i);
+    google::protobuf::Struct user = model;
+    (*user.mutable_fields())["id"].set_string_value(id);
+    if (!users.emplace(id, std::move(user)).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("generated user ", id, " repeats a seed user"));
     }
   }
   return std::unique_ptr<UserStore>(new UserStore(std::move(users)));

@@ -18,12 +18,17 @@ namespace clerk::emulator {
 // Clerk User objects kept as generic JSON (google.protobuf.Struct), loaded
 // from a seed and served back as JSON. Numbers are doubles, so epoch
 // millisecond timestamps (13 digits) print as plain integers. Thread-safe.
+// Id of generated user `index`: "user_load" and six digits.
+std::string GeneratedUserId(int index);
+
 class UserStore {
  public:
   // `seed_json` is a JSON array of User objects, each with a unique string
-  // `id` and `"object": "user"`.
+  // `id` and `"object": "user"`. `generated_users` more are copies of the
+  // first seed user with ids GeneratedUserId(0 .. generated_users - 1), for
+  // load tests that need many distinct users.
   static absl::StatusOr<std::unique_ptr<UserStore>> Create(
-      absl::string_view seed_json);
+      absl::string_view seed_json, int generated_users = 0);
 
   bool Contains(absl::string_view user_id) const;
   // The user as JSON, or nullopt when the id is unknown.

@@ -1,0 +1,209 @@
+// Per-user order and superseding in RetryingClerkClient, on a fake clock
+// with a Clerk that holds each request until the test answers it.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "google/rpc/error_details.pb.h"
+#include "gtest/gtest.h"
+#include "server/clerk/retrying_clerk_client.h"
+#include "server/status/status_details.h"
+#include "tests/testing/fake_time.h"
+#include "tests/testing/holding_http_client.h"
+#include "tests/testing/metrics_scrape.h"
+
+namespace userimage {
+namespace {
+
+HttpResponse Answer(int status) {
+  HttpResponse r;
+  r.status = status;
+  r.headers = {{"content-type", "application/json"}};
+  r.body =
+      status == 200
+          ? R"({"id":"user_1","object":"user","has_image":true})"
+          : R"({"errors":[{"message":"m","long_message":"l","code":"c"}]})";
+  return r;
+}
+
+std::string Reason(const absl::Status& status) {
+  auto info = GetDetail<google::rpc::ErrorInfo>(status);
+  return info ? info->reason() : "";
+}
+
+class UserOrderTest : public ::testing::Test {
+ protected:
+  // Starts an upload for `user` whose image is `tag`; returns its index in
+  // outcomes_.
+  int Upload(const std::string& user, const std::string& tag) {
+    AssembledImage image;
+    image.user_id = user;
+    image.filename = "a.png";
+    image.content_type = "image/png";
+    image.bytes = std::make_shared<const std::string>(tag);
+    const int index = static_cast<int>(outcomes_.size());
+    outcomes_.emplace_back();
+    ops_.push_back(client_.UploadProfileImage(
+        std::move(image), absl::InfiniteFuture(),
+        [this, index](ClerkOutcome o) { outcomes_[index] = std::move(o); }));
+    return index;
+  }
+  int Delete(const std::string& user) {
+    const int index = static_cast<int>(outcomes_.size());
+    outcomes_.emplace_back();
+    ops_.push_back(client_.DeleteProfileImage(
+        user, absl::InfiniteFuture(),
+        [this, index](ClerkOutcome o) { outcomes_[index] = std::move(o); }));
+    return index;
+  }
+
+  void ExpectSuperseded(int index, int attempts) {
+    ASSERT_TRUE(outcomes_[index].has_value());
+    const absl::Status status = outcomes_[index]->user.status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kAborted) << status;
+    EXPECT_EQ(Reason(status), "SUPERSEDED");
+    EXPECT_NE(status.message().find("a newer upload or delete for user"),
+              std::string::npos)
+        << status;
+    EXPECT_EQ(outcomes_[index]->attempts, attempts);
+  }
+  void ExpectOk(int index) {
+    ASSERT_TRUE(outcomes_[index].has_value());
+    EXPECT_TRUE(outcomes_[index]->user.ok()) << outcomes_[index]->user.status();
+  }
+
+  HoldingHttpClient http_;
+  FakeTime time_;
+  FakeRandom random_{{0.5}};
+  Metrics metrics_;
+  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
+                     http_,
+                     time_,
+                     metrics_};
+  RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
+                 time_,
+                 time_};
+  RetryBudget budget_{RetryBudgetOptions{}, time_};
+  RetryingClerkClient client_{
+      {.max_attempts = 4,
+       .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
+      clerk_,
+      gate_,
+      budget_,
+      time_,
+      time_,
+      random_,
+      metrics_};
+  std::vector<std::shared_ptr<RetryingClerkClient::Operation>> ops_;
+  std::vector<std::optional<ClerkOutcome>> outcomes_;
+};
+
+// The issue's lost update: an older upload in backoff must not be sent
+// after a newer one.
+TEST_F(UserOrderTest, ANewerUploadSupersedesAnOlderOneInBackoff) {
+  const int older = Upload("user_1", "older");
+  ASSERT_TRUE(http_.Answer(Answer(503)));  // Backs off 50 ms.
+  time_.Advance(absl::Milliseconds(20));
+  const int newer = Upload("user_1", "newer");
+  ExpectSuperseded(older, 1);
+  EXPECT_EQ(http_.held(), 1u);  // The newer one went at once.
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(newer);
+  time_.Advance(absl::Seconds(10));
+  EXPECT_EQ(http_.sent(), 2);  // The older one was never sent again.
+  EXPECT_EQ(time_.pending(), 0u);
+  EXPECT_EQ(ScrapeMetric(metrics_, "userimage_superseded_total"), 1);
+}
+
+TEST_F(UserOrderTest, ANewerRequestSupersedesOneWaitingAtTheGate) {
+  gate_.PauseUntil(time_.Now() + absl::Seconds(2));
+  const int older = Upload("user_1", "older");
+  EXPECT_EQ(gate_.waiting(), 1u);
+  const int newer = Delete("user_1");
+  ExpectSuperseded(older, 0);
+  EXPECT_EQ(gate_.waiting(), 1u);  // Only the newer one waits.
+  time_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(newer);
+  EXPECT_EQ(http_.sent(), 1);  // No quota spent on the older one.
+}
+
+TEST_F(UserOrderTest, ARequestInFlightIsAwaitedAndNotRetried) {
+  const int older = Upload("user_1", "older");
+  const int newer = Upload("user_1", "newer");
+  EXPECT_EQ(http_.sent(), 1);  // The newer waits for the older's answer.
+  EXPECT_FALSE(outcomes_[older].has_value());
+  ASSERT_TRUE(http_.Answer(Answer(503)));
+  // Not retried: the newer request replaces it, and is sent now.
+  ExpectSuperseded(older, 1);
+  EXPECT_NE(outcomes_[older]->user.status().message().find("not retried"),
+            std::string::npos);
+  EXPECT_EQ(http_.sent(), 2);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(newer);
+}
+
+TEST_F(UserOrderTest, AnOlderRequestThatSucceedsInFlightKeepsItsAnswer) {
+  const int older = Upload("user_1", "older");
+  const int newer = Upload("user_1", "newer");
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(older);
+  EXPECT_EQ(http_.sent(), 2);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(newer);
+}
+
+TEST_F(UserOrderTest, OnlyTheNewestOfThoseWaitingIsSent) {
+  const int first = Upload("user_1", "first");
+  const int second = Upload("user_1", "second");
+  const int third = Upload("user_1", "third");
+  ExpectSuperseded(second, 0);  // Replaced while waiting: never sent.
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(first);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(third);
+  EXPECT_EQ(http_.sent(), 2);
+}
+
+TEST_F(UserOrderTest, OtherUsersDoNotWait) {
+  const int a = Upload("user_1", "a");
+  const int b = Upload("user_2", "b");
+  EXPECT_EQ(http_.sent(), 2);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(a);
+  ExpectOk(b);
+}
+
+TEST_F(UserOrderTest, CancellingAWaitingRequestLetsTheLineMoveOn) {
+  const int first = Upload("user_1", "first");
+  const int second = Upload("user_1", "second");
+  ops_[second]->Cancel();
+  ASSERT_TRUE(outcomes_[second].has_value());
+  EXPECT_EQ(outcomes_[second]->user.status().code(),
+            absl::StatusCode::kCancelled);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(first);
+  EXPECT_EQ(http_.sent(), 1);
+  // The line is gone: the next request goes at once.
+  const int third = Upload("user_1", "third");
+  EXPECT_EQ(http_.sent(), 2);
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(third);
+}
+
+TEST_F(UserOrderTest, QueueWaitsAreMeasured) {
+  Upload("user_1", "first");
+  const int second = Upload("user_1", "second");
+  time_.Advance(absl::Seconds(3));
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ExpectOk(second);
+  EXPECT_EQ(ScrapeMetric(metrics_, "userimage_user_queue_wait_seconds_count"),
+            2);
+  EXPECT_GE(ScrapeMetric(metrics_, "userimage_user_queue_wait_seconds_sum"), 3);
+}
+
+}  // namespace
+}  // namespace userimage
