@@ -74,8 +74,9 @@ bool IsRetryable(const absl::Status& status);
 // also reports the attempts, Clerk's last HTTP status and trace id. Gate
 // waits, retries and rate-limit pauses are recorded in `metrics`.
 //
-// Each request is a small state machine (gate → attempt → backoff → gate
-// …) whose transitions are decided under its own lock; the gate, the
+// Each request is a small state machine (its user's line → gate → attempt
+// → backoff → gate …) whose transitions are decided under its own lock; the
+// user's line, the gate, the
 // timers, the HTTP transport and `done` are only ever called after the lock
 // is released. Every race between two ways of ending (cancel vs grant,
 // cancel vs backoff timer, cancel vs HTTP completion) has one winner: the
