@@ -85,6 +85,9 @@ ABSL_FLAG(absl::Duration, clerk_request_timeout, absl::Seconds(30),
           "Upper bound for one request to Clerk");
 ABSL_FLAG(absl::Duration, clerk_connect_timeout, absl::Seconds(5),
           "Upper bound for connecting to Clerk");
+ABSL_FLAG(uint64_t, clerk_max_response_bytes, 1 << 20,
+          "Largest answer from Clerk kept (a User is a few KiB); a larger one "
+          "is dropped as it arrives and fails the call with INTERNAL");
 ABSL_FLAG(int, clerk_rate_limit, 100,
           "Clerk's request quota for the secret key per --clerk_rate_window "
           "(100 on development instances, 1000 in production); requests are "
@@ -367,6 +370,9 @@ int Run() {
   if (absl::GetFlag(FLAGS_log_queue_lines) < 1) {
     return Fail("--log_queue_lines must be at least 1");
   }
+  if (absl::GetFlag(FLAGS_clerk_max_response_bytes) < 64 * 1024) {
+    return Fail("--clerk_max_response_bytes must be at least 65536");
+  }
   if (absl::GetFlag(FLAGS_clerk_max_retry_after) <= absl::ZeroDuration()) {
     return Fail("--clerk_max_retry_after must be positive");
   }
@@ -540,7 +546,9 @@ int Run() {
        .secret_key = *std::move(secret_key),
        .api_version = absl::GetFlag(FLAGS_clerk_api_version),
        .request_timeout = absl::GetFlag(FLAGS_clerk_request_timeout),
-       .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout)},
+       .connect_timeout = absl::GetFlag(FLAGS_clerk_connect_timeout),
+       .max_response_bytes =
+           static_cast<size_t>(absl::GetFlag(FLAGS_clerk_max_response_bytes))},
       http, clock, metrics);
   RateGate gate(
       {.quota = absl::GetFlag(FLAGS_clerk_rate_limit),

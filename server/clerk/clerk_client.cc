@@ -47,6 +47,19 @@ void ClerkClient::DeleteProfileImage(absl::string_view user_id,
        std::move(abort), std::move(done));
 }
 
+absl::Status ClerkClient::ResponseTooLarge(absl::string_view action) const {
+  absl::Status status = absl::InternalError(absl::StrCat(
+      "Clerk's answer to the request to ", action, " was larger than ",
+      options_.max_response_bytes,
+      " bytes (--clerk_max_response_bytes) and was dropped; Clerk may have "
+      "applied the change"));
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(kClerkResponseTooLarge));
+  info.set_domain(std::string(kServiceErrorDomain));
+  SetDetail(status, info);
+  return status;
+}
+
 void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                        std::string action, std::shared_ptr<AbortSignal> abort,
                        Callback done) {
@@ -67,6 +80,7 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
   request.timeout = std::min(options_.request_timeout, left);
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
   request.abort = std::move(abort);
+  request.max_response_bytes = options_.max_response_bytes;
   http_.Send(std::move(request),
              [this, action = std::move(action), done = std::move(done),
               body_bytes, sent](absl::StatusOr<HttpResponse> response) mutable {
@@ -74,6 +88,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                outcome.attempts = 1;
                metrics_.RecordClerkRequest(response.ok() ? response->status : 0,
                                            clock_.Now() - sent, body_bytes);
+               if (!response.ok() &&
+                   response.status().code() == absl::StatusCode::kOutOfRange) {
+                 outcome.user = ResponseTooLarge(action);
+                 std::move(done)(std::move(outcome));
+                 return;
+               }
                if (!response.ok()) {
                  absl::Status status(
                      response.status().code(),

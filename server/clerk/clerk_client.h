@@ -38,6 +38,9 @@ struct ClerkClientOptions {
   // shorter).
   absl::Duration request_timeout = absl::Seconds(30);
   absl::Duration connect_timeout = absl::Seconds(5);
+  // Clerk's answer is dropped past this size (a User is a few KiB): the
+  // call fails INTERNAL, reason CLERK_RESPONSE_TOO_LARGE, not retried.
+  size_t max_response_bytes = 1 << 20;
 };
 
 // Calls Clerk's Backend API user profile-image endpoints, sending what
@@ -72,6 +75,7 @@ class ClerkClient {
                           std::shared_ptr<AbortSignal> abort = nullptr);
 
  private:
+  absl::Status ResponseTooLarge(absl::string_view action) const;
   void Send(HttpRequest request, absl::Time deadline, std::string action,
             std::shared_ptr<AbortSignal> abort, Callback done);
 
@@ -87,6 +91,9 @@ absl::StatusOr<clerk::userimage::v1::User> ParseUser(
 
 // ErrorInfo reason of a failure to get any HTTP answer from Clerk.
 inline constexpr absl::string_view kClerkUnreachable = "CLERK_UNREACHABLE";
+// ErrorInfo reason of an answer larger than max_response_bytes.
+inline constexpr absl::string_view kClerkResponseTooLarge =
+    "CLERK_RESPONSE_TOO_LARGE";
 
 }  // namespace userimage
 

@@ -23,6 +23,23 @@ struct CurlHttpClient::Transfer {
   curl_mime* mime = nullptr;
   size_t body_offset = 0;  // Read position in the multipart file's data.
   char error[CURL_ERROR_SIZE] = {0};
+  // The body outgrew request.max_response_bytes, and the transfer stopped.
+  bool response_too_large = false;
+
+  // CURLOPT_WRITEFUNCTION: keeps the body within request.max_response_bytes
+  // (returning less than it was given stops the transfer).
+  static size_t Write(char* data, size_t size, size_t count, void* user) {
+    auto* t = static_cast<Transfer*>(user);
+    const size_t n = size * count;
+    if (t->response.body.size() + n > t->request.max_response_bytes) {
+      t->response_too_large = true;
+      t->response.body.clear();
+      t->response.body.shrink_to_fit();
+      return 0;
+    }
+    t->response.body.append(data, n);
+    return n;
+  }
 
   // curl_mime_data_cb callbacks: stream the file part from `request`'s
   // shared buffer without copying it first.
@@ -54,11 +71,6 @@ struct CurlHttpClient::Transfer {
 };
 
 namespace {
-
-size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  static_cast<HttpResponse*>(user)->body.append(data, size * count);
-  return size * count;
-}
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<HttpResponse*>(user);
@@ -236,8 +248,8 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
                    static_cast<long>(std::max<int64_t>(
                        1, absl::ToInt64Milliseconds(request.connect_timeout))));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t->response);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::Write);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t->response);
 
@@ -295,7 +307,11 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   in_flight_.erase(raw->id);
   curl_multi_remove_handle(multi_, easy);
   absl::StatusOr<HttpResponse> outcome;
-  if (result != CURLE_OK) {
+  if (t->response_too_large) {
+    outcome = absl::OutOfRangeError(
+        absl::StrCat("the response body is larger than ",
+                     t->request.max_response_bytes, " bytes"));
+  } else if (result != CURLE_OK) {
     outcome = TransportError(result, t->error);
   } else {
     long status = 0;

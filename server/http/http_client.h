@@ -40,6 +40,9 @@ struct HttpRequest {
   // transfer stops at once and completes with CANCELLED. A request whose
   // body was already sent may still have been applied by the server.
   std::shared_ptr<AbortSignal> abort;
+  // A response body larger than this is not kept: the transfer stops as
+  // soon as it is crossed and completes with OUT_OF_RANGE.
+  size_t max_response_bytes = 1 << 20;
 };
 
 // Any HTTP answer, whatever its status: a 4xx/5xx is a response, not an
@@ -56,7 +59,8 @@ struct HttpResponse {
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
 // DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the
-// request is aborted (HttpRequest::abort) or the client shuts down first.
+// request is aborted (HttpRequest::abort) or the client shuts down first,
+// OUT_OF_RANGE when the body outgrows HttpRequest::max_response_bytes.
 // Implementations are thread-safe: Send() may be called from any thread. `done`
 // runs exactly once, on a thread of the implementation's choosing, and must not
 // block.

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "google/rpc/error_details.pb.h"
-#include "server/status/status_details.h"
 #include "gtest/gtest.h"
+#include "server/status/status_details.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
 
@@ -73,7 +73,9 @@ class ClerkClientTest : public ::testing::Test {
                        .secret_key = "sk_test_123",
                        .api_version = "2026-05-12",
                        .request_timeout = absl::Seconds(30)},
-                      http_, time_, metrics_};
+                      http_,
+                      time_,
+                      metrics_};
 };
 
 TEST_F(ClerkClientTest, SendsWhatClerksSdkSends) {
@@ -171,6 +173,20 @@ TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   EXPECT_EQ(info->reason(), kClerkUnreachable);
 }
 
+TEST_F(ClerkClientTest, AnOversizedAnswerIsInternalAndNotRetryable) {
+  http_.Push(absl::OutOfRangeError("the response body is larger than 1 MiB"));
+  absl::StatusOr<User> user = Upload();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kInternal);
+  EXPECT_NE(user.status().message().find("--clerk_max_response_bytes"),
+            std::string::npos)
+      << user.status();
+  auto info = GetDetail<google::rpc::ErrorInfo>(user.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), kClerkResponseTooLarge);
+  ASSERT_EQ(http_.requests().size(), 1u);
+  EXPECT_EQ(http_.requests()[0].max_response_bytes, 1u << 20);
+}
+
 TEST_F(ClerkClientTest, UnreadableSuccessIsInternal) {
   http_.Push(Ok("<html>hello</html>", "text/html"));
   EXPECT_EQ(Upload().status().code(), absl::StatusCode::kInternal);
@@ -190,7 +206,8 @@ TEST_F(ClerkClientTest, DeleteSendsDelete) {
   EXPECT_EQ(result->http_status, 200);
   std::vector<HttpRequest> requests = http_.requests();
   EXPECT_EQ(requests[0].method, "DELETE");
-  EXPECT_EQ(requests[0].url, "http://127.0.0.1:1234/v1/users/user_1/profile_image");
+  EXPECT_EQ(requests[0].url,
+            "http://127.0.0.1:1234/v1/users/user_1/profile_image");
   EXPECT_FALSE(requests[0].multipart_file.has_value());
 }
 

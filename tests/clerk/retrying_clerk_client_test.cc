@@ -260,6 +260,15 @@ TEST_F(RetryingClerkClientTest, RetryBudgetStopsRetryStorms) {
             1);
 }
 
+TEST_F(RetryingClerkClientTest, AnOversizedAnswerIsNotRetried) {
+  http_.Push(absl::OutOfRangeError("the response body is too large"));
+  http_.Push(Answer(200));
+  Upload();
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(http_.requests().size(), 1u);
+}
+
 TEST_F(RetryingClerkClientTest, RateLimitedRetriesAreNotSpentFromTheBudget) {
   while (budget_.TryWithdraw()) {
   }

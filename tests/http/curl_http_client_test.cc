@@ -86,7 +86,9 @@ class CurlHttpClientTest : public ::testing::Test {
       seen_.push_back(seen);
       res.status = req.path == "/missing" ? 404 : 200;
       res.set_header("X-Answer", "42");
-      res.set_content(R"({"ok":true})", "application/json");
+      res.set_content(
+          req.path == "/huge" ? std::string(3 << 20, 'x') : R"({"ok":true})",
+          "application/json");
     };
     server_.server().Post(".*", record);
     server_.server().Get(".*", record);
@@ -161,6 +163,20 @@ TEST_F(CurlHttpClientTest, ErrorStatusIsAResponseAndMethodsAreKept) {
   EXPECT_EQ(seen[1].method, "DELETE");
   // The second request reused the first one's connection.
   EXPECT_EQ(seen[0].remote_port, seen[1].remote_port);
+}
+
+TEST_F(CurlHttpClientTest, ABodyPastTheLimitStopsTheTransfer) {
+  HttpRequest get;
+  get.url = server_.Url("/huge");
+  get.max_response_bytes = 1 << 20;
+  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kOutOfRange)
+      << response.status();
+  // Within the limit the same body is kept whole.
+  get.max_response_bytes = 4 << 20;
+  response = SendAndWait(client_, get);
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body.size(), 3u << 20);
 }
 
 TEST(CurlHttpClientErrorsTest, ConnectionRefusedIsUnavailable) {
