@@ -10,11 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "google/rpc/error_details.pb.h"
 #include "server/image/image_info.h"
 #include "server/image/image_type.h"
 #include "server/image/safe_filename.h"
 #include "server/image/strip_metadata.h"
-#include "google/rpc/error_details.pb.h"
 #include "server/status/status_details.h"
 #include "server/upload/user_id.h"
 
@@ -55,11 +55,24 @@ absl::Status MalformedMessage() {
                            "UploadProfileImageRequest");
 }
 
+absl::Status BudgetExhausted() {
+  absl::Status status = absl::ResourceExhaustedError(
+      "the service is holding as many image bytes as its memory budget "
+      "allows; retry shortly");
+  SetRetryDelay(status, absl::Seconds(1));
+  google::rpc::ErrorInfo info;
+  info.set_reason("MEMORY_BUDGET_EXHAUSTED");
+  info.set_domain(std::string(kServiceErrorDomain));
+  SetDetail(status, info);
+  return status;
+}
+
 }  // namespace
 
 UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
                                  ImagePolicy policy)
     : max_image_bytes_(max_image_bytes),
+      budget_(budget),
       policy_(policy),
       buffer_(std::make_shared<Buffer>()) {
   buffer_->reservation = budget.Open();
@@ -140,7 +153,8 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
       !ImageTypeFromMimeType(metadata.content_type())) {
     return InvalidFieldError(
         "metadata.content_type", "UNSUPPORTED_CONTENT_TYPE",
-        absl::StrCat("content_type \"", absl::CHexEscape(metadata.content_type()),
+        absl::StrCat("content_type \"",
+                     absl::CHexEscape(metadata.content_type()),
                      "\" is not accepted: use image/jpeg, image/png, image/gif "
                      "or image/webp, or leave it empty to detect it"));
   }
@@ -171,6 +185,23 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
   return absl::OkStatus();
 }
 
+absl::Status UploadAssembler::Strip() {
+  // The copy is never larger than the original, and both exist at once.
+  MemoryBudget::Reservation copy = budget_.Open();
+  if (!copy.Resize(buffer_->bytes.size())) return BudgetExhausted();
+  absl::StatusOr<std::string> stripped = StripMetadata(buffer_->bytes);
+  if (!stripped.ok()) {
+    return InvalidFieldError("chunk", "MALFORMED_IMAGE",
+                             stripped.status().message());
+  }
+  if (*stripped != buffer_->bytes) {
+    buffer_->bytes = *std::move(stripped);
+    // Only what the copy holds stays counted (shrinking cannot fail).
+    buffer_->reservation.Resize(buffer_->bytes.capacity());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status UploadAssembler::Grow(size_t size) {
   std::string& bytes = buffer_->bytes;
   const uint64_t needed = bytes.size() + size;
@@ -182,15 +213,7 @@ absl::Status UploadAssembler::Grow(size_t size) {
   if (!reservation.Resize(target)) {
     target = needed;
     if (!reservation.Resize(target)) {
-      absl::Status status = absl::ResourceExhaustedError(
-          "the service is holding as many image bytes as its memory budget "
-          "allows; retry shortly");
-      SetRetryDelay(status, absl::Seconds(1));
-      google::rpc::ErrorInfo info;
-      info.set_reason("MEMORY_BUDGET_EXHAUSTED");
-      info.set_domain(std::string(kServiceErrorDomain));
-      SetDetail(status, info);
-      return status;
+      return BudgetExhausted();
     }
   }
   bytes.reserve(target);
@@ -255,13 +278,15 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
     EVP_DigestFinal_ex(sha256_, digest, &length);
-    std::string hex = absl::BytesToHexString(absl::string_view(
-        reinterpret_cast<const char*>(digest), length));
+    std::string hex = absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), length));
     if (hex != metadata_.sha256()) {
       absl::Status status = InvalidFieldError(
           "metadata.sha256", "DIGEST_MISMATCH",
-          absl::StrCat("the image's SHA-256 is ", hex, " but metadata.sha256 "
-                       "declared ", metadata_.sha256(),
+          absl::StrCat("the image's SHA-256 is ", hex,
+                       " but metadata.sha256 "
+                       "declared ",
+                       metadata_.sha256(),
                        ": the bytes were corrupted or the digest is wrong"));
       return status;
     }
@@ -283,18 +308,14 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
   }
   absl::StatusOr<ImageInfo> info = InspectImage(bytes);
   if (!info.ok()) {
-    return InvalidFieldError("chunk", "MALFORMED_IMAGE", info.status().message());
+    return InvalidFieldError("chunk", "MALFORMED_IMAGE",
+                             info.status().message());
   }
   if (absl::Status s = CheckDimensions(*info, policy_.limits); !s.ok()) {
     return InvalidFieldError("chunk", "IMAGE_DIMENSIONS", s.message());
   }
   if (policy_.strip_metadata) {
-    absl::StatusOr<std::string> stripped = StripMetadata(bytes);
-    if (!stripped.ok()) {
-      return InvalidFieldError("chunk", "MALFORMED_IMAGE", stripped.status().message());
-    }
-    // Never larger; the reservation still covers the (old) capacity.
-    if (*stripped != bytes) buffer_->bytes = *std::move(stripped);
+    if (absl::Status s = Strip(); !s.ok()) return s;
   }
   AssembledImage image;
   image.user_id = metadata_.user_id();

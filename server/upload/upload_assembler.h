@@ -69,7 +69,8 @@ class UploadAssembler {
   absl::Status AddSerialized(google::protobuf::io::ZeroCopyInputStream& in);
 
   // The same for a parsed message.
-  absl::Status Add(const clerk::userimage::v1::UploadProfileImageRequest& message);
+  absl::Status Add(
+      const clerk::userimage::v1::UploadProfileImageRequest& message);
 
   // Called once the caller has half-closed the stream: validates the whole
   // image and hands it over.
@@ -94,8 +95,12 @@ class UploadAssembler {
   absl::Status AddChunk(size_t size, absl::FunctionRef<bool(char*)> fill);
   // Makes room for `size` more bytes within the budget.
   absl::Status Grow(size_t size);
+  // Replaces the bytes by their copy without metadata; the copy is counted
+  // against the budget while both exist.
+  absl::Status Strip();
 
   const uint64_t max_image_bytes_;
+  MemoryBudget& budget_;
   const ImagePolicy policy_;
   bool has_metadata_ = false;
   clerk::userimage::v1::ImageMetadata metadata_;

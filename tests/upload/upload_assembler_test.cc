@@ -3,14 +3,14 @@
 #include <string>
 #include <vector>
 
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-
 #include "absl/strings/escaping.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/rpc/error_details.pb.h"
-#include "openssl/sha.h"
 #include "gtest/gtest.h"
-#include "tests/testing/images.h"
+#include "openssl/sha.h"
 #include "server/status/status_details.h"
+#include "tests/image/test_images.h"
+#include "tests/testing/images.h"
 
 namespace userimage {
 namespace {
@@ -44,7 +44,8 @@ UploadProfileImageRequest Chunk(std::string bytes) {
 
 std::string Sha256Hex(const std::string& data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+         digest);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
@@ -61,9 +62,11 @@ class UploadAssemblerTest : public ::testing::Test {
 
 // Feeds `message` in its wire form, handed out in 7-byte buffers as a
 // stream of gRPC slices would be.
-absl::Status AddWire(UploadAssembler& a, const UploadProfileImageRequest& message) {
+absl::Status AddWire(UploadAssembler& a,
+                     const UploadProfileImageRequest& message) {
   const std::string wire = message.SerializeAsString();
-  google::protobuf::io::ArrayInputStream whole(wire.data(), static_cast<int>(wire.size()), 7);
+  google::protobuf::io::ArrayInputStream whole(
+      wire.data(), static_cast<int>(wire.size()), 7);
   return a.AddSerialized(whole);
 }
 
@@ -91,7 +94,8 @@ TEST_F(UploadAssemblerTest, DetectsTypeAndNamesFileWhenNotGiven) {
   ASSERT_TRUE(a.Add(Chunk(std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00"
                                       "\x2C\x00\x00\x00\x00\x01\x00\x01\x00\x00"
                                       "\x02\x02\x44\x01\x00\x3B",
-                                      29))).ok());
+                                      29)))
+                  .ok());
   absl::StatusOr<AssembledImage> image = a.Finish();
   ASSERT_TRUE(image.ok()) << image.status();
   EXPECT_EQ(image->content_type, "image/gif");
@@ -113,7 +117,8 @@ TEST_F(UploadAssemblerTest, AcceptsMatchingSizeAndDigest) {
 
 TEST_F(UploadAssemblerTest, RejectsDigestMismatch) {
   ImageMetadata m = BasicMeta();
-  m.set_sha256("cc40a5cde7ad9d6ba5ab3b8b1a8d8e7f36cf7dfef5bc0d57c8ae20e2c2ed4d3c");
+  m.set_sha256(
+      "cc40a5cde7ad9d6ba5ab3b8b1a8d8e7f36cf7dfef5bc0d57c8ae20e2c2ed4d3c");
   UploadAssembler a(1000, budget_);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
   ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
@@ -159,7 +164,7 @@ TEST_F(UploadAssemblerTest, RejectsBadUserId) {
 TEST_F(UploadAssemblerTest, EnforcesSizeLimitWhileStreaming) {
   UploadAssembler a(100, budget_);
   ASSERT_TRUE(a.Add(Meta(BasicMeta())).ok());
-  ASSERT_TRUE(a.Add(Chunk(kPng)).ok());  // 70 bytes
+  ASSERT_TRUE(a.Add(Chunk(kPng)).ok());                 // 70 bytes
   absl::Status s = a.Add(Chunk(std::string(31, 'y')));  // 101 > 100
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ReasonOf(s), "IMAGE_TOO_LARGE");
@@ -240,15 +245,16 @@ TEST_F(UploadAssemblerTest, WireFormRejectsEmptyMultipleAndMalformed) {
   // A chunk field twice in one message (as a merged encoding would have).
   const std::string twice =
       Chunk("ab").SerializeAsString() + Chunk("cd").SerializeAsString();
-  google::protobuf::io::ArrayInputStream in(twice.data(), static_cast<int>(twice.size()));
+  google::protobuf::io::ArrayInputStream in(twice.data(),
+                                            static_cast<int>(twice.size()));
   EXPECT_EQ(ReasonOf(b.AddSerialized(in)), "MULTIPLE_PAYLOADS");
 
   UploadAssembler c(1000, budget_);
   ASSERT_TRUE(AddWire(c, Meta(BasicMeta())).ok());
   std::string truncated = Chunk(kPng).SerializeAsString();
   truncated.resize(truncated.size() - 5);
-  google::protobuf::io::ArrayInputStream cut(truncated.data(),
-                                             static_cast<int>(truncated.size()));
+  google::protobuf::io::ArrayInputStream cut(
+      truncated.data(), static_cast<int>(truncated.size()));
   EXPECT_EQ(ReasonOf(c.AddSerialized(cut)), "MALFORMED_MESSAGE");
 }
 
@@ -287,6 +293,41 @@ TEST_F(UploadAssemblerTest, RefusesWhatTheBudgetCannotHold) {
   ASSERT_TRUE(b.Add(Chunk(kPng.substr(0, 30))).ok());
   EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng.substr(30)))), "MEMORY_BUDGET_EXHAUSTED");
   EXPECT_LE(budget.in_use(), 100);
+}
+
+// A PNG of `size` bytes and more with a text chunk after IHDR, which
+// stripping removes.
+std::string PngWithText(size_t size) {
+  const std::string png = TestPng(size);
+  constexpr size_t kAfterIhdr = 8 + 25;
+  return absl::StrCat(png.substr(0, kAfterIhdr),
+                      test_images::PngChunkBytes("tEXt", std::string(500, 'c')),
+                      png.substr(kAfterIhdr));
+}
+
+TEST_F(UploadAssemblerTest, TheStrippedCopyCountsAgainstTheBudget) {
+  const std::string png = PngWithText(2000);
+  ImageMetadata m = BasicMeta();
+  m.set_total_size(png.size());
+  {
+    // Room for the image once, not for it and its copy.
+    MemoryBudget budget(png.size() + 100);
+    UploadAssembler a(10000, budget);
+    ASSERT_TRUE(a.Add(Meta(m)).ok());
+    ASSERT_TRUE(a.Add(Chunk(png)).ok());
+    absl::StatusOr<AssembledImage> image = a.Finish();
+    EXPECT_EQ(image.status().code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(ReasonOf(image.status()), "MEMORY_BUDGET_EXHAUSTED");
+  }
+  MemoryBudget budget(2 * png.size());
+  UploadAssembler a(10000, budget);
+  ASSERT_TRUE(a.Add(Meta(m)).ok());
+  ASSERT_TRUE(a.Add(Chunk(png)).ok());
+  absl::StatusOr<AssembledImage> image = a.Finish();
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_LT(image->bytes->size(), png.size());
+  // What stays counted is the copy, not the original.
+  EXPECT_EQ(budget.in_use(), image->bytes->capacity());
 }
 
 TEST_F(UploadAssemblerTest, ReleasesTheBudgetWhenAbandoned) {
