@@ -21,9 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t length = (size_t{data[offset]} << 8) | data[offset + 1];
       offset += 2;
       const size_t n = std::min(length, size - offset);
-      google::protobuf::io::ArrayInputStream in(data + offset, static_cast<int>(n),
+      google::protobuf::io::ArrayInputStream in(data + offset,
+                                                static_cast<int>(n),
                                                 /*block_size=*/7);
-      ok = assembler.AddSerialized(in).ok();
+      ok = assembler.AddSerialized(in, n).ok();
       offset += n;
       if (assembler.received_bytes() > kMaxImageBytes) std::abort();
       if (budget.in_use() > budget.limit()) std::abort();

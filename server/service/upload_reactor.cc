@@ -145,7 +145,7 @@ void UploadReactor::OnReadDone(bool ok) {
   absl::Status status;
   {
     grpc::ProtoBufferReader reader(&request_);
-    status = assembler_.AddSerialized(reader);
+    status = assembler_.AddSerialized(reader, request_.Length());
   }
   request_.Clear();
   if (!status.ok()) {

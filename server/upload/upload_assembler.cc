@@ -81,10 +81,12 @@ UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
 UploadAssembler::~UploadAssembler() { EVP_MD_CTX_free(sha256_); }
 
 absl::Status UploadAssembler::AddSerialized(
-    google::protobuf::io::ZeroCopyInputStream& in) {
+    google::protobuf::io::ZeroCopyInputStream& in, size_t size) {
   using ::google::protobuf::internal::WireFormatLite;
+  if (size > INT_MAX) return MalformedMessage();
   google::protobuf::io::CodedInputStream coded(&in);
   coded.SetTotalBytesLimit(INT_MAX);
+  coded.PushLimit(static_cast<int>(size));  // Not popped: it is the end.
   int payloads = 0;
   while (const uint32_t tag = coded.ReadTag()) {
     const int field = WireFormatLite::GetTagFieldNumber(tag);
@@ -103,6 +105,13 @@ absl::Status UploadAssembler::AddSerialized(
     }
     uint32_t length = 0;
     if (!coded.ReadVarint32(&length)) return MalformedMessage();
+    if (length > static_cast<uint32_t>(coded.BytesUntilLimit())) {
+      return InvalidFieldError(
+          "payload", "MALFORMED_MESSAGE",
+          absl::StrFormat("a stream message declares a %d-byte field but only "
+                          "%d bytes follow: send whole messages",
+                          length, coded.BytesUntilLimit()));
+    }
     absl::Status status;
     if (field == UploadProfileImageRequest::kMetadataFieldNumber) {
       const auto limit = coded.PushLimit(static_cast<int>(length));

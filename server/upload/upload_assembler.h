@@ -66,7 +66,10 @@ class UploadAssembler {
 
   // Consumes the next message of the stream in its wire form (as gRPC
   // received it), copying chunk bytes directly into the image buffer.
-  absl::Status AddSerialized(google::protobuf::io::ZeroCopyInputStream& in);
+  // `size` is the message's length: a field that declares more bytes than
+  // are left in it is refused before anything is allocated.
+  absl::Status AddSerialized(google::protobuf::io::ZeroCopyInputStream& in,
+                             size_t size);
 
   // The same for a parsed message.
   absl::Status Add(

@@ -67,7 +67,7 @@ absl::Status AddWire(UploadAssembler& a,
   const std::string wire = message.SerializeAsString();
   google::protobuf::io::ArrayInputStream whole(
       wire.data(), static_cast<int>(wire.size()), 7);
-  return a.AddSerialized(whole);
+  return a.AddSerialized(whole, wire.size());
 }
 
 TEST_F(UploadAssemblerTest, AssemblesChunksInOrder) {
@@ -247,7 +247,7 @@ TEST_F(UploadAssemblerTest, WireFormRejectsEmptyMultipleAndMalformed) {
       Chunk("ab").SerializeAsString() + Chunk("cd").SerializeAsString();
   google::protobuf::io::ArrayInputStream in(twice.data(),
                                             static_cast<int>(twice.size()));
-  EXPECT_EQ(ReasonOf(b.AddSerialized(in)), "MULTIPLE_PAYLOADS");
+  EXPECT_EQ(ReasonOf(b.AddSerialized(in, twice.size())), "MULTIPLE_PAYLOADS");
 
   UploadAssembler c(1000, budget_);
   ASSERT_TRUE(AddWire(c, Meta(BasicMeta())).ok());
@@ -255,7 +255,22 @@ TEST_F(UploadAssemblerTest, WireFormRejectsEmptyMultipleAndMalformed) {
   truncated.resize(truncated.size() - 5);
   google::protobuf::io::ArrayInputStream cut(
       truncated.data(), static_cast<int>(truncated.size()));
-  EXPECT_EQ(ReasonOf(c.AddSerialized(cut)), "MALFORMED_MESSAGE");
+  EXPECT_EQ(ReasonOf(c.AddSerialized(cut, truncated.size())),
+            "MALFORMED_MESSAGE");
+
+  // A chunk that declares 5 MB and brings 3 bytes reserves nothing.
+  MemoryBudget budget(10'000'000);
+  UploadAssembler d(10'000'000, budget);
+  ASSERT_TRUE(AddWire(d, Meta(BasicMeta())).ok());
+  std::string liar = Chunk(std::string(5'000'000, 'x')).SerializeAsString();
+  liar.resize(8);
+  google::protobuf::io::ArrayInputStream short_in(
+      liar.data(), static_cast<int>(liar.size()));
+  absl::Status refused = d.AddSerialized(short_in, liar.size());
+  EXPECT_EQ(ReasonOf(refused), "MALFORMED_MESSAGE");
+  EXPECT_NE(refused.message().find("5000000-byte field"), std::string::npos)
+      << refused;
+  EXPECT_EQ(budget.in_use(), 0u);
 }
 
 TEST_F(UploadAssemblerTest, ImageBytesCountAgainstTheBudgetUntilReleased) {
