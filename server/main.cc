@@ -27,6 +27,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "prometheus/exposer.h"
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/clerk_client.h"
@@ -661,6 +662,11 @@ int Run() {
   }
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // gRPC's own buffers are bounded too, in proportion to the image budget.
+  grpc::ResourceQuota grpc_memory("userimage-grpc-buffers");
+  grpc_memory.Resize(static_cast<size_t>(
+      GrpcBufferQuotaBytes(absl::GetFlag(FLAGS_memory_budget_bytes))));
+  builder.SetResourceQuota(grpc_memory);
   int port = 0;
   const std::string listen_address = absl::GetFlag(FLAGS_listen_address);
   builder.AddListeningPort(listen_address, *credentials, &port);

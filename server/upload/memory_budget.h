@@ -48,6 +48,16 @@ class MemoryBudget {
   std::atomic<uint64_t> in_use_{0};
 };
 
+// The memory gRPC may use for its own buffers (messages being received,
+// HTTP/2 frames) beside an image budget of `budget_bytes`: half of it, at
+// least 64 MiB. Under that quota gRPC shrinks its read buffers and, when it
+// is exhausted, refuses new streams (RST_STREAM ENHANCE_YOUR_CALM) rather
+// than grow without bound. Pure.
+constexpr uint64_t GrpcBufferQuotaBytes(uint64_t budget_bytes) {
+  const uint64_t half = budget_bytes / 2;
+  return half > (uint64_t{64} << 20) ? half : uint64_t{64} << 20;
+}
+
 }  // namespace userimage
 
 #endif  // SERVER_UPLOAD_MEMORY_BUDGET_H_

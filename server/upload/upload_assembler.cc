@@ -72,7 +72,6 @@ absl::Status BudgetExhausted() {
 UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
                                  ImagePolicy policy)
     : max_image_bytes_(max_image_bytes),
-      budget_(budget),
       policy_(policy),
       buffer_(std::make_shared<Buffer>()) {
   buffer_->reservation = budget.Open();
@@ -195,19 +194,16 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
 }
 
 absl::Status UploadAssembler::Strip() {
-  // The copy is never larger than the original, and both exist at once.
-  MemoryBudget::Reservation copy = budget_.Open();
-  if (!copy.Resize(buffer_->bytes.size())) return BudgetExhausted();
+  // The copy is never larger than the original; Grow() reserved room for
+  // both.
   absl::StatusOr<std::string> stripped = StripMetadata(buffer_->bytes);
   if (!stripped.ok()) {
     return InvalidFieldError("chunk", "MALFORMED_IMAGE",
                              stripped.status().message());
   }
-  if (*stripped != buffer_->bytes) {
-    buffer_->bytes = *std::move(stripped);
-    // Only what the copy holds stays counted (shrinking cannot fail).
-    buffer_->reservation.Resize(buffer_->bytes.capacity());
-  }
+  if (*stripped != buffer_->bytes) buffer_->bytes = *std::move(stripped);
+  // Only what the image now holds stays counted (shrinking cannot fail).
+  buffer_->reservation.Resize(buffer_->bytes.capacity());
   return absl::OkStatus();
 }
 
@@ -218,10 +214,13 @@ absl::Status UploadAssembler::Grow(size_t size) {
   // Double as a string would, but within the image limit and the budget.
   uint64_t target = std::max<uint64_t>(
       needed, std::min<uint64_t>(max_image_bytes_, 2 * bytes.capacity()));
+  // Stripping makes a copy at the end: room for it is reserved up front, so
+  // an upload admitted is never refused for memory once it is complete.
+  const uint64_t copies = policy_.strip_metadata ? 2 : 1;
   MemoryBudget::Reservation& reservation = buffer_->reservation;
-  if (!reservation.Resize(target)) {
+  if (!reservation.Resize(target * copies)) {
     target = needed;
-    if (!reservation.Resize(target)) {
+    if (!reservation.Resize(target * copies)) {
       return BudgetExhausted();
     }
   }

@@ -49,8 +49,11 @@ struct AssembledImage {
 //
 // Image bytes are copied once, from the serialized message straight into
 // one buffer (sized once from total_size when the caller declares it),
-// whose capacity is reserved from the process-wide MemoryBudget; an upload
-// the budget cannot hold fails with RESOURCE_EXHAUSTED and a RetryInfo.
+// whose capacity is reserved from the process-wide MemoryBudget, twice over
+// when metadata is stripped (the stripped copy exists beside the original
+// for a moment); an upload the budget cannot hold fails with
+// RESOURCE_EXHAUSTED and a RetryInfo as it grows, never once complete.
+// After Finish() only the image's own capacity stays reserved.
 //
 // Pure (no I/O, no gRPC). Every error is an absl::Status whose message says
 // what the caller must fix, with BadRequest/ErrorInfo details. After an
@@ -98,12 +101,11 @@ class UploadAssembler {
   absl::Status AddChunk(size_t size, absl::FunctionRef<bool(char*)> fill);
   // Makes room for `size` more bytes within the budget.
   absl::Status Grow(size_t size);
-  // Replaces the bytes by their copy without metadata; the copy is counted
-  // against the budget while both exist.
+  // Replaces the bytes by their copy without metadata (whose room Grow()
+  // reserved), then gives back what the image no longer needs.
   absl::Status Strip();
 
   const uint64_t max_image_bytes_;
-  MemoryBudget& budget_;
   const ImagePolicy policy_;
   bool has_metadata_ = false;
   clerk::userimage::v1::ImageMetadata metadata_;

@@ -17,7 +17,7 @@ TEST(MemoryBudgetTest, RefusesAtTheEdgeAndReleasesOnDestruction) {
     EXPECT_TRUE(b.Resize(40));  // Exactly at the limit.
     EXPECT_EQ(budget.in_use(), 100);
     EXPECT_FALSE(b.Resize(41));
-    EXPECT_EQ(b.bytes(), 40);  // Unchanged after a refusal.
+    EXPECT_EQ(b.bytes(), 40);   // Unchanged after a refusal.
     EXPECT_TRUE(a.Resize(10));  // Shrinking gives bytes back.
     EXPECT_TRUE(b.Resize(90));
     EXPECT_EQ(budget.in_use(), 100);
@@ -54,6 +54,12 @@ TEST(MemoryBudgetTest, ConcurrentClaimsNeverExceedTheLimit) {
   for (auto& t : threads) t.join();
   EXPECT_GT(granted.load(), 0);
   EXPECT_EQ(budget.in_use(), 0);
+}
+
+TEST(GrpcBufferQuotaTest, HalfTheBudgetAndAtLeast64MiB) {
+  EXPECT_EQ(GrpcBufferQuotaBytes(uint64_t{512} << 20), uint64_t{256} << 20);
+  EXPECT_EQ(GrpcBufferQuotaBytes(uint64_t{100} << 20), uint64_t{64} << 20);
+  EXPECT_EQ(GrpcBufferQuotaBytes(0), uint64_t{64} << 20);
 }
 
 }  // namespace

@@ -281,7 +281,8 @@ TEST_F(UploadAssemblerTest, ImageBytesCountAgainstTheBudgetUntilReleased) {
   {
     UploadAssembler a(1000, budget);
     ASSERT_TRUE(a.Add(Meta(m)).ok());
-    EXPECT_EQ(budget.in_use(), kPng.size());  // Reserved from total_size.
+    // Reserved from total_size, with room for the stripped copy.
+    EXPECT_EQ(budget.in_use(), 2 * kPng.size());
     ASSERT_TRUE(a.Add(Chunk(kPng)).ok());
     image = *a.Finish();
   }
@@ -295,7 +296,7 @@ TEST_F(UploadAssemblerTest, RefusesWhatTheBudgetCannotHold) {
   MemoryBudget::Reservation other = budget.Open();
   ASSERT_TRUE(other.Resize(60));
   ImageMetadata m = BasicMeta();
-  m.set_total_size(kPng.size());  // 70 > 40 left
+  m.set_total_size(kPng.size());  // 2 x 70 > 40 left
   UploadAssembler a(1000, budget);
   absl::Status s = a.Add(Meta(m));
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
@@ -305,8 +306,8 @@ TEST_F(UploadAssemblerTest, RefusesWhatTheBudgetCannotHold) {
   // Without a declared size the refusal comes while streaming.
   UploadAssembler b(1000, budget);
   ASSERT_TRUE(b.Add(Meta(BasicMeta())).ok());
-  ASSERT_TRUE(b.Add(Chunk(kPng.substr(0, 30))).ok());
-  EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng.substr(30)))), "MEMORY_BUDGET_EXHAUSTED");
+  ASSERT_TRUE(b.Add(Chunk(kPng.substr(0, 10))).ok());
+  EXPECT_EQ(ReasonOf(b.Add(Chunk(kPng.substr(10)))), "MEMORY_BUDGET_EXHAUSTED");
   EXPECT_LE(budget.in_use(), 100);
 }
 
@@ -325,18 +326,19 @@ TEST_F(UploadAssemblerTest, TheStrippedCopyCountsAgainstTheBudget) {
   ImageMetadata m = BasicMeta();
   m.set_total_size(png.size());
   {
-    // Room for the image once, not for it and its copy.
+    // Room for the image once, not for it and its copy: refused on
+    // arrival, not once complete.
     MemoryBudget budget(png.size() + 100);
     UploadAssembler a(10000, budget);
-    ASSERT_TRUE(a.Add(Meta(m)).ok());
-    ASSERT_TRUE(a.Add(Chunk(png)).ok());
-    absl::StatusOr<AssembledImage> image = a.Finish();
-    EXPECT_EQ(image.status().code(), absl::StatusCode::kResourceExhausted);
-    EXPECT_EQ(ReasonOf(image.status()), "MEMORY_BUDGET_EXHAUSTED");
+    absl::Status refused = a.Add(Meta(m));
+    EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+    EXPECT_EQ(ReasonOf(refused), "MEMORY_BUDGET_EXHAUSTED");
+    EXPECT_EQ(budget.in_use(), 0u);
   }
   MemoryBudget budget(2 * png.size());
   UploadAssembler a(10000, budget);
   ASSERT_TRUE(a.Add(Meta(m)).ok());
+  EXPECT_EQ(budget.in_use(), 2 * png.size());
   ASSERT_TRUE(a.Add(Chunk(png)).ok());
   absl::StatusOr<AssembledImage> image = a.Finish();
   ASSERT_TRUE(image.ok()) << image.status();

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/base/call_once.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -136,7 +137,8 @@ class DirectDriver {
     curl_mimepart* part = curl_mime_addpart(r->mime);
     curl_mime_name(part, "file");
     curl_mime_filename(part, absl::StrCat("bench-", index, ".png").c_str());
-    curl_mime_type(part, "image/png");
+    curl_mime_type(part, absl::StartsWith(*r->image, "\xFF\xD8") ? "image/jpeg"
+                                                                 : "image/png");
     curl_mime_data_cb(part, static_cast<curl_off_t>(r->image->size()),
                       Request::Read, Request::Seek, nullptr, r);
     curl_easy_setopt(easy, CURLOPT_MIMEPOST, r->mime);

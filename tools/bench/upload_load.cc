@@ -39,7 +39,50 @@ void AppendPngChunk(absl::string_view type, absl::string_view data,
                     out);
 }
 
+// Appends a JPEG marker segment: FF, marker, big-endian length, payload.
+void AppendJpegSegment(uint8_t marker, absl::string_view payload,
+                       std::string& out) {
+  out.push_back('\xFF');
+  out.push_back(static_cast<char>(marker));
+  const size_t length = payload.size() + 2;
+  out.push_back(static_cast<char>(length >> 8));
+  out.push_back(static_cast<char>(length & 0xFF));
+  out.append(payload.data(), payload.size());
+}
+
 }  // namespace
+
+std::string MakeExifJpeg(size_t size, int index) {
+  std::mt19937 random(static_cast<unsigned>(index) + 1);
+  std::string image("\xFF\xD8", 2);
+  // EXIF: a little-endian TIFF header and an empty IFD0, then padding, as a
+  // large maker note would be.
+  std::string exif("Exif\0\0II*\0\x08\0\0\0\0\0\0\0\0\0", 20);
+  exif.resize(60 * 1024, '\0');
+  AppendJpegSegment(0xE1, exif, image);
+  AppendJpegSegment(0xDB, std::string("\x00", 1) + std::string(64, '\x01'),
+                    image);
+  AppendJpegSegment(
+      0xC0,
+      std::string("\x08\x03\xE8\x03\xE8\x03\x01\x22\x00\x02\x11\x00"
+                  "\x03\x11\x00",
+                  15),
+      image);
+  // One DC table with a single 1-bit code.
+  std::string dht("\x00\x01", 2);
+  dht.append(15, '\0');
+  dht.push_back('\0');
+  AppendJpegSegment(0xC4, dht, image);
+  AppendJpegSegment(
+      0xDA, std::string("\x03\x01\x00\x02\x00\x03\x00\x00\x3F\x00", 10), image);
+  const size_t data = size > image.size() + 2 ? size - image.size() - 2 : 1;
+  for (size_t i = 0; i < data; ++i) {
+    // No 0xFF: the scan holds no markers.
+    image.push_back(static_cast<char>(random() % 0xFF));
+  }
+  image.append("\xFF\xD9", 2);
+  return image;
+}
 
 std::string MakeImage(size_t size, int index) {
   // Signature, IHDR, IDAT and IEND with empty data.

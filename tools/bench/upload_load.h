@@ -51,6 +51,12 @@ struct LoadResult {
 // pseudo-random bytes.
 std::string MakeImage(size_t size, int index);
 
+// The same for a baseline JPEG as a phone writes it: SOI, an APP1 EXIF
+// segment of 60 KiB (which the service strips, so it makes a copy), DQT,
+// SOF0 (1000x1000), DHT, SOS, pseudo-random entropy-coded data without
+// markers, EOI. At least 64 KiB + 200 bytes; exactly `size` above that.
+std::string MakeExifJpeg(size_t size, int index);
+
 // Runs `options.uploads` blocking UploadProfileImage calls on `channel`, one
 // thread each. Every thread is created and parked first; then all are
 // released together, so that every call is in flight from the release on.

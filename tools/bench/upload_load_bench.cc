@@ -73,6 +73,9 @@ ABSL_FLAG(int64_t, chunk_bytes, 256 * 1024,
           "Bytes per UploadProfileImage chunk message.");
 ABSL_FLAG(absl::Duration, deadline, absl::Seconds(60),
           "Deadline of each upload, from its scheduled start.");
+ABSL_FLAG(bool, exif_jpeg, false,
+          "Upload JPEGs with a 60 KiB EXIF segment (stripped by the service, "
+          "which then holds a copy) instead of PNGs without metadata.");
 ABSL_FLAG(int, distinct_images, 8,
           "Distinct images uploaded in turn (all of --image_bytes).");
 ABSL_FLAG(bool, node, false,
@@ -125,6 +128,7 @@ struct Config {
   int64_t chunk_bytes;
   absl::Duration deadline;
   int distinct_images;
+  bool exif_jpeg;
   bool node;
   std::string node_binary;
   std::string node_script;
@@ -437,7 +441,9 @@ int Run(const Config& flags) {
 
   Setup setup{config, 0, 0, {}, {}};
   for (int i = 0; i < config.distinct_images; ++i) {
-    const std::string bytes = MakeImage(config.image_bytes, i);
+    const std::string bytes = config.exif_jpeg
+                                  ? MakeExifJpeg(config.image_bytes, i)
+                                  : MakeImage(config.image_bytes, i);
     const std::string path =
         absl::StrCat(config.work_dir, "/image-", i, ".png");
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -567,6 +573,7 @@ int main(int argc, char** argv) {
       .chunk_bytes = absl::GetFlag(FLAGS_chunk_bytes),
       .deadline = absl::GetFlag(FLAGS_deadline),
       .distinct_images = absl::GetFlag(FLAGS_distinct_images),
+      .exif_jpeg = absl::GetFlag(FLAGS_exif_jpeg),
       .node = absl::GetFlag(FLAGS_node),
       .node_binary = absl::GetFlag(FLAGS_node_binary),
       .node_script = absl::GetFlag(FLAGS_node_script),
@@ -583,6 +590,7 @@ int main(int argc, char** argv) {
       bench::ParseList(absl::GetFlag(FLAGS_rate), &config.rates);
   if (!shape.ok() || !lists_ok || config.image_bytes < 16 ||
       config.image_bytes > 10'000'000 ||
+      (config.exif_jpeg && config.image_bytes < 66 * 1024) ||
       config.duration <= absl::ZeroDuration() ||
       config.warmup < absl::ZeroDuration() ||
       config.emulator_latency < absl::ZeroDuration() ||
@@ -590,7 +598,8 @@ int main(int argc, char** argv) {
       config.deadline <= absl::ZeroDuration() || config.distinct_images < 1) {
     std::cerr << "upload_load_bench: need --shape=closed|open|burst, "
                  "--concurrency of integers >= 1, --rate of numbers > 0, "
-                 "16 <= --image_bytes <= 10000000, --duration > 0, "
+                 "16 <= --image_bytes <= 10000000 (66 KiB with --exif_jpeg), "
+                 "--duration > 0, "
                  "--warmup >= 0, --emulator_latency >= 0, 1 <= --chunk_bytes "
                  "<= 4 MiB - 5, --deadline > 0 and --distinct_images >= 1"
               << std::endl;
