@@ -339,7 +339,7 @@ TEST_F(EmulatorTest, ResetFaultClosesTheConnection) {
 }
 
 TEST_F(EmulatorTest, BadControlRequestsAreRejected) {
-  EXPECT_EQ(Control("/_emulator/faults?kind=404")->status, 400);
+  EXPECT_EQ(Control("/_emulator/faults?kind=418")->status, 400);
   EXPECT_EQ(Control("/_emulator/faults")->status, 400);
   EXPECT_EQ(Control("/_emulator/faults?kind=500&count=-1")->status, 400);
   EXPECT_EQ(Control("/_emulator/faults?kind=500&count=many")->status, 400);

@@ -13,11 +13,17 @@ TEST(FaultKindTest, NamesRoundTrip) {
     EXPECT_EQ(FaultKindName(*kind), name);
   }
   EXPECT_EQ(*ParseFaultKind("reset"), FaultKind::kConnectionReset);
+  for (absl::string_view name : {"401", "404", "413", "422", "500_text",
+                                 "200_html", "200_garbage", "200_extra"}) {
+    absl::StatusOr<FaultKind> kind = ParseFaultKind(name);
+    ASSERT_TRUE(kind.ok()) << name;
+    EXPECT_EQ(FaultKindName(*kind), name);
+  }
   EXPECT_EQ(*ParseFaultKind("429"), FaultKind::kTooManyRequests);
 }
 
 TEST(FaultKindTest, RejectsUnknownNames) {
-  for (const char* name : {"", "404", "RESET", "timeout"}) {
+  for (const char* name : {"", "418", "RESET", "timeout"}) {
     EXPECT_EQ(ParseFaultKind(name).status().code(),
               absl::StatusCode::kInvalidArgument)
         << name;

@@ -77,6 +77,14 @@ ClerkError ImageDecodeError() {
           "and try again."};
 }
 
+ClerkError FormParamValueInvalid(absl::string_view param_name) {
+  ClerkError error{
+      422, "form_param_value_invalid", "Invalid value",
+      absl::StrCat("The value of ", param_name, " could not be processed.")};
+  error.meta["param_name"] = std::string(param_name);
+  return error;
+}
+
 std::string RenderClerkErrors(const ClerkError& error,
                               absl::string_view trace_id) {
   Struct entry;

@@ -30,6 +30,7 @@ ClerkError ResourceNotFound();
 ClerkError FormParamMissing(absl::string_view param_name);
 ClerkError ImageTooLarge();
 ClerkError ImageDecodeError();
+ClerkError FormParamValueInvalid(absl::string_view param_name);
 
 // Renders `{"errors":[error],"clerk_trace_id":trace_id}` (Clerk's
 // `ClerkErrors` body); `meta` is always present, possibly empty.

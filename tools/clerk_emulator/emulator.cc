@@ -258,6 +258,29 @@ struct Emulator::Reply {
       case FaultKind::kConnectionReset:
         reply.reset = true;
         break;
+      case FaultKind::kUnauthorized:
+        reply = Error(ClerkKeyInvalid());
+        break;
+      case FaultKind::kNotFound:
+        reply = Error(ResourceNotFound());
+        break;
+      case FaultKind::kImageTooLarge:
+        reply = Error(ImageTooLarge());
+        break;
+      case FaultKind::kUnprocessable:
+        reply = Error(FormParamValueInvalid("file"));
+        break;
+      case FaultKind::kTextInternalError:
+        reply = {500, "Internal Server Error\n", "text/plain"};
+        break;
+      case FaultKind::kHtmlSuccess:
+        reply = {200, "<html><body>Welcome</body></html>", "text/html"};
+        break;
+      case FaultKind::kGarbageSuccess:
+        reply = {200, R"({"id":"user_)"};
+        break;
+      case FaultKind::kExtraFieldsSuccess:
+        break;  // Answered as usual, then extended (Answer()).
     }
     reply.retry_after = fault.retry_after;
     return reply;
@@ -620,9 +643,23 @@ Emulator::Reply Emulator::Answer(Endpoint endpoint, const httplib::Request& req,
 
   if (const std::optional<Fault> fault = faults_.Pop()) {
     record.fault = std::string(FaultKindName(fault->kind));
-    return Reply::Scripted(*fault);
+    if (fault->kind != FaultKind::kExtraFieldsSuccess) {
+      return Reply::Scripted(*fault);
+    }
+    // A newer API version's answer: fields this client does not know.
+    Reply reply = AnswerUnscripted(endpoint, req, auth_error, body);
+    if (reply.status == 200 && absl::StartsWith(reply.body, "{")) {
+      reply.body.insert(1, R"("future_field":{"nested":[1,2]},)"
+                           R"("future_flag":true,)");
+    }
+    return reply;
   }
+  return AnswerUnscripted(endpoint, req, auth_error, body);
+}
 
+Emulator::Reply Emulator::AnswerUnscripted(
+    Endpoint endpoint, const httplib::Request& req,
+    const std::optional<ClerkError>& auth_error, Body& body) {
   if (auth_error) return Reply::Error(*auth_error);
 
   if (const std::optional<ClerkError> version_error = CheckApiVersion(req)) {

@@ -101,6 +101,10 @@ class Emulator {
   Reply Answer(Endpoint endpoint, const httplib::Request& req,
                const std::optional<ClerkError>& auth_error, Body& body,
                RequestRecord& record);
+  // Answer() once the rate limit and any scripted fault are passed.
+  Reply AnswerUnscripted(Endpoint endpoint, const httplib::Request& req,
+                         const std::optional<ClerkError>& auth_error,
+                         Body& body);
   Reply UploadImage(absl::string_view user_id, Body& body);
   std::optional<ClerkError> CheckAuthorization(
       const httplib::Request& req) const;

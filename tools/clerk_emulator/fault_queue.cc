@@ -8,13 +8,21 @@
 namespace clerk::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, absl::string_view>, 6> kNames = {{
+constexpr std::array<std::pair<FaultKind, absl::string_view>, 14> kNames = {{
     {FaultKind::kTooManyRequests, "429"},
     {FaultKind::kInternalError, "500"},
     {FaultKind::kBadGateway, "502"},
     {FaultKind::kServiceUnavailable, "503"},
     {FaultKind::kGatewayTimeout, "504"},
     {FaultKind::kConnectionReset, "reset"},
+    {FaultKind::kUnauthorized, "401"},
+    {FaultKind::kNotFound, "404"},
+    {FaultKind::kImageTooLarge, "413"},
+    {FaultKind::kUnprocessable, "422"},
+    {FaultKind::kTextInternalError, "500_text"},
+    {FaultKind::kHtmlSuccess, "200_html"},
+    {FaultKind::kGarbageSuccess, "200_garbage"},
+    {FaultKind::kExtraFieldsSuccess, "200_extra"},
 }};
 
 }  // namespace
@@ -25,7 +33,8 @@ absl::StatusOr<FaultKind> ParseFaultKind(absl::string_view name) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown fault kind \"", name,
-                   "\"; use 429, 500, 502, 503, 504 or reset"));
+                   "\"; use 429, 500, 502, 503, 504, reset, 401, 404, 413, "
+                   "422, 500_text, 200_html, 200_garbage or 200_extra"));
 }
 
 absl::string_view FaultKindName(FaultKind kind) {

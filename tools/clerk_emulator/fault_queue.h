@@ -22,6 +22,14 @@ enum class FaultKind {
   kServiceUnavailable,  // "503"
   kGatewayTimeout,      // "504"
   kConnectionReset,     // "reset": the connection closes with no response
+  kUnauthorized,        // "401": clerk_key_invalid
+  kNotFound,            // "404": resource_not_found
+  kImageTooLarge,       // "413": image_too_large
+  kUnprocessable,       // "422": form_param_value_invalid
+  kTextInternalError,   // "500_text": a 500 with a plain-text body
+  kHtmlSuccess,         // "200_html": 200 with an HTML page, not a User
+  kGarbageSuccess,      // "200_garbage": 200 with truncated JSON
+  kExtraFieldsSuccess,  // "200_extra": the real answer plus unknown fields
 };
 
 // Parses the control API's name of a fault kind ("429", ..., "reset").
