@@ -95,6 +95,7 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                  return;
                }
                if (!response.ok()) {
+                 outcome.maybe_applied = RequestWasSent(response.status());
                  absl::Status status(
                      response.status().code(),
                      absl::StrCat("could not reach Clerk to ", action, ": ",
@@ -108,6 +109,8 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                  return;
                }
                outcome.http_status = response->status;
+               outcome.maybe_applied =
+                   response->status == 502 || response->status == 504;
                outcome.trace_id = ClerkTraceId(*response);
                if (response->status != 200) {
                  absl::Status status = ClerkErrorToStatus(*response, action);

@@ -25,6 +25,10 @@ struct ClerkOutcome {
   std::string trace_id;
   // Requests sent to Clerk.
   int attempts = 0;
+  // The failure is one Clerk may nevertheless have applied: a timeout or a
+  // reset after the whole request was sent, a 502 or a 504 (a gateway
+  // between us and Clerk gave up; Clerk may have finished the work).
+  bool maybe_applied = false;
 };
 
 struct ClerkClientOptions {

@@ -32,6 +32,30 @@ std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
          absl::Nanoseconds(retry->retry_delay().nanos());
 }
 
+// Says in `status` (message and ErrorInfo metadata "maybe_applied") that
+// an attempt failed in a way Clerk may nevertheless have applied.
+absl::Status MayHaveBeenApplied(const absl::Status& status) {
+  absl::Status marked(
+      status.code(),
+      absl::StrCat(status.message(),
+                   "; an attempt timed out or was cut off after the request "
+                   "was sent, or a gateway answered 502/504, so Clerk may "
+                   "already have applied the change"));
+  status.ForEachPayload([&marked](absl::string_view url, const absl::Cord& p) {
+    marked.SetPayload(url, p);
+  });
+  google::rpc::ErrorInfo info;
+  if (auto existing = GetDetail<google::rpc::ErrorInfo>(marked)) {
+    info = *existing;
+  } else {
+    info.set_reason(absl::StatusCodeToString(status.code()));
+    info.set_domain(std::string(kServiceErrorDomain));
+  }
+  (*info.mutable_metadata())["maybe_applied"] = "true";
+  SetDetail(marked, info);
+  return marked;
+}
+
 // Records the number of attempts in the status's ErrorInfo.
 absl::Status WithAttempts(absl::Status status, int attempts) {
   google::rpc::ErrorInfo info;
@@ -326,6 +350,7 @@ class RetryingClerkClient::Call final
       superseded = superseded_;
       signal_.reset();
       http_status_ = outcome.http_status;
+      maybe_applied_ = maybe_applied_ || outcome.maybe_applied;
       trace_id_ = outcome.trace_id;
       attempts = attempts_;
       cancelled = cancelled_;
@@ -454,10 +479,14 @@ class RetryingClerkClient::Call final
       done = std::move(done_);
       attempt = std::move(attempt_);
       signal_.reset();
-      outcome =
-          ClerkOutcome{std::move(result), http_status_, trace_id_, attempts_};
+      outcome = ClerkOutcome{std::move(result), http_status_, trace_id_,
+                             attempts_, maybe_applied_};
     }
     attempt.reset();
+    if (outcome.maybe_applied && !outcome.user.ok() &&
+        outcome.user.status().code() != absl::StatusCode::kCancelled) {
+      outcome.user = MayHaveBeenApplied(outcome.user.status());
+    }
     if (superseded) owner_.metrics_.RecordSuperseded();
     owner_.lanes_.Leave(user_id_, this);
     std::move(done)(std::move(outcome));
@@ -480,6 +509,8 @@ class RetryingClerkClient::Call final
   std::shared_ptr<AbortSignal> signal_ ABSL_GUARDED_BY(mu_);
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
   int http_status_ ABSL_GUARDED_BY(mu_) = 0;
+  // Some attempt failed in a way Clerk may nevertheless have applied.
+  bool maybe_applied_ ABSL_GUARDED_BY(mu_) = false;
   std::string trace_id_ ABSL_GUARDED_BY(mu_);
   absl::Time queued_at_ ABSL_GUARDED_BY(mu_);
 };

@@ -21,7 +21,8 @@ struct CurlHttpClient::Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
   curl_mime* mime = nullptr;
-  size_t body_offset = 0;  // Read position in the multipart file's data.
+  size_t body_offset = 0;     // Read position in the multipart file's data.
+  bool body_written = false;  // The whole file part went to libcurl once.
   char error[CURL_ERROR_SIZE] = {0};
   // The body outgrew request.max_response_bytes, and the transfer stopped.
   bool response_too_large = false;
@@ -49,6 +50,7 @@ struct CurlHttpClient::Transfer {
     const size_t n = std::min(size * count, data.size() - t->body_offset);
     std::copy_n(data.data() + t->body_offset, n, buffer);
     t->body_offset += n;
+    if (t->body_offset == data.size()) t->body_written = true;
     return n;
   }
 
@@ -312,7 +314,16 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
         absl::StrCat("the response body is larger than ",
                      t->request.max_response_bytes, " bytes"));
   } else if (result != CURLE_OK) {
-    outcome = TransportError(result, t->error);
+    absl::Status failure = TransportError(result, t->error);
+    // Headers out and, if there is one, the whole body: the server may have
+    // acted on it.
+    long request_size = 0;
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+    if (request_size > 0 &&
+        (!t->request.multipart_file.has_value() || t->body_written)) {
+      MarkRequestSent(failure);
+    }
+    outcome = std::move(failure);
   } else {
     long status = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);

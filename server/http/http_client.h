@@ -56,6 +56,13 @@ struct HttpResponse {
   std::optional<absl::string_view> Header(absl::string_view name) const;
 };
 
+// Whether a transport failure (a timeout, a reset) came after the whole
+// request, body included, had been written to the connection: the server
+// may then have applied it. Implementations mark such failures with
+// MarkRequestSent(); a failure without the mark was not sent in full.
+bool RequestWasSent(const absl::Status& failure);
+void MarkRequestSent(absl::Status& failure);
+
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
 // DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the

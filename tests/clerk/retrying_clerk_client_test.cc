@@ -260,6 +260,54 @@ TEST_F(RetryingClerkClientTest, RetryBudgetStopsRetryStorms) {
             1);
 }
 
+std::string MaybeApplied(const absl::Status& s) {
+  auto info = GetDetail<google::rpc::ErrorInfo>(s);
+  if (!info) return "";
+  auto it = info->metadata().find("maybe_applied");
+  return it == info->metadata().end() ? "" : it->second;
+}
+
+TEST_F(RetryingClerkClientTest, AFinalErrorAfterAnAmbiguousAttemptSaysSo) {
+  // A gateway timeout, then a request cut off after it was sent: either
+  // may have been applied by Clerk, and the caller is told.
+  http_.Push(Answer(504));
+  absl::Status cut = absl::UnavailableError("Connection reset by peer");
+  MarkRequestSent(cut);
+  http_.Push(cut);
+  http_.Push(Answer(503));
+  http_.Push(Answer(503));
+  Upload();
+  time_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(result_->status().message().find("may already have applied"),
+            std::string::npos)
+      << result_->status();
+  EXPECT_EQ(MaybeApplied(result_->status()), "true");
+  EXPECT_EQ(Attempts(result_->status()), "4");
+  EXPECT_TRUE(outcome_.maybe_applied);
+}
+
+TEST_F(RetryingClerkClientTest, FailuresClerkCannotHaveAppliedSayNothingOfIt) {
+  for (int i = 0; i < 4; ++i) http_.Push(Answer(503));
+  Upload();
+  time_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(result_->status().message().find("may already have applied"),
+            std::string::npos);
+  EXPECT_EQ(MaybeApplied(result_->status()), "");
+  EXPECT_FALSE(outcome_.maybe_applied);
+  // A connection refused is not marked sent: nothing was applied.
+  result_.reset();
+  absl::Status refused = absl::UnavailableError("Connection refused");
+  for (int i = 0; i < 4; ++i) http_.Push(refused);
+  Upload();
+  time_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(MaybeApplied(result_->status()), "");
+}
+
 TEST_F(RetryingClerkClientTest, AnOversizedAnswerIsNotRetried) {
   http_.Push(absl::OutOfRangeError("the response body is too large"));
   http_.Push(Answer(200));

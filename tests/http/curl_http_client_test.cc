@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -195,6 +196,83 @@ TEST(CurlHttpClientErrorsTest, ConnectionRefusedIsUnavailable) {
   request.url = absl::StrCat("http://127.0.0.1:", port, "/");
   absl::StatusOr<HttpResponse> response = SendAndWait(client, request);
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(RequestWasSent(response.status()));  // Nothing went out.
+}
+
+// Accepts one connection on 127.0.0.1, reads until `enough` says the bytes
+// so far suffice, then resets the connection (SO_LINGER 0).
+class CuttingServer {
+ public:
+  explicit CuttingServer(std::function<bool(const std::string&)> enough)
+      : listener_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    listen(listener_, 1);
+    thread_ = std::thread([this, enough = std::move(enough)] {
+      const int fd = accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::string seen;
+      char buffer[65536];
+      while (!enough(seen)) {
+        const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+        if (n <= 0) break;
+        seen.append(buffer, static_cast<size_t>(n));
+      }
+      linger reset{1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      close(fd);
+    });
+  }
+  ~CuttingServer() {
+    shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    close(listener_);
+  }
+  std::string Url() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  const int listener_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+HttpRequest Upload(const std::string& url, size_t bytes) {
+  HttpRequest request;
+  request.method = "POST";
+  request.url = url;
+  request.multipart_file =
+      MultipartFile{"file", "a.png", "image/png",
+                    std::make_shared<const std::string>(bytes, 'x')};
+  return request;
+}
+
+TEST(CurlHttpClientErrorsTest, AResetAfterTheWholeRequestMaySinceHaveApplied) {
+  // The multipart body's closing boundary is the request's last line.
+  CuttingServer server(
+      [](const std::string& seen) { return absl::EndsWith(seen, "--\r\n"); });
+  CurlHttpClient client({.user_agent = "t"});
+  absl::StatusOr<HttpResponse> response =
+      SendAndWait(client, Upload(server.Url(), 100000));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(RequestWasSent(response.status())) << response.status();
+}
+
+TEST(CurlHttpClientErrorsTest, AResetBeforeTheBodyWasSentWasNotApplied) {
+  // Cut off once the headers are in, with most of 32 MB still to send.
+  CuttingServer server([](const std::string& seen) {
+    return absl::StrContains(seen, "\r\n\r\n");
+  });
+  CurlHttpClient client({.user_agent = "t"});
+  absl::StatusOr<HttpResponse> response =
+      SendAndWait(client, Upload(server.Url(), 32 << 20));
+  ASSERT_FALSE(response.ok());
+  EXPECT_FALSE(RequestWasSent(response.status())) << response.status();
 }
 
 TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
