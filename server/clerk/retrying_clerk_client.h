@@ -92,7 +92,8 @@ bool IsRetryable(const absl::Status& status);
 // Thread-safe. Borrows everything it is given, which must outlive it and
 // every Operation. `done` runs exactly once, never under a lock: on the
 // HTTP client's callback thread, the timer thread, the shared quota's
-// thread, or the caller's own (an immediate answer, or Cancel()). Once
+// thread, or the caller's own (an immediate answer, or Cancel()), or that
+// of a newer request for the same user (which superseded it). Once
 // `done` has run the request holds no image bytes.
 class RetryingClerkClient {
  public:
