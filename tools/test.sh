@@ -33,13 +33,17 @@ $(grep -o ' failures="[0-9]*"' <<<"$head" | grep -o '[0-9]*')"
 }
 
 # The concurrent classes whose unit tests also run under ThreadSanitizer:
-# rate gate and shared quota, retrying client, HTTP transport and timers,
+# rate gate and shared quota, retrying client, per-user lines, retry
+# budget, HTTP transport and timers,
 # executor, abort signal, log writer, and the reactors over a fake transport.
 TSAN_TARGETS=(
   //tests/ratelimit:rate_gate_test
   //tests/ratelimit:redis_quota_test
   //tests/clerk:retrying_clerk_client_test
   //tests/clerk:retrying_clerk_client_lifecycle_test
+  //tests/clerk:user_lanes_test
+  //tests/clerk:user_order_test
+  //tests/retry:retry_budget_test
   //tests/http:curl_http_client_test
   //tests/http:abort_signal_test
   //tests/exec:serial_executor_test

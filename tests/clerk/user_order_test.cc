@@ -1,8 +1,12 @@
 // Per-user order and superseding in RetryingClerkClient, on a fake clock
 // with a Clerk that holds each request until the test answers it.
 
+#include <algorithm>
+#include <atomic>
+#include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "google/rpc/error_details.pb.h"
@@ -203,6 +207,97 @@ TEST_F(UserOrderTest, QueueWaitsAreMeasured) {
   EXPECT_EQ(ScrapeMetric(metrics_, "userimage_user_queue_wait_seconds_count"),
             2);
   EXPECT_GE(ScrapeMetric(metrics_, "userimage_user_queue_wait_seconds_sum"), 3);
+}
+
+// Answers 200 at once, counting how many requests per URL are inside Send()
+// together: the per-user order allows one.
+class OverlapCountingHttpClient final : public HttpClient {
+ public:
+  void Send(HttpRequest request, Callback done) override {
+    {
+      absl::MutexLock lock(&mu_);
+      const int now = ++inside_[request.url];
+      most_ = std::max(most_, now);
+      ++sent_;
+    }
+    absl::StatusOr<HttpResponse> answer = Answer(200);
+    {
+      absl::MutexLock lock(&mu_);
+      --inside_[request.url];
+    }
+    std::move(done)(std::move(answer));
+  }
+  int most() {
+    absl::MutexLock lock(&mu_);
+    return most_;
+  }
+  int sent() {
+    absl::MutexLock lock(&mu_);
+    return sent_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, int> inside_ ABSL_GUARDED_BY(mu_);
+  int most_ ABSL_GUARDED_BY(mu_) = 0;
+  int sent_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// Threads racing uploads, deletes and cancels for two users: every request
+// ends exactly once, never two at Clerk for one user, and everything that
+// was not sent was superseded or cancelled.
+TEST(UserOrderConcurrencyTest, RacingRequestsEndOnceAndNeverOverlap) {
+  OverlapCountingHttpClient http;
+  FakeTime time;
+  FakeRandom random({0.5});
+  Metrics metrics;
+  ClerkClient clerk({.api_url = "http://clerk.test", .secret_key = "sk"}, http,
+                    time, metrics);
+  RateGate gate(
+      {.quota = 1000000, .window = absl::Seconds(10), .pacing = false}, time,
+      time);
+  RetryBudget budget(RetryBudgetOptions{}, time);
+  RetryingClerkClient client({}, clerk, gate, budget, time, time, random,
+                             metrics);
+  constexpr int kThreads = 4;
+  constexpr int kEach = 500;
+  std::atomic<int> finished{0}, ok{0}, superseded{0}, cancelled{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const std::string user = (i + t) % 2 == 0 ? "user_1" : "user_2";
+        auto done = [&](ClerkOutcome o) {
+          ++finished;
+          if (o.user.ok()) {
+            ++ok;
+          } else if (o.user.status().code() == absl::StatusCode::kAborted) {
+            ++superseded;
+          } else if (o.user.status().code() == absl::StatusCode::kCancelled) {
+            ++cancelled;
+          }
+        };
+        std::shared_ptr<RetryingClerkClient::Operation> op;
+        if (i % 3 == 0) {
+          op = client.DeleteProfileImage(user, absl::InfiniteFuture(), done);
+        } else {
+          AssembledImage image;
+          image.user_id = user;
+          image.filename = "a.png";
+          image.content_type = "image/png";
+          image.bytes = std::make_shared<const std::string>("png");
+          op = client.UploadProfileImage(std::move(image),
+                                         absl::InfiniteFuture(), done);
+        }
+        if (i % 7 == 0) op->Cancel();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(finished.load(), kThreads * kEach);
+  EXPECT_EQ(ok + superseded + cancelled, kThreads * kEach);
+  EXPECT_EQ(http.sent(), ok.load());
+  EXPECT_EQ(http.most(), 1);
 }
 
 }  // namespace
