@@ -173,6 +173,11 @@ ABSL_FLAG(int, max_concurrent_uploads, 1000,
 ABSL_FLAG(absl::Duration, upload_idle_timeout, absl::Seconds(30),
           "An upload stream that brings no image bytes for this long (empty "
           "chunks do not count) fails with DEADLINE_EXCEEDED; 0 for no limit");
+ABSL_FLAG(bool, http2_bdp_probe, false,
+          "Let gRPC grow each stream's HTTP/2 window to the measured "
+          "bandwidth-delay product (up to about 4 MB a stream): faster "
+          "uploads from distant callers, but gRPC then buffers far more per "
+          "stream than the memory budget accounts for");
 ABSL_FLAG(absl::Duration, max_upload_duration, absl::Minutes(2),
           "An upload stream still sending this long after its metadata fails "
           "with DEADLINE_EXCEEDED and gives its memory back; 0 for no limit");
@@ -667,6 +672,10 @@ int Run() {
   grpc_memory.Resize(static_cast<size_t>(
       GrpcBufferQuotaBytes(absl::GetFlag(FLAGS_memory_budget_bytes))));
   builder.SetResourceQuota(grpc_memory);
+  // Without BDP probing each stream's HTTP/2 window stays at its 64 KiB
+  // default, so what callers have in flight is bounded per stream.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE,
+                             absl::GetFlag(FLAGS_http2_bdp_probe) ? 1 : 0);
   int port = 0;
   const std::string listen_address = absl::GetFlag(FLAGS_listen_address);
   builder.AddListeningPort(listen_address, *credentials, &port);
