@@ -66,7 +66,25 @@ TEST(UserStoreTest, GeneratesDistinctUsersForLoadTests) {
               GeneratedUserId(i));
   }
   EXPECT_FALSE((*store)->Contains(GeneratedUserId(3)));
+  EXPECT_FALSE((*store)->Contains("user_load+00001"));
   EXPECT_TRUE((*store)->Contains(kFirstUser));  // The seeds stay.
+
+  // A change sticks to that user only, until Reset().
+  auto changed = (*store)->SetImage(GeneratedUserId(1), "https://img/x", true,
+                                    absl::FromUnixMillis(1700000000000));
+  ASSERT_TRUE(changed.has_value());
+  auto image_of = [&](int i) {
+    return Parse(*(*store)->GetJson(GeneratedUserId(i)))
+        .fields()
+        .at("image_url")
+        .string_value();
+  };
+  EXPECT_EQ(image_of(1), "https://img/x");
+  EXPECT_NE(image_of(0), "https://img/x");
+  EXPECT_EQ(Parse(*changed).fields().at("id").string_value(),
+            GeneratedUserId(1));
+  (*store)->Reset();
+  EXPECT_NE(image_of(1), "https://img/x");
 }
 
 TEST(UserStoreTest, TimestampsPrintAsIntegers) {

@@ -3,8 +3,10 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/util/json_util.h"
 #include "tools/clerk_emulator/json.h"
 
@@ -60,41 +62,70 @@ absl::StatusOr<std::unique_ptr<UserStore>> UserStore::Create(
   if (generated_users > 0 && users.empty()) {
     return absl::InvalidArgumentError("generated users need a seed user");
   }
-  const google::protobuf::Struct model =
-      users.empty() ? google::protobuf::Struct() : users.begin()->second;
   for (int i = 0; i < generated_users; ++i) {
-    const std::string id = GeneratedUserId(i);
-    google::protobuf::Struct user = model;
-    (*user.mutable_fields())["id"].set_string_value(id);
-    if (!users.emplace(id, std::move(user)).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("generated user ", id, " repeats a seed user"));
+    if (users.count(GeneratedUserId(i)) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "generated user ", GeneratedUserId(i), " repeats a seed user"));
     }
   }
-  return std::unique_ptr<UserStore>(new UserStore(std::move(users)));
+  Struct model = users.empty() ? Struct() : users.begin()->second;
+  return std::unique_ptr<UserStore>(
+      new UserStore(std::move(users), generated_users, std::move(model)));
 }
 
-UserStore::UserStore(Users seeds) : seeds_(std::move(seeds)), users_(seeds_) {}
+UserStore::UserStore(Users seeds, int generated_users, Struct model)
+    : seeds_(std::move(seeds)),
+      generated_users_(generated_users),
+      model_(std::move(model)),
+      users_(seeds_) {}
+
+bool UserStore::IsGenerated(absl::string_view user_id) const {
+  constexpr absl::string_view kPrefix = "user_load";
+  int index = 0;
+  return absl::ConsumePrefix(&user_id, kPrefix) && user_id.size() == 6 &&
+         absl::SimpleAtoi(user_id, &index) && index >= 0 &&
+         index < generated_users_ &&
+         GeneratedUserId(index) == absl::StrCat(kPrefix, user_id);
+}
+
+const Struct* UserStore::Find(absl::string_view user_id) const {
+  const auto it = users_.find(user_id);
+  if (it != users_.end()) return &it->second;
+  return IsGenerated(user_id) ? &model_ : nullptr;
+}
+
+Struct* UserStore::FindForWrite(absl::string_view user_id) {
+  const auto it = users_.find(user_id);
+  if (it != users_.end()) return &it->second;
+  if (!IsGenerated(user_id)) return nullptr;
+  // A generated user is stored once it changes.
+  Struct& user = users_.emplace(std::string(user_id), model_).first->second;
+  (*user.mutable_fields())["id"].set_string_value(std::string(user_id));
+  return &user;
+}
 
 bool UserStore::Contains(absl::string_view user_id) const {
   absl::MutexLock lock(&mu_);
-  return users_.find(user_id) != users_.end();
+  return Find(user_id) != nullptr;
 }
 
 std::optional<std::string> UserStore::GetJson(absl::string_view user_id) const {
   absl::MutexLock lock(&mu_);
-  const auto it = users_.find(user_id);
-  if (it == users_.end()) return std::nullopt;
-  return PrintJson(it->second);
+  const Struct* user = Find(user_id);
+  if (user == nullptr) return std::nullopt;
+  if (user != &model_) return PrintJson(*user);
+  Struct generated = model_;
+  (*generated.mutable_fields())["id"].set_string_value(std::string(user_id));
+  return PrintJson(generated);
 }
 
 std::optional<std::string> UserStore::SetImage(absl::string_view user_id,
                                                absl::string_view image_url,
                                                bool has_image, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  const auto it = users_.find(user_id);
-  if (it == users_.end()) return std::nullopt;
-  Struct& user = it->second;
+  Struct* found = FindForWrite(user_id);
+  if (found == nullptr) return std::nullopt;
+  Struct& user = *found;
   SetImageFields(image_url, has_image, &user);
   (*user.mutable_fields())["updated_at"].set_number_value(
       static_cast<double>(absl::ToUnixMillis(now)));

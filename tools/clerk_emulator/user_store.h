@@ -48,9 +48,22 @@ class UserStore {
  private:
   using Users = std::map<std::string, google::protobuf::Struct, std::less<>>;
 
-  explicit UserStore(Users seeds);
+  UserStore(Users seeds, int generated_users, google::protobuf::Struct model);
+
+  // Whether `user_id` is GeneratedUserId(i) for some i < generated_users_.
+  bool IsGenerated(absl::string_view user_id) const;
+  // The stored user, or model_ for a generated one not yet changed.
+  const google::protobuf::Struct* Find(absl::string_view user_id) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The stored user, storing a generated one first.
+  google::protobuf::Struct* FindForWrite(absl::string_view user_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Users seeds_;
+  // Generated users are copies of model_ (the first seed user), stored only
+  // once they change, so that Create() and Reset() stay cheap.
+  const int generated_users_;
+  const google::protobuf::Struct model_;
   mutable absl::Mutex mu_;
   Users users_ ABSL_GUARDED_BY(mu_);
 };
