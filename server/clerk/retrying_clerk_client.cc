@@ -124,35 +124,7 @@ class RetryingClerkClient::Call final
 
   // A newer request for the user arrived: end now unless a request is in
   // flight, which is awaited (and not retried).
-  void OnSuperseded() override {
-    Stage stage;
-    RateGate::Ticket ticket;
-    Timers::Id timer;
-    {
-      absl::MutexLock lock(&mu_);
-      if (stage_ == Stage::kDone || superseded_) return;
-      superseded_ = true;
-      stage = stage_;
-      ticket = ticket_;
-      timer = timer_;
-    }
-    switch (stage) {
-      case Stage::kLine:
-        FinishStopped();
-        break;
-      case Stage::kGate:
-        // As for Cancel(): OnGate() or Queue() finishes.
-        if (ticket != 0) owner_.gate_.Cancel(ticket);
-        break;
-      case Stage::kBackoff:
-        if (timer != 0 && owner_.timers_.Cancel(timer)) FinishStopped();
-        break;
-      case Stage::kSending:  // OnResult() does not retry.
-      case Stage::kIdle:     // Queue() sees `superseded_`.
-      case Stage::kDone:
-        break;
-    }
-  }
+  void OnSuperseded() override { Stop(/*cancel=*/false); }
 
   // Asks the gate for a slot; retries go ahead of new requests.
   void Queue() {
@@ -194,15 +166,21 @@ class RetryingClerkClient::Call final
     if (cancel_ticket) owner_.gate_.Cancel(ticket);
   }
 
-  void Cancel() override {
+  void Cancel() override { Stop(/*cancel=*/true); }
+
+ private:
+  // Marks the request cancelled or superseded and ends the step it waits
+  // in; a cancel also aborts an attempt in flight, a supersede awaits it.
+  void Stop(bool cancel) {
     Stage stage;
     RateGate::Ticket ticket;
     Timers::Id timer;
     std::shared_ptr<AbortSignal> signal;
     {
       absl::MutexLock lock(&mu_);
-      if (stage_ == Stage::kDone || cancelled_) return;
-      cancelled_ = true;
+      bool& mark = cancel ? cancelled_ : superseded_;
+      if (stage_ == Stage::kDone || mark) return;
+      mark = true;
       stage = stage_;
       ticket = ticket_;
       timer = timer_;
@@ -214,27 +192,27 @@ class RetryingClerkClient::Call final
         break;
       case Stage::kGate:
         // The gate answers the cancelled wait through OnGate(); if the
-        // request left the queue first, OnGate() sees `cancelled_`. No
+        // request left the queue first, OnGate() sees stopping(). No
         // ticket yet: Queue() cancels it once it is known.
         if (ticket != 0) owner_.gate_.Cancel(ticket);
         break;
       case Stage::kBackoff:
         // A timer that already fired owns the finish (Queue() sees
-        // `cancelled_`); an unknown id is cancelled where it is recorded.
+        // stopping()); an unknown id is cancelled where it is recorded.
         if (timer != 0 && owner_.timers_.Cancel(timer)) FinishStopped();
         break;
       case Stage::kSending:
         // The transport completes the attempt with CANCELLED (or with
-        // Clerk's answer, if it came first) through OnResult().
-        if (signal != nullptr) signal->Abort();
+        // Clerk's answer, if it came first) through OnResult(); a
+        // superseded attempt runs on, and OnResult() does not retry it.
+        if (cancel && signal != nullptr) signal->Abort();
         break;
       case Stage::kIdle:
       case Stage::kDone:
-        break;  // Queue() sees `cancelled_`.
+        break;  // Queue() sees stopping().
     }
   }
 
- private:
   // kLine: waiting for an earlier request for the same user.
   enum class Stage { kLine, kIdle, kGate, kSending, kBackoff, kDone };
 
