@@ -25,9 +25,12 @@ TEST(StatusCodeForHttpStatusTest, FollowsTheDocumentedTable) {
   EXPECT_EQ(StatusCodeForHttpStatus(404), absl::StatusCode::kNotFound);
   EXPECT_EQ(StatusCodeForHttpStatus(401), absl::StatusCode::kInternal);
   EXPECT_EQ(StatusCodeForHttpStatus(403), absl::StatusCode::kInternal);
-  EXPECT_EQ(StatusCodeForHttpStatus(402), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StatusCodeForHttpStatus(409), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(StatusCodeForHttpStatus(423), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForHttpStatus(402),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForHttpStatus(409),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(StatusCodeForHttpStatus(423),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(StatusCodeForHttpStatus(408), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(StatusCodeForHttpStatus(429), absl::StatusCode::kResourceExhausted);
   for (int s : {500, 502, 503, 504, 599}) {
@@ -72,13 +75,15 @@ TEST(ClerkErrorToStatusTest, KeepsParamNameAndIgnoresUnknownFields) {
 
 TEST(ClerkErrorToStatusTest, RejectedKeyIsOurMisconfiguration) {
   absl::Status s = ClerkErrorToStatus(
-      Response(401,
-               R"({"errors":[{"message":"Invalid authentication","long_message":)"
-               R"("The provided Clerk Secret Key is invalid.","code":)"
-               R"("authentication_invalid"}],"clerk_trace_id":"trace_401"})"),
+      Response(
+          401,
+          R"({"errors":[{"message":"Invalid authentication","long_message":)"
+          R"("The provided Clerk Secret Key is invalid.","code":)"
+          R"("authentication_invalid"}],"clerk_trace_id":"trace_401"})"),
       "upload the profile image");
   EXPECT_EQ(s.code(), absl::StatusCode::kInternal);
-  EXPECT_TRUE(absl::StrContains(s.message(), "this service's Clerk secret key"));
+  EXPECT_TRUE(
+      absl::StrContains(s.message(), "this service's Clerk secret key"));
   EXPECT_TRUE(absl::StrContains(s.message(), "authentication_invalid"));
 }
 

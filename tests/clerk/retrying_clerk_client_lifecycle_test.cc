@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/status/status_details.h"
+#include "tests/testing/clerk_answers.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/holding_http_client.h"
 
@@ -17,17 +18,6 @@ namespace userimage {
 namespace {
 
 using ::clerk::userimage::v1::User;
-
-HttpResponse Answer(int status) {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"content-type", "application/json"}};
-  r.body =
-      status == 200
-          ? R"({"id":"user_1","object":"user","has_image":true})"
-          : R"({"errors":[{"message":"m","long_message":"l","code":"c"}]})";
-  return r;
-}
 
 AssembledImage Image(std::weak_ptr<const std::string>* bytes = nullptr) {
   AssembledImage image;
@@ -121,7 +111,7 @@ class RetryingClerkClientLifecycleTest : public ::testing::Test {
 TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheGateTicketIsKnown) {
   // Use up the burst so the next request waits at the gate.
   Upload();
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   outcomes_.clear();
   op_ = nullptr;
   // Cancel in the instant after the gate queued the request and before
@@ -138,7 +128,7 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheGateTicketIsKnown) {
 
 TEST_F(RetryingClerkClientLifecycleTest, CancelWhileWaitingAtTheGate) {
   Upload();
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   outcomes_.clear();
   auto op = Upload();
   EXPECT_EQ(gate_.waiting(), 1u);
@@ -169,13 +159,13 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelDuringTheAttemptAbortsIt) {
   EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(http_.aborted(), 1);
   ExpectNothingHeld();
-  EXPECT_FALSE(http_.Answer(Answer(200)));  // Nothing left to answer.
+  EXPECT_FALSE(http_.Answer(ClerkAnswer(200)));  // Nothing left to answer.
 }
 
 TEST_F(RetryingClerkClientLifecycleTest,
        CancelAfterClerkAnsweredKeepsItsAnswer) {
   auto op = Upload();
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   op->Cancel();
   ASSERT_TRUE(Only().ok());
   EXPECT_EQ(http_.aborted(), 0);
@@ -184,7 +174,7 @@ TEST_F(RetryingClerkClientLifecycleTest,
 
 TEST_F(RetryingClerkClientLifecycleTest, CancelInBackoffStopsTheRetry) {
   auto op = Upload();
-  ASSERT_TRUE(http_.Answer(Answer(503)));  // Schedules a backoff.
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));  // Schedules a backoff.
   ASSERT_EQ(time_.pending(), 1u);
   op->Cancel();
   EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
@@ -197,8 +187,8 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelInBackoffStopsTheRetry) {
 
 TEST_F(RetryingClerkClientLifecycleTest, CancelAtTheGateAfterA503IsCancelled) {
   auto op = Upload();
-  ASSERT_TRUE(http_.Answer(Answer(503)));  // Backs off, then waits at the
-  time_.Advance(absl::Milliseconds(500));  // gate for the next slot.
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));  // Backs off, then waits at the
+  time_.Advance(absl::Milliseconds(500));       // gate for the next slot.
   ASSERT_EQ(gate_.waiting(), 1u);
   op->Cancel();
   // The caller cancelled: CANCELLED, not the earlier 503.
@@ -211,7 +201,7 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheBackoffTimerIdIsKnown) {
   OnHook(RetryHookPoint::kAfterSchedule,
          [](ClerkOperation& op) { op.Cancel(); });
   Upload();
-  ASSERT_TRUE(http_.Answer(Answer(503)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));
   EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
   EXPECT_EQ(time_.pending(), 0u);  // The backoff timer was cancelled.
   time_.Advance(absl::Seconds(30));
@@ -223,7 +213,7 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheBackoffTimerIdIsKnown) {
 TEST_F(RetryingClerkClientLifecycleTest,
        CancelAsTheBackoffTimerFiresLeavesTheFinishToIt) {
   auto op = Upload();
-  ASSERT_TRUE(http_.Answer(Answer(503)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));
   ASSERT_TRUE(outcomes_.empty());
   // The timer is off the queue (Timers::Cancel() reports false) but its
   // callback has not run: the cancel must leave the finish to the timer's
@@ -246,13 +236,13 @@ TEST_F(RetryingClerkClientLifecycleTest,
 TEST_F(RetryingClerkClientLifecycleTest,
        DeadlineAndGrantAtTheSameInstantEndOnce) {
   Upload();
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   outcomes_.clear();
   // The next slot is one second away: the deadline falls on it exactly.
   Upload(time_.Now() + absl::Seconds(1));
   ASSERT_EQ(gate_.waiting(), 1u);
   time_.Advance(absl::Seconds(1));
-  while (http_.Answer(Answer(200))) {
+  while (http_.Answer(ClerkAnswer(200))) {
   }
   time_.Advance(absl::Seconds(10));
   EXPECT_EQ(outcomes_.size(), 1u);
@@ -266,10 +256,10 @@ TEST_F(RetryingClerkClientLifecycleTest, DoneNeverRunsUnderALock) {
     outcomes_.clear();
     time_.Advance(absl::Seconds(10));  // A fresh slot at the gate.
     Upload();
-    ASSERT_TRUE(http_.Answer(Answer(code)));
+    ASSERT_TRUE(http_.Answer(ClerkAnswer(code)));
     for (int i = 0; i < 4 && outcomes_.empty(); ++i) {
       time_.Advance(absl::Seconds(10));
-      while (http_.Answer(Answer(code))) {
+      while (http_.Answer(ClerkAnswer(code))) {
       }
     }
     EXPECT_EQ(outcomes_.size(), 1u) << code;

@@ -5,6 +5,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/status/status_details.h"
+#include "tests/testing/clerk_answers.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/metrics_scrape.h"
@@ -13,19 +14,6 @@ namespace userimage {
 namespace {
 
 using ::clerk::userimage::v1::User;
-
-HttpResponse Answer(int status, HttpHeaders extra = {}) {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"content-type", "application/json"}};
-  r.headers.insert(r.headers.end(), extra.begin(), extra.end());
-  r.body =
-      status == 200
-          ? R"({"id":"user_1","object":"user","has_image":true})"
-          : absl::StrCat(R"({"errors":[{"message":"m","long_message":"l",)",
-                         R"("code":"code_)", status, R"("}]})");
-  return r;
-}
 
 AssembledImage Image(std::string user_id = "user_1") {
   AssembledImage image;
@@ -102,9 +90,9 @@ TEST(IsRetryableTest, FollowsTheRetryPolicy) {
 }
 
 TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
-  http_.Push(Answer(503));
-  http_.Push(Answer(500));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(503));
+  http_.Push(ClerkAnswer(500));
+  http_.Push(ClerkAnswer(200));
   Upload();
   EXPECT_EQ(http_.requests().size(), 1);
   EXPECT_FALSE(result_.has_value());
@@ -122,9 +110,9 @@ TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
 }
 
 TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
-  http_.Push(Answer(429, {{"retry-after", "2"}}));
-  http_.Push(Answer(200));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(429, {{"retry-after", "2"}}));
+  http_.Push(ClerkAnswer(200));
+  http_.Push(ClerkAnswer(200));
   Upload();
   EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(2));
   // Another user's request arriving during the pause waits too.
@@ -146,8 +134,8 @@ TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
 }
 
 TEST_F(RetryingClerkClientTest, TooManyRequestsWithoutRetryAfterStillPauses) {
-  http_.Push(Answer(429));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(429));
+  http_.Push(ClerkAnswer(200));
   Upload();
   EXPECT_EQ(gate_.paused_until(), time_.Now() + absl::Seconds(1));
   time_.Advance(absl::Seconds(1));
@@ -157,7 +145,7 @@ TEST_F(RetryingClerkClientTest, TooManyRequestsWithoutRetryAfterStillPauses) {
 }
 
 TEST_F(RetryingClerkClientTest, NeverRetriesOtherClientErrors) {
-  http_.Push(Answer(422));
+  http_.Push(ClerkAnswer(422));
   Upload();
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->status().code(), absl::StatusCode::kInvalidArgument);
@@ -168,7 +156,7 @@ TEST_F(RetryingClerkClientTest, NeverRetriesOtherClientErrors) {
 
 TEST_F(RetryingClerkClientTest, RetriesConnectionFailures) {
   http_.Push(absl::UnavailableError("Connection refused"));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(200));
   Upload();
   time_.Advance(absl::Seconds(1));
   ASSERT_TRUE(result_.has_value());
@@ -176,7 +164,7 @@ TEST_F(RetryingClerkClientTest, RetriesConnectionFailures) {
 }
 
 TEST_F(RetryingClerkClientTest, GivesUpAfterMaxAttemptsWithRetryInfo) {
-  for (int i = 0; i < 4; ++i) http_.Push(Answer(503));
+  for (int i = 0; i < 4; ++i) http_.Push(ClerkAnswer(503));
   Upload();
   time_.Advance(absl::Minutes(1));
   ASSERT_TRUE(result_.has_value());
@@ -187,7 +175,7 @@ TEST_F(RetryingClerkClientTest, GivesUpAfterMaxAttemptsWithRetryInfo) {
 }
 
 TEST_F(RetryingClerkClientTest, NoWaitEndsPastTheDeadline) {
-  http_.Push(Answer(429, {{"retry-after", "30"}}));
+  http_.Push(ClerkAnswer(429, {{"retry-after", "30"}}));
   Upload(time_.Now() + absl::Seconds(10));
   // Answered at once: waiting 30 s would overrun the 10 s deadline.
   ASSERT_TRUE(result_.has_value());
@@ -207,7 +195,7 @@ TEST_F(RetryingClerkClientTest, ADayLongRetryAfterIsCappedEverywhere) {
                        time_.Now() + absl::Hours(24), absl::UTCTimeZone());
   for (const std::string& header : {std::string("86400"), tomorrow}) {
     result_.reset();
-    http_.Push(Answer(429, {{"retry-after", header}}));
+    http_.Push(ClerkAnswer(429, {{"retry-after", header}}));
     const absl::Time sent = time_.Now();
     Upload(sent + absl::Seconds(30));  // A deadline inside the cap.
     ASSERT_TRUE(result_.has_value()) << header;
@@ -218,7 +206,7 @@ TEST_F(RetryingClerkClientTest, ADayLongRetryAfterIsCappedEverywhere) {
     EXPECT_LE(retry->retry_delay().seconds(), 60) << header;
     // Later uploads wait for the capped pause, not for a day.
     time_.Advance(absl::Seconds(61));
-    http_.Push(Answer(200));
+    http_.Push(ClerkAnswer(200));
     result_.reset();
     Upload(time_.Now() + absl::Seconds(30));
     ASSERT_TRUE(result_.has_value()) << header;
@@ -227,7 +215,7 @@ TEST_F(RetryingClerkClientTest, ADayLongRetryAfterIsCappedEverywhere) {
 }
 
 TEST_F(RetryingClerkClientTest, CancelStopsWaitingAtOnce) {
-  http_.Push(Answer(503));
+  http_.Push(ClerkAnswer(503));
   auto operation = Upload();
   EXPECT_FALSE(result_.has_value());
   operation->Cancel();
@@ -251,7 +239,7 @@ TEST_F(RetryingClerkClientTest, RetryBudgetStopsRetryStorms) {
   // The reserve spent (and this request's deposit with it): no retry.
   while (budget_.TryWithdraw()) {
   }
-  http_.Push(Answer(503));
+  http_.Push(ClerkAnswer(503));
   Upload();
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->status().code(), absl::StatusCode::kUnavailable);
@@ -270,12 +258,12 @@ std::string MaybeApplied(const absl::Status& s) {
 TEST_F(RetryingClerkClientTest, AFinalErrorAfterAnAmbiguousAttemptSaysSo) {
   // A gateway timeout, then a request cut off after it was sent: either
   // may have been applied by Clerk, and the caller is told.
-  http_.Push(Answer(504));
+  http_.Push(ClerkAnswer(504));
   absl::Status cut = absl::UnavailableError("Connection reset by peer");
   MarkRequestSent(cut);
   http_.Push(cut);
-  http_.Push(Answer(503));
-  http_.Push(Answer(503));
+  http_.Push(ClerkAnswer(503));
+  http_.Push(ClerkAnswer(503));
   Upload();
   time_.Advance(absl::Seconds(10));
   ASSERT_TRUE(result_.has_value());
@@ -289,7 +277,7 @@ TEST_F(RetryingClerkClientTest, AFinalErrorAfterAnAmbiguousAttemptSaysSo) {
 }
 
 TEST_F(RetryingClerkClientTest, FailuresClerkCannotHaveAppliedSayNothingOfIt) {
-  for (int i = 0; i < 4; ++i) http_.Push(Answer(503));
+  for (int i = 0; i < 4; ++i) http_.Push(ClerkAnswer(503));
   Upload();
   time_.Advance(absl::Seconds(10));
   ASSERT_TRUE(result_.has_value());
@@ -310,7 +298,7 @@ TEST_F(RetryingClerkClientTest, FailuresClerkCannotHaveAppliedSayNothingOfIt) {
 
 TEST_F(RetryingClerkClientTest, AnOversizedAnswerIsNotRetried) {
   http_.Push(absl::OutOfRangeError("the response body is too large"));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(200));
   Upload();
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->status().code(), absl::StatusCode::kInternal);
@@ -320,8 +308,8 @@ TEST_F(RetryingClerkClientTest, AnOversizedAnswerIsNotRetried) {
 TEST_F(RetryingClerkClientTest, RateLimitedRetriesAreNotSpentFromTheBudget) {
   while (budget_.TryWithdraw()) {
   }
-  http_.Push(Answer(429, {{"retry-after", "1"}}));
-  http_.Push(Answer(200));
+  http_.Push(ClerkAnswer(429, {{"retry-after", "1"}}));
+  http_.Push(ClerkAnswer(200));
   Upload();
   time_.Advance(absl::Seconds(2));
   ASSERT_TRUE(result_.has_value());
@@ -335,8 +323,8 @@ TEST_F(RetryingClerkClientTest, EveryOneOffFailureOnAQuietServiceIsRetried) {
   const int kinds[] = {503, 500, 502, 429};
   for (int i = 0; i < 10; ++i) {
     SCOPED_TRACE(i);
-    http_.Push(Answer(kinds[i % 4]));
-    http_.Push(Answer(200));
+    http_.Push(ClerkAnswer(kinds[i % 4]));
+    http_.Push(ClerkAnswer(200));
     result_.reset();
     Upload();
     time_.Advance(absl::Seconds(1));
@@ -353,7 +341,7 @@ TEST_F(RetryingClerkClientTest, InAnOutageRetriesStayWithinHalfTheCalls) {
     SCOPED_TRACE(together ? "together" : "one after another");
     FakeTime time;
     FakeHttpClient http;
-    for (int i = 0; i < 1000; ++i) http.Push(Answer(503));
+    for (int i = 0; i < 1000; ++i) http.Push(ClerkAnswer(503));
     ClerkClient clerk({.api_url = "http://clerk.test", .secret_key = "sk"},
                       http, time, metrics_);
     RateGate gate({.quota = 100000, .window = absl::Seconds(10)}, time, time);

@@ -13,23 +13,13 @@
 #include "gtest/gtest.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/status/status_details.h"
+#include "tests/testing/clerk_answers.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/holding_http_client.h"
 #include "tests/testing/metrics_scrape.h"
 
 namespace userimage {
 namespace {
-
-HttpResponse Answer(int status) {
-  HttpResponse r;
-  r.status = status;
-  r.headers = {{"content-type", "application/json"}};
-  r.body =
-      status == 200
-          ? R"({"id":"user_1","object":"user","has_image":true})"
-          : R"({"errors":[{"message":"m","long_message":"l","code":"c"}]})";
-  return r;
-}
 
 std::string Reason(const absl::Status& status) {
   auto info = GetDetail<google::rpc::ErrorInfo>(status);
@@ -107,12 +97,12 @@ class UserOrderTest : public ::testing::Test {
 // after a newer one.
 TEST_F(UserOrderTest, ANewerUploadSupersedesAnOlderOneInBackoff) {
   const int older = Upload("user_1", "older");
-  ASSERT_TRUE(http_.Answer(Answer(503)));  // Backs off 50 ms.
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));  // Backs off 50 ms.
   time_.Advance(absl::Milliseconds(20));
   const int newer = Upload("user_1", "newer");
   ExpectSuperseded(older, 1);
   EXPECT_EQ(http_.held(), 1u);  // The newer one went at once.
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(newer);
   time_.Advance(absl::Seconds(10));
   EXPECT_EQ(http_.sent(), 2);  // The older one was never sent again.
@@ -128,7 +118,7 @@ TEST_F(UserOrderTest, ANewerRequestSupersedesOneWaitingAtTheGate) {
   ExpectSuperseded(older, 0);
   EXPECT_EQ(gate_.waiting(), 1u);  // Only the newer one waits.
   time_.Advance(absl::Seconds(2));
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(newer);
   EXPECT_EQ(http_.sent(), 1);  // No quota spent on the older one.
 }
@@ -138,23 +128,23 @@ TEST_F(UserOrderTest, ARequestInFlightIsAwaitedAndNotRetried) {
   const int newer = Upload("user_1", "newer");
   EXPECT_EQ(http_.sent(), 1);  // The newer waits for the older's answer.
   EXPECT_FALSE(outcomes_[older].has_value());
-  ASSERT_TRUE(http_.Answer(Answer(503)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(503)));
   // Not retried: the newer request replaces it, and is sent now.
   ExpectSuperseded(older, 1);
   EXPECT_NE(outcomes_[older]->user.status().message().find("not retried"),
             std::string::npos);
   EXPECT_EQ(http_.sent(), 2);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(newer);
 }
 
 TEST_F(UserOrderTest, AnOlderRequestThatSucceedsInFlightKeepsItsAnswer) {
   const int older = Upload("user_1", "older");
   const int newer = Upload("user_1", "newer");
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(older);
   EXPECT_EQ(http_.sent(), 2);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(newer);
 }
 
@@ -163,9 +153,9 @@ TEST_F(UserOrderTest, OnlyTheNewestOfThoseWaitingIsSent) {
   const int second = Upload("user_1", "second");
   const int third = Upload("user_1", "third");
   ExpectSuperseded(second, 0);  // Replaced while waiting: never sent.
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(first);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(third);
   EXPECT_EQ(http_.sent(), 2);
 }
@@ -174,8 +164,8 @@ TEST_F(UserOrderTest, OtherUsersDoNotWait) {
   const int a = Upload("user_1", "a");
   const int b = Upload("user_2", "b");
   EXPECT_EQ(http_.sent(), 2);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(a);
   ExpectOk(b);
 }
@@ -187,13 +177,13 @@ TEST_F(UserOrderTest, CancellingAWaitingRequestLetsTheLineMoveOn) {
   ASSERT_TRUE(outcomes_[second].has_value());
   EXPECT_EQ(outcomes_[second]->user.status().code(),
             absl::StatusCode::kCancelled);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(first);
   EXPECT_EQ(http_.sent(), 1);
   // The line is gone: the next request goes at once.
   const int third = Upload("user_1", "third");
   EXPECT_EQ(http_.sent(), 2);
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(third);
 }
 
@@ -201,8 +191,8 @@ TEST_F(UserOrderTest, QueueWaitsAreMeasured) {
   Upload("user_1", "first");
   const int second = Upload("user_1", "second");
   time_.Advance(absl::Seconds(3));
-  ASSERT_TRUE(http_.Answer(Answer(200)));
-  ASSERT_TRUE(http_.Answer(Answer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
+  ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));
   ExpectOk(second);
   EXPECT_EQ(ScrapeMetric(metrics_, "userimage_user_queue_wait_seconds_count"),
             2);
@@ -220,7 +210,7 @@ class OverlapCountingHttpClient final : public HttpClient {
       most_ = std::max(most_, now);
       ++sent_;
     }
-    absl::StatusOr<HttpResponse> answer = Answer(200);
+    absl::StatusOr<HttpResponse> answer = ClerkAnswer(200);
     {
       absl::MutexLock lock(&mu_);
       --inside_[request.url];

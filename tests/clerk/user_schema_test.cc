@@ -20,12 +20,14 @@ using ::google::protobuf::DescriptorPool;
 using ::google::protobuf::FieldDescriptor;
 
 google::protobuf::Struct LoadSchema() {
-  std::ifstream in(std::string(std::getenv("TEST_SRCDIR")) +
-                   "/clerk_user_image/tests/clerk/testdata/clerk_user_schema.json");
+  std::ifstream in(
+      std::string(std::getenv("TEST_SRCDIR")) +
+      "/clerk_user_image/tests/clerk/testdata/clerk_user_schema.json");
   std::stringstream text;
   text << in.rdbuf();
   google::protobuf::Struct schema;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &schema).ok());
+  EXPECT_TRUE(
+      google::protobuf::util::JsonStringToMessage(text.str(), &schema).ok());
   return schema;
 }
 
@@ -38,12 +40,14 @@ TEST(UserSchemaTest, EveryClerkFieldHasAProtoField) {
   int checked = 0;
   for (const auto& entry : schemas) {
     const auto& s = entry.struct_value().fields();
-    const std::string message = "clerk.userimage.v1." + s.at("message").string_value();
+    const std::string message =
+        "clerk.userimage.v1." + s.at("message").string_value();
     const auto* descriptor =
         DescriptorPool::generated_pool()->FindMessageTypeByName(message);
     ASSERT_NE(descriptor, nullptr) << message;
     for (const auto& f : s.at("fields").list_value().values()) {
-      const std::string name = f.struct_value().fields().at("name").string_value();
+      const std::string name =
+          f.struct_value().fields().at("name").string_value();
       const FieldDescriptor* field = descriptor->FindFieldByName(name);
       ASSERT_NE(field, nullptr) << s.at("schema").string_value() << "." << name
                                 << " has no field in " << message;

@@ -69,6 +69,17 @@ class UserImageServiceTest : public ::testing::Test {
     return writer->Finish();
   }
 
+  // The stream ended DEADLINE_EXCEEDED with `why` in its message, and
+  // nothing reached Clerk.
+  void ExpectAbandoned(grpc::ClientWriter<UploadProfileImageRequest>& writer,
+                       const std::string& why) {
+    grpc::Status status = writer.Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_NE(status.error_message().find(why), std::string::npos)
+        << status.error_message();
+    EXPECT_TRUE(http_.requests().empty());
+  }
+
   static std::string ReasonOf(const grpc::Status& status) {
     google::rpc::Status rpc;
     if (!rpc.ParseFromString(status.error_details())) return "";
@@ -179,17 +190,11 @@ TEST_F(UserImageServiceTest, IdleStreamTimesOut) {
   auto writer = stub_->UploadProfileImage(&context, &user);
   ASSERT_TRUE(writer->Write(Metadata()));
   AwaitInFlight(service_, 1);
-  // Wait until the reactor is idle, waiting for the next message.
-  for (int i = 0; i < 5000 && time_.pending() == 0; ++i)
-    absl::SleepFor(absl::Milliseconds(2));
+  // A timer per read: the first before the metadata, the next after it.
+  time_.AwaitScheduled(2);
   time_.Advance(absl::Seconds(29));
   time_.Advance(absl::Seconds(1));
-  grpc::Status status = writer->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_NE(status.error_message().find("no image bytes arrived for 30s"),
-            std::string::npos)
-      << status.error_message();
-  EXPECT_TRUE(http_.requests().empty());
+  ExpectAbandoned(*writer, "no image bytes arrived for 30s");
 }
 
 TEST_F(UserImageServiceTest, EmptyChunksDoNotKeepAStreamAlive) {
@@ -206,12 +211,7 @@ TEST_F(UserImageServiceTest, EmptyChunksDoNotKeepAStreamAlive) {
   }
   // 30 s after the metadata, whatever came since.
   time_.Advance(absl::Seconds(5));
-  grpc::Status status = writer->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_NE(status.error_message().find("no image bytes arrived for 30s"),
-            std::string::npos)
-      << status.error_message();
-  EXPECT_TRUE(http_.requests().empty());
+  ExpectAbandoned(*writer, "no image bytes arrived for 30s");
 }
 
 TEST_F(UserImageServiceTest, AStreamEndsAtMaxUploadDurationAndFreesItsMemory) {
@@ -228,12 +228,7 @@ TEST_F(UserImageServiceTest, AStreamEndsAtMaxUploadDurationAndFreesItsMemory) {
   }
   EXPECT_GT(memory_.in_use(), 0u);
   time_.Advance(absl::Milliseconds(6));  // 2 min since the metadata.
-  grpc::Status status = writer->Finish();
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
-  EXPECT_NE(status.error_message().find("--max_upload_duration"),
-            std::string::npos)
-      << status.error_message();
-  EXPECT_TRUE(http_.requests().empty());
+  ExpectAbandoned(*writer, "--max_upload_duration");
   AwaitInFlight(service_, 0);
   for (int i = 0; i < 5000 && memory_.in_use() != 0; ++i)
     absl::SleepFor(absl::Milliseconds(2));
