@@ -38,6 +38,7 @@
 #include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
 #include "server/ratelimit/redis_quota.h"
+#include "server/redis/redis_worker.h"
 #include "server/retry/retry_budget.h"
 #include "server/service/user_image_service.h"
 #include "server/time/absl_random.h"
@@ -532,16 +533,19 @@ int Run() {
   AbslRandomSource random;
   Metrics metrics;
   SharedQuotaState shared_state(metrics);
+  // One thread and connection for everything kept in Redis.
+  std::unique_ptr<RedisWorker> redis;
   std::unique_ptr<RedisQuota> redis_quota;
   if (redis_options.has_value()) {
+    redis = std::make_unique<RedisWorker>(
+        RedisWorkerOptions{.redis = *redis_options}, clock);
     redis_quota = std::make_unique<RedisQuota>(
         RedisQuotaOptions{
-            .redis = *redis_options,
             .key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),
             .key_id = QuotaKeyId(*secret_key),
             .pacing = PacingFor(absl::GetFlag(FLAGS_clerk_rate_limit),
                                 absl::GetFlag(FLAGS_clerk_rate_window))},
-        clock);
+        *redis);
   }
   // One I/O thread for every request to Clerk and every timer.
   CurlHttpClient http(

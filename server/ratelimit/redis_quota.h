@@ -1,20 +1,15 @@
 #ifndef SERVER_RATELIMIT_REDIS_QUOTA_H_
 #define SERVER_RATELIMIT_REDIS_QUOTA_H_
 
-#include <deque>
-#include <memory>
 #include <string>
-#include <thread>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/ratelimit/shared_quota.h"
 #include "server/ratelimit/token_bucket.h"
-#include "server/redis/redis_connection.h"
-#include "server/time/clock.h"
+#include "server/redis/redis_worker.h"
 
 namespace userimage {
 
@@ -23,16 +18,11 @@ namespace userimage {
 std::string QuotaKeyId(absl::string_view secret_key);
 
 struct RedisQuotaOptions {
-  RedisOptions redis;
   // Keys are "<key_prefix>:{<key_id>}:tat" and "...:paused_until" (one hash
   // slot, so a Redis Cluster can serve them).
   std::string key_prefix = "clerk-userimage";
   std::string key_id;  // QuotaKeyId(secret key)
   Pacing pacing{1, absl::Seconds(1)};
-  // After a failure, Redis is not tried again for this long (doubling up to
-  // the maximum while it stays unreachable); requests fail fast meanwhile.
-  absl::Duration min_reconnect_delay = absl::Milliseconds(250);
-  absl::Duration max_reconnect_delay = absl::Seconds(5);
 };
 
 // A SharedQuota kept in Redis: one token bucket per Clerk key, in GCRA form
@@ -40,15 +30,13 @@ struct RedisQuotaOptions {
 // on Redis's clock, so every replica together paces to the quota; and a
 // shared "paused until" entry that a 429 extends and every Take honours.
 //
-// Owns one worker thread and its connection: a slow or unreachable Redis
-// delays only that thread, never a caller. Thread-safe. Callbacks run on the
-// worker thread. The destructor waits for the operation in progress (bounded
-// by the Redis timeouts) and drops queued ones without running their
-// callbacks. Borrows `clock`, which must outlive it.
+// Runs its scripts on `worker` (which it borrows, and which must outlive
+// it): a slow or unreachable Redis delays only that thread, never a
+// caller. Thread-safe. Callbacks run on the worker thread; one queued when
+// the worker is destroyed is dropped without running.
 class RedisQuota final : public SharedQuota {
  public:
-  RedisQuota(RedisQuotaOptions options, Clock& clock);
-  ~RedisQuota() override;
+  RedisQuota(RedisQuotaOptions options, RedisWorker& worker);
   RedisQuota(const RedisQuota&) = delete;
   RedisQuota& operator=(const RedisQuota&) = delete;
 
@@ -56,39 +44,14 @@ class RedisQuota final : public SharedQuota {
   void Pause(absl::Duration duration) override;
 
  private:
-  struct Operation {
-    int wanted = 0;        // Take
-    absl::Duration pause;  // Pause, when `done` is empty
-    TakeCallback done;
-  };
-
-  void Loop();
+  // Worker thread only.
   absl::StatusOr<Grant> RunTake(int wanted);
   absl::Status RunPause(absl::Duration duration);
-  // Runs one of the scripts (EVALSHA, then EVAL if Redis lost its cache).
-  absl::StatusOr<RedisReply> Eval(const std::string& script,
-                                  const std::string& sha,
-                                  std::vector<std::string> args);
-  // Connects unless connected or waiting out a reconnect delay.
-  absl::Status Connected();
-  // Drops the connection and starts (or lengthens) the reconnect delay.
-  absl::Status Broken(absl::Status why);
 
   const RedisQuotaOptions options_;
-  Clock& clock_;
+  RedisWorker& worker_;
   const std::string tat_key_;
   const std::string pause_key_;
-
-  // Worker thread only.
-  std::unique_ptr<RedisConnection> connection_;
-  absl::Time reconnect_at_ = absl::InfinitePast();
-  absl::Duration reconnect_delay_;
-  absl::Status last_error_;
-
-  absl::Mutex mu_;
-  std::deque<Operation> queue_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread worker_;
 };
 
 }  // namespace userimage

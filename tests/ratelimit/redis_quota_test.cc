@@ -10,11 +10,21 @@ namespace {
 
 constexpr char kSecret[] = "sk_test_quota_0123456789";
 
+// One replica's quota, with its own connection to Redis.
+struct Replica {
+  Replica(RedisWorkerOptions worker_options, RedisQuotaOptions options,
+          Clock& clock)
+      : worker(std::move(worker_options), clock),
+        quota(std::move(options), worker) {}
+  RedisWorker worker;
+  RedisQuota quota;
+};
+
 // Waits for a Take's answer.
-absl::StatusOr<SharedQuota::Grant> TakeNow(SharedQuota& quota, int wanted) {
+absl::StatusOr<SharedQuota::Grant> TakeNow(Replica& replica, int wanted) {
   absl::Notification done;
   absl::StatusOr<SharedQuota::Grant> result;
-  quota.Take(wanted, [&](absl::StatusOr<SharedQuota::Grant> grant) {
+  replica.quota.Take(wanted, [&](absl::StatusOr<SharedQuota::Grant> grant) {
     result = std::move(grant);
     done.Notify();
   });
@@ -28,9 +38,12 @@ class RedisQuotaTest : public ::testing::Test {
 
   // 100 per 1000 s: a burst of 2, then one every 1000 s / 98 (so that no
   // token is regained during a test).
+  RedisWorkerOptions WorkerOptions() {
+    return {.redis = redis_->ClientOptions()};
+  }
+
   RedisQuotaOptions Options(const std::string& secret = kSecret) {
     RedisQuotaOptions options;
-    options.redis = redis_->ClientOptions();
     options.key_id = QuotaKeyId(secret);
     options.pacing = PacingFor(100, absl::Seconds(1000));
     return options;
@@ -47,7 +60,7 @@ class RedisQuotaTest : public ::testing::Test {
 };
 
 TEST_F(RedisQuotaTest, GrantsTheBurstThenSaysWhenTheNextTokenComes) {
-  RedisQuota quota(Options(), time_);
+  Replica quota(WorkerOptions(), Options(), time_);
   auto grant = TakeNow(quota, 5).value();
   EXPECT_EQ(grant.granted, 2);
   EXPECT_GT(grant.retry_in, absl::ZeroDuration());
@@ -64,9 +77,9 @@ TEST_F(RedisQuotaTest, GrantsTheBurstThenSaysWhenTheNextTokenComes) {
 }
 
 TEST_F(RedisQuotaTest, ReplicasOfOneKeyShareOneBucketAndOtherKeysDoNot) {
-  RedisQuota replica1(Options(), time_);
-  RedisQuota replica2(Options(), time_);
-  RedisQuota other_key(Options("sk_test_another_key_987"), time_);
+  Replica replica1(WorkerOptions(), Options(), time_);
+  Replica replica2(WorkerOptions(), Options(), time_);
+  Replica other_key(WorkerOptions(), Options("sk_test_another_key_987"), time_);
   EXPECT_EQ(TakeNow(replica1, 1)->granted, 1);
   EXPECT_EQ(TakeNow(replica2, 2)->granted, 1);
   EXPECT_EQ(TakeNow(replica1, 1)->granted, 0);
@@ -74,10 +87,10 @@ TEST_F(RedisQuotaTest, ReplicasOfOneKeyShareOneBucketAndOtherKeysDoNot) {
 }
 
 TEST_F(RedisQuotaTest, APauseHoldsEveryReplicaAndOnlyExtends) {
-  RedisQuota replica1(Options(), time_);
-  RedisQuota replica2(Options(), time_);
-  replica1.Pause(absl::Seconds(30));
-  replica1.Pause(absl::Seconds(5));           // Does not shorten the pause.
+  Replica replica1(WorkerOptions(), Options(), time_);
+  Replica replica2(WorkerOptions(), Options(), time_);
+  replica1.quota.Pause(absl::Seconds(30));
+  replica1.quota.Pause(absl::Seconds(5));     // Does not shorten the pause.
   auto grant = TakeNow(replica1, 1).value();  // Runs after the pauses.
   grant = TakeNow(replica2, 1).value();
   EXPECT_EQ(grant.granted, 0);
@@ -87,8 +100,8 @@ TEST_F(RedisQuotaTest, APauseHoldsEveryReplicaAndOnlyExtends) {
 }
 
 TEST_F(RedisQuotaTest, KeepsOnlyAHashOfTheSecretKeyInRedis) {
-  RedisQuota quota(Options(), time_);
-  quota.Pause(absl::Seconds(1));
+  Replica quota(WorkerOptions(), Options(), time_);
+  quota.quota.Pause(absl::Seconds(1));
   ASSERT_TRUE(TakeNow(quota, 1).ok());
   auto keys = Redis({"KEYS", "*"}).value();
   ASSERT_EQ(keys.elements.size(), 1);  // The pause; the bucket was not used.
@@ -102,16 +115,16 @@ TEST_F(RedisQuotaTest, KeepsOnlyAHashOfTheSecretKeyInRedis) {
 }
 
 TEST_F(RedisQuotaTest, SurvivesAFlushedScriptCache) {
-  RedisQuota quota(Options(), time_);
+  Replica quota(WorkerOptions(), Options(), time_);
   EXPECT_EQ(TakeNow(quota, 1)->granted, 1);
   ASSERT_TRUE(Redis({"SCRIPT", "FLUSH"}).ok());
   EXPECT_EQ(TakeNow(quota, 1)->granted, 1);
 }
 
 TEST_F(RedisQuotaTest, FailsFastWhileRedisIsDownAndReconnectsWhenItIsBack) {
-  RedisQuotaOptions options = Options();
-  options.min_reconnect_delay = absl::Seconds(1);
-  RedisQuota quota(options, time_);
+  RedisWorkerOptions worker = WorkerOptions();
+  worker.min_reconnect_delay = absl::Seconds(1);
+  Replica quota(worker, Options(), time_);
   ASSERT_TRUE(TakeNow(quota, 1).ok());
   redis_->Stop();
   absl::Status down = TakeNow(quota, 1).status();
@@ -129,10 +142,10 @@ TEST_F(RedisQuotaTest, FailsFastWhileRedisIsDownAndReconnectsWhenItIsBack) {
 
 TEST_F(RedisQuotaTest, TreatsASlowRedisAsUnreachable) {
   SilentServer silent;
-  RedisQuotaOptions options = Options();
-  options.redis.port = silent.port();
-  options.redis.command_timeout = absl::Milliseconds(50);
-  RedisQuota quota(options, time_);
+  RedisWorkerOptions worker = WorkerOptions();
+  worker.redis.port = silent.port();
+  worker.redis.command_timeout = absl::Milliseconds(50);
+  Replica quota(worker, Options(), time_);
   absl::Status slow = TakeNow(quota, 1).status();
   EXPECT_EQ(slow.code(), absl::StatusCode::kUnavailable) << slow;
   EXPECT_NE(slow.message().find("did not answer in time"), std::string::npos)
@@ -149,17 +162,18 @@ TEST_F(RedisQuotaTest, WorksWithALeastPrivilegeAclUser) {
                              "~clerk-userimage:*", "resetchannels", "-@all",
                              "+evalsha", "+eval", "+get", "+set", "+time"}})
                .value();
-  RedisQuotaOptions options = Options();
-  options.redis.username = "userimage";
-  options.redis.password = "pw";
-  RedisQuota quota(options, time_);
-  quota.Pause(absl::Seconds(1));
+  RedisWorkerOptions worker = WorkerOptions();
+  worker.redis.username = "userimage";
+  worker.redis.password = "pw";
+  Replica quota(worker, Options(), time_);
+  quota.quota.Pause(absl::Seconds(1));
   auto grant = TakeNow(quota, 1);
   ASSERT_TRUE(grant.ok()) << grant.status();
   EXPECT_GT(grant->paused_for, absl::ZeroDuration());
   // A prefix outside the user's keys is refused, clearly.
-  options.key_prefix = "elsewhere";
-  RedisQuota refused(options, time_);
+  RedisQuotaOptions elsewhere = Options();
+  elsewhere.key_prefix = "elsewhere";
+  Replica refused(worker, elsewhere, time_);
   absl::Status status = TakeNow(refused, 1).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(status.message().find("refused"), std::string::npos) << status;
