@@ -31,6 +31,7 @@
 #include "prometheus/exposer.h"
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/clerk_client.h"
+#include "server/clerk/redis_user_order.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/config/secret_key.h"
 #include "server/http/curl_http_client.h"
@@ -125,6 +126,11 @@ ABSL_FLAG(absl::Duration, redis_retry_interval, absl::Seconds(1),
           "While Redis is unreachable, how often it is tried again");
 ABSL_FLAG(std::string, redis_key_prefix, "clerk-userimage",
           "Prefix of the Redis keys (followed by a hash of the secret key)");
+ABSL_FLAG(absl::Duration, user_lease_ttl, absl::Seconds(10),
+          "With --redis_address: how long an attempt holds its user's lease "
+          "across replicas unless renewed (every third of it while in "
+          "flight); a replica that dies holding one delays that user's next "
+          "request by at most this");
 ABSL_FLAG(bool, clerk_shared_pause, true,
           "A 429 from Clerk pauses every request until its Retry-After, not "
           "only the one that received it");
@@ -500,6 +506,9 @@ int Run() {
   if (absl::GetFlag(FLAGS_redis_retry_interval) <= absl::ZeroDuration()) {
     return Fail("--redis_retry_interval must be positive");
   }
+  if (absl::GetFlag(FLAGS_user_lease_ttl) < absl::Milliseconds(300)) {
+    return Fail("--user_lease_ttl must be at least 300ms");
+  }
   if (use_redis && replicas == 1) {
     LogEvent(
         LogLevel::kWarning, "fallback_share_is_the_whole_quota",
@@ -536,6 +545,7 @@ int Run() {
   // One thread and connection for everything kept in Redis.
   std::unique_ptr<RedisWorker> redis;
   std::unique_ptr<RedisQuota> redis_quota;
+  std::unique_ptr<RedisUserOrder> user_order;
   if (redis_options.has_value()) {
     redis = std::make_unique<RedisWorker>(
         RedisWorkerOptions{.redis = *redis_options}, clock);
@@ -545,6 +555,11 @@ int Run() {
             .key_id = QuotaKeyId(*secret_key),
             .pacing = PacingFor(absl::GetFlag(FLAGS_clerk_rate_limit),
                                 absl::GetFlag(FLAGS_clerk_rate_window))},
+        *redis);
+    user_order = std::make_unique<RedisUserOrder>(
+        RedisUserOrderOptions{
+            .key_prefix = absl::GetFlag(FLAGS_redis_key_prefix),
+            .key_id = QuotaKeyId(*secret_key)},
         *redis);
   }
   // One I/O thread for every request to Clerk and every timer.
@@ -584,7 +599,9 @@ int Run() {
                    .cap = absl::GetFlag(FLAGS_clerk_backoff_cap),
                    .max_retry_after =
                        absl::GetFlag(FLAGS_clerk_max_retry_after)},
-       .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause)},
+       .shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause),
+       .shared_order = user_order.get(),
+       .lease = {.ttl = absl::GetFlag(FLAGS_user_lease_ttl)}},
       clerk, gate, budget, clock, timers, random, metrics);
   MemoryBudget memory(absl::GetFlag(FLAGS_memory_budget_bytes));
   UserImageServiceImpl service(
@@ -750,6 +767,8 @@ int Run() {
                    absl::ToChronoNanoseconds(grace));
   timers.Cancel(abort_timer);
   if (health_server != nullptr) health_server->Shutdown();
+  // Nothing calls back from Redis while the rest is torn down.
+  if (redis != nullptr) redis->Shutdown();
   LogEvent(LogLevel::kInfo, "stopped");
   return 0;
 }

@@ -46,13 +46,14 @@ bool ParseClerkErrors(const HttpResponse& response,
   if (response.status == 200) return false;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  return google::protobuf::util::JsonStringToMessage(response.body, errors, options)
+  return google::protobuf::util::JsonStringToMessage(response.body, errors,
+                                                     options)
       .ok();
 }
 
 std::string HeaderTraceId(const HttpResponse& response) {
-  return std::string(response.Header("clerk-trace-id").value_or(
-      response.Header("cf-ray").value_or("")));
+  return std::string(response.Header("clerk-trace-id")
+                         .value_or(response.Header("cf-ray").value_or("")));
 }
 
 }  // namespace
@@ -75,16 +76,17 @@ absl::Status ClerkErrorToStatus(const HttpResponse& response,
   google::rpc::ErrorInfo info;
   info.set_domain(std::string(kClerkErrorDomain));
   (*info.mutable_metadata())["http_status"] = absl::StrCat(response.status);
-  if (!trace_id.empty()) (*info.mutable_metadata())["clerk_trace_id"] = trace_id;
+  if (!trace_id.empty())
+    (*info.mutable_metadata())["clerk_trace_id"] = trace_id;
 
   std::string message =
       absl::StrCat("Clerk refused to ", action, " (HTTP ", response.status);
   if (parsed && errors.errors_size() > 0) {
     const clerk::userimage::v1::ClerkError& first = errors.errors(0);
     info.set_reason(first.code());
-    absl::StrAppend(&message, " ", first.code(), "): ",
-                    first.long_message().empty() ? first.message()
-                                                 : first.long_message());
+    absl::StrAppend(
+        &message, " ", first.code(), "): ",
+        first.long_message().empty() ? first.message() : first.long_message());
     auto param = first.meta().fields().find("param_name");
     if (param != first.meta().fields().end()) {
       (*info.mutable_metadata())["param_name"] = param->second.string_value();

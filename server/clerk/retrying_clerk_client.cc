@@ -109,7 +109,37 @@ class RetryingClerkClient::Call final
         attempt_(std::make_shared<Attempt>(std::move(attempt))),
         done_(std::move(done)) {}
 
-  const std::string& user_id() const { return user_id_; }
+  // Numbers the request in the shared order, then enters its user's line.
+  void Arrive() {
+    owner_.options_.shared_order->Arrive(
+        user_id_, [self = shared_from_this()](absl::StatusOr<uint64_t> token) {
+          self->OnArrived(std::move(token));
+        });
+  }
+
+  // Joins its user's line (OnTurn() comes when it is first in it).
+  void EnterLine() {
+    bool stopped;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stage_ == Stage::kDone) return;
+      stopped = stopping();
+      if (!stopped) stage_ = Stage::kLine;
+    }
+    if (stopped) {
+      FinishStopped();
+      return;
+    }
+    owner_.lanes_.Enter(user_id_, shared_from_this());
+    bool finish;
+    {
+      absl::MutexLock lock(&mu_);
+      entered_ = true;
+      // A Stop() before the line knew this member left the finish to us.
+      finish = stage_ == Stage::kLine && stopping();
+    }
+    if (finish) FinishStopped();
+  }
 
   // Its user's turn: on to the gate.
   void OnTurn() override {
@@ -176,6 +206,8 @@ class RetryingClerkClient::Call final
     RateGate::Ticket ticket;
     Timers::Id timer;
     std::shared_ptr<AbortSignal> signal;
+    std::shared_ptr<UserLease> lease;
+    bool entered;
     {
       absl::MutexLock lock(&mu_);
       bool& mark = cancel ? cancelled_ : superseded_;
@@ -185,10 +217,20 @@ class RetryingClerkClient::Call final
       ticket = ticket_;
       timer = timer_;
       signal = signal_;
+      lease = lease_;
+      entered = entered_;
     }
     switch (stage) {
+      case Stage::kArrive:
+        break;  // OnArrived() sees stopping().
       case Stage::kLine:
-        FinishStopped();
+        // Not yet known to the line: EnterLine() finishes.
+        if (entered) FinishStopped();
+        break;
+      case Stage::kClaim:
+        // The claim ends with kCancelled through OnLease(), or with its
+        // outcome if that came first, which OnLease() then sets aside.
+        lease->Cancel();
         break;
       case Stage::kGate:
         // The gate answers the cancelled wait through OnGate(); if the
@@ -213,8 +255,35 @@ class RetryingClerkClient::Call final
     }
   }
 
-  // kLine: waiting for an earlier request for the same user.
-  enum class Stage { kLine, kIdle, kGate, kSending, kBackoff, kDone };
+  // kArrive: being numbered in the shared order. kLine: waiting for an
+  // earlier request for the same user in this replica. kClaim: claiming the
+  // user's lease across replicas.
+  enum class Stage {
+    kArrive,
+    kLine,
+    kIdle,
+    kGate,
+    kClaim,
+    kSending,
+    kBackoff,
+    kDone
+  };
+
+  void OnArrived(absl::StatusOr<uint64_t> token) {
+    if (token.ok()) {
+      auto lease = std::make_shared<UserLease>(
+          owner_.options_.lease, *owner_.options_.shared_order, owner_.timers_,
+          owner_.clock_, owner_.metrics_, user_id_, *token);
+      absl::MutexLock lock(&mu_);
+      lease_ = std::move(lease);
+    } else {
+      owner_.metrics_.RecordUserOrderUnavailable();
+      LogEvent(LogLevel::kWarning, "user_order_unavailable",
+               {{"user_id", LogString(user_id_)},
+                {"error", LogString(token.status().message())}});
+    }
+    EnterLine();
+  }
 
   bool stopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return cancelled_ || superseded_;
@@ -223,14 +292,16 @@ class RetryingClerkClient::Call final
   // Ends a cancelled or superseded request before or between attempts.
   void FinishStopped() {
     bool cancelled;
+    absl::Status last_error;
     {
       absl::MutexLock lock(&mu_);
       cancelled = cancelled_;
+      last_error = last_error_;
     }
     if (cancelled) {
       Finish(Cancelled());
     } else {
-      Finish(Superseded(absl::OkStatus()), /*superseded=*/true);
+      Finish(Superseded(last_error), /*superseded=*/true);
     }
   }
 
@@ -276,9 +347,7 @@ class RetryingClerkClient::Call final
     absl::Status finish;
     bool finishing = true;
     absl::Duration waited;
-    bool retry = false;
-    std::shared_ptr<Attempt> attempt;
-    std::shared_ptr<AbortSignal> signal;
+    std::shared_ptr<UserLease> lease;
     const absl::Time now = owner_.clock_.Now();
     {
       absl::MutexLock lock(&mu_);
@@ -292,12 +361,8 @@ class RetryingClerkClient::Call final
             last_error_.ok() ? status : WithAttempts(last_error_, attempts_);
       } else {
         finishing = false;
-        stage_ = Stage::kSending;
-        retry = attempts_ > 0;
-        ++attempts_;
-        signal_ = std::make_shared<AbortSignal>();
-        signal = signal_;
-        attempt = attempt_;
+        lease = lease_;
+        if (lease != nullptr) stage_ = Stage::kClaim;
       }
     }
     owner_.metrics_.RecordGateWait(waited);
@@ -307,7 +372,81 @@ class RetryingClerkClient::Call final
       } else {
         Finish(finish);
       }
+    } else if (lease != nullptr) {
+      lease->Acquire(deadline_, [self = shared_from_this(),
+                                 round](UserLease::Outcome outcome) {
+        self->OnLease(round, outcome);
+      });
+    } else {
+      Send(round);
+    }
+  }
+
+  // The user's lease across replicas was claimed (or could not be).
+  void OnLease(uint64_t round, UserLease::Outcome outcome) {
+    using Outcome = UserLease::Outcome;
+    std::shared_ptr<UserLease> lease;
+    bool stale;
+    bool stopped;
+    absl::Status deadline_error;
+    {
+      absl::MutexLock lock(&mu_);
+      lease = lease_;
+      stale = stage_ != Stage::kClaim || round_ != round;
+      stopped = stopping();
+      if (outcome == Outcome::kSuperseded) superseded_ = true;
+      deadline_error =
+          last_error_.ok()
+              ? absl::DeadlineExceededError(absl::StrCat(
+                    "an earlier upload or delete for user ", user_id_,
+                    " was still in flight on another replica when the "
+                    "deadline came; nothing was sent"))
+              : WithAttempts(last_error_, attempts_);
+    }
+    const bool granted = outcome == Outcome::kGranted;
+    if (stale || (granted && stopped)) {
+      if (granted) lease->Release();
+      if (!stale) FinishStopped();
       return;
+    }
+    switch (outcome) {
+      case Outcome::kUnavailable:
+        owner_.metrics_.RecordUserOrderUnavailable();
+        [[fallthrough]];
+      case Outcome::kGranted:
+        if (stopped) {
+          FinishStopped();
+        } else {
+          Send(round);
+        }
+        break;
+      case Outcome::kSuperseded:
+      case Outcome::kCancelled:
+        FinishStopped();
+        break;
+      case Outcome::kDeadlineExceeded:
+        Finish(deadline_error);
+        break;
+    }
+  }
+
+  // Sends the next attempt.
+  void Send(uint64_t round) {
+    bool retry;
+    std::shared_ptr<Attempt> attempt;
+    std::shared_ptr<AbortSignal> signal;
+    {
+      absl::MutexLock lock(&mu_);
+      if (round_ != round ||
+          (stage_ != Stage::kGate && stage_ != Stage::kClaim)) {
+        return;
+      }
+      stage_ = Stage::kSending;
+      retry = attempts_ > 0;
+      ++attempts_;
+      signal_ = std::make_shared<AbortSignal>();
+      signal = signal_;
+      attempt = attempt_;
     }
     if (retry) owner_.metrics_.RecordRetry();
     (*attempt)(
@@ -322,10 +461,12 @@ class RetryingClerkClient::Call final
     int attempts;
     bool cancelled;
     bool superseded;
+    std::shared_ptr<UserLease> lease;
     {
       absl::MutexLock lock(&mu_);
       if (stage_ != Stage::kSending || round_ != round) return;
       superseded = superseded_;
+      lease = lease_;
       signal_.reset();
       http_status_ = outcome.http_status;
       maybe_applied_ = maybe_applied_ || outcome.maybe_applied;
@@ -336,6 +477,9 @@ class RetryingClerkClient::Call final
         last_error_ = outcome.user.status();
       }
     }
+    // The attempt is over: the user's next request, here or elsewhere, may
+    // claim the lease (a retry of this one claims it again).
+    if (lease != nullptr) lease->Release();
     if (outcome.user.ok()) {
       Finish(std::move(outcome.user));
       return;
@@ -449,6 +593,7 @@ class RetryingClerkClient::Call final
   void Finish(absl::StatusOr<User> result, bool superseded = false) {
     Callback done;
     std::shared_ptr<Attempt> attempt;
+    std::shared_ptr<UserLease> lease;
     ClerkOutcome outcome;
     {
       absl::MutexLock lock(&mu_);
@@ -456,11 +601,13 @@ class RetryingClerkClient::Call final
       stage_ = Stage::kDone;
       done = std::move(done_);
       attempt = std::move(attempt_);
+      lease = std::move(lease_);
       signal_.reset();
       outcome = ClerkOutcome{std::move(result), http_status_, trace_id_,
                              attempts_, maybe_applied_};
     }
     attempt.reset();
+    if (lease != nullptr) lease->Release();
     if (outcome.maybe_applied && !outcome.user.ok() &&
         outcome.user.status().code() != absl::StatusCode::kCancelled) {
       outcome.user = MayHaveBeenApplied(outcome.user.status());
@@ -477,7 +624,11 @@ class RetryingClerkClient::Call final
   mutable absl::Mutex mu_;
   std::shared_ptr<Attempt> attempt_ ABSL_GUARDED_BY(mu_);
   Callback done_ ABSL_GUARDED_BY(mu_);
-  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kLine;
+  Stage stage_ ABSL_GUARDED_BY(mu_) = Stage::kArrive;
+  // The line knows this member (EnterLine()).
+  bool entered_ ABSL_GUARDED_BY(mu_) = false;
+  // Null without a shared order, or when it could not number the request.
+  std::shared_ptr<UserLease> lease_ ABSL_GUARDED_BY(mu_);
   uint64_t round_ ABSL_GUARDED_BY(mu_) = 0;
   int attempts_ ABSL_GUARDED_BY(mu_) = 0;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -512,7 +663,11 @@ std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
   budget_.Deposit();
   auto call = std::make_shared<Call>(
       *this, std::move(user_id), std::move(attempt), deadline, std::move(done));
-  lanes_.Enter(call->user_id(), call);
+  if (options_.shared_order != nullptr) {
+    call->Arrive();
+  } else {
+    call->EnterLine();
+  }
   return call;
 }
 

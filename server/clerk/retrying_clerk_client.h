@@ -9,7 +9,9 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/clerk/clerk_client.h"
+#include "server/clerk/shared_user_order.h"
 #include "server/clerk/user_lanes.h"
+#include "server/clerk/user_lease.h"
 #include "server/http/abort_signal.h"
 #include "server/metrics/metrics.h"
 #include "server/ratelimit/rate_gate.h"
@@ -49,6 +51,11 @@ struct RetryOptions {
   // Whether a 429 pauses every request (the shared gate) or only delays the
   // retry of the request that received it.
   bool shared_pause = true;
+  // The order of each user's requests across replicas (Redis), borrowed;
+  // null: within this replica only. With it, every attempt claims the
+  // user's lease (`lease`) right before it is sent.
+  SharedUserOrder* shared_order = nullptr;
+  UserLeaseOptions lease;
   // Tests only: runs at each RetryHookPoint, outside every lock, with the
   // operation it concerns (which the hook may cancel).
   std::function<void(RetryHookPoint, ClerkOperation&)> test_hook;
@@ -87,11 +94,17 @@ bool IsRetryable(const absl::Status& status);
 // every older one not yet sent (at the gate, in backoff or waiting behind
 // another), which ends ABORTED with ErrorInfo reason SUPERSEDED and never
 // spends quota; an older one in flight is awaited before the newer is sent,
-// and is not retried.
+// and is not retried. With a SharedUserOrder the same holds across
+// replicas: each request is numbered when it starts, and each attempt
+// claims its user's lease after the gate and right before it is sent
+// (UserLease), so an older request anywhere is superseded there (having
+// used a gate slot but no Clerk request) and a newer one waits while an
+// older one's attempt is in flight elsewhere. If the shared order cannot be
+// consulted, the request is ordered within this replica only (and counted).
 //
 // Thread-safe. Borrows everything it is given, which must outlive it and
 // every Operation. `done` runs exactly once, never under a lock: on the
-// HTTP client's callback thread, the timer thread, the shared quota's
+// HTTP client's callback thread, the timer thread, the Redis worker's
 // thread, or the caller's own (an immediate answer, or Cancel()), or that
 // of a newer request for the same user (which superseded it). Once
 // `done` has run the request holds no image bytes.

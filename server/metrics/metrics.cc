@@ -121,6 +121,28 @@ Metrics::Metrics()
                     "same user to finish.")
               .Register(*registry_)
               .Add({}, LatencyBuckets())),
+      user_lease_wait_(
+          prometheus::BuildHistogram()
+              .Name("userimage_user_lease_wait_seconds")
+              .Help("Time attempts took to claim their user's lease across "
+                    "replicas (Redis), waiting while an earlier request "
+                    "for the user was in flight elsewhere.")
+              .Register(*registry_)
+              .Add({}, LatencyBuckets())),
+      user_leases_lost_(
+          prometheus::BuildCounter()
+              .Name("userimage_user_lease_lost_total")
+              .Help("User leases found lapsed while an attempt was in "
+                    "flight (renewals failed or came too late).")
+              .Register(*registry_)
+              .Add({})),
+      user_order_unavailable_(
+          prometheus::BuildCounter()
+              .Name("userimage_user_order_unavailable_total")
+              .Help("Requests or attempts ordered only within this replica "
+                    "because Redis could not be reached.")
+              .Register(*registry_)
+              .Add({})),
       pauses_(prometheus::BuildCounter()
                   .Name("userimage_clerk_rate_limit_pauses_total")
                   .Help("429 answers from Clerk that paused every request.")
@@ -162,6 +184,16 @@ void Metrics::RecordRetry() { retries_.Increment(); }
 void Metrics::RecordRetryThrottled() { retries_throttled_.Increment(); }
 
 void Metrics::RecordSuperseded() { superseded_.Increment(); }
+
+void Metrics::RecordUserLeaseWait(absl::Duration wait) {
+  user_lease_wait_.Observe(absl::ToDoubleSeconds(wait));
+}
+
+void Metrics::RecordUserLeaseLost() { user_leases_lost_.Increment(); }
+
+void Metrics::RecordUserOrderUnavailable() {
+  user_order_unavailable_.Increment();
+}
 
 void Metrics::RecordUserQueueWait(absl::Duration wait) {
   user_queue_wait_.Observe(absl::ToDoubleSeconds(wait));

@@ -37,6 +37,14 @@ namespace userimage {
 //   userimage_user_queue_wait_seconds              time requests waited for
 //                                                  an earlier one for their
 //                                                  user
+//   userimage_user_lease_wait_seconds              time requests took to
+//                                                  claim their user's lease
+//                                                  across replicas (Redis)
+//   userimage_user_lease_lost_total                leases that lapsed while
+//                                                  an attempt was in flight
+//   userimage_user_order_unavailable_total         requests ordered only
+//                                                  within this replica, as
+//                                                  Redis was unreachable
 //   userimage_clerk_rate_limit_pauses_total        429s that paused the gate
 //   userimage_rate_gate_wait_seconds               time requests waited
 //   userimage_shared_quota_fallbacks_total         times the shared (Redis)
@@ -58,6 +66,9 @@ class Metrics {
   void RecordRetryThrottled();
   void RecordSuperseded();
   void RecordUserQueueWait(absl::Duration wait);
+  void RecordUserLeaseWait(absl::Duration wait);
+  void RecordUserLeaseLost();
+  void RecordUserOrderUnavailable();
   void RecordRateLimitPause();
   void RecordGateWait(absl::Duration wait);
   void RecordSharedQuotaFallback();
@@ -90,6 +101,9 @@ class Metrics {
   prometheus::Counter& retries_throttled_;
   prometheus::Counter& superseded_;
   prometheus::Histogram& user_queue_wait_;
+  prometheus::Histogram& user_lease_wait_;
+  prometheus::Counter& user_leases_lost_;
+  prometheus::Counter& user_order_unavailable_;
   prometheus::Counter& pauses_;
   prometheus::Histogram& gate_wait_;
   prometheus::Counter& shared_quota_fallbacks_;

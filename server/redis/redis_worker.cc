@@ -32,16 +32,23 @@ RedisWorker::RedisWorker(RedisWorkerOptions options, Clock& clock)
       reconnect_delay_(options_.min_reconnect_delay),
       worker_([this] { Loop(); }) {}
 
-RedisWorker::~RedisWorker() {
+RedisWorker::~RedisWorker() { Shutdown(); }
+
+void RedisWorker::Shutdown() {
+  std::deque<Task> dropped;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    dropped.swap(queue_);
   }
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
+  // Destroyed here, outside the lock, in case what they hold locks too.
+  dropped.clear();
 }
 
 void RedisWorker::Post(Task task) {
   absl::MutexLock lock(&mu_);
+  if (stopping_) return;
   queue_.push_back(std::move(task));
 }
 

@@ -45,10 +45,11 @@ struct RedisWorkerOptions {
 // delays only that thread, never a caller, and its tasks fail fast while a
 // reconnect delay runs.
 //
-// Post() is thread-safe; Eval() is for the worker thread only (inside a
-// task). The destructor waits for the task in progress (bounded by the
-// Redis timeouts) and drops queued ones without running them. Borrows
-// `clock`, which must outlive it.
+// Post() and Shutdown() are thread-safe; Eval() is for the worker thread
+// only (inside a task). Shutdown() (and the destructor) waits for the task
+// in progress (bounded by the Redis timeouts) and drops the queued ones, and
+// any posted later, without running them. Borrows `clock`, which must
+// outlive it.
 class RedisWorker {
  public:
   using Task = absl::AnyInvocable<void() &&>;
@@ -59,6 +60,9 @@ class RedisWorker {
   RedisWorker& operator=(const RedisWorker&) = delete;
 
   void Post(Task task);
+  // Stops the worker thread. Not from a task; once only, or again from the
+  // same thread (the destructor calls it).
+  void Shutdown();
 
   // Worker thread only: runs `script` (EVALSHA, then EVAL if Redis lost its
   // cache) with `keys` and `args`, connecting first if needed. An error
