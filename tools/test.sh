@@ -43,6 +43,9 @@ TSAN_TARGETS=(
   //tests/clerk:retrying_clerk_client_lifecycle_test
   //tests/clerk:user_lanes_test
   //tests/clerk:user_order_test
+  //tests/clerk:user_lease_test
+  //tests/clerk:cross_replica_order_test
+  //tests/clerk:redis_user_order_test
   //tests/retry:retry_budget_test
   //tests/http:curl_http_client_test
   //tests/http:abort_signal_test

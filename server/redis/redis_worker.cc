@@ -121,8 +121,11 @@ absl::StatusOr<RedisReply> RedisWorker::Eval(
   }
   if (!reply.ok()) return Broken(reply.status());
   if (reply->type == RedisReply::Type::kError) {
-    return Broken(absl::UnavailableError(
-        absl::StrCat("Redis refused the ", what, " script: ", reply->str)));
+    // The connection is sound (the reply was read whole), so it is kept:
+    // one script refused (e.g. NOPERM for a command its ACL lacks) does
+    // not take the others down with it.
+    return absl::UnavailableError(
+        absl::StrCat("Redis refused the ", what, " script: ", reply->str));
   }
   return reply;
 }

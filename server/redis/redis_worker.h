@@ -65,9 +65,11 @@ class RedisWorker {
   void Shutdown();
 
   // Worker thread only: runs `script` (EVALSHA, then EVAL if Redis lost its
-  // cache) with `keys` and `args`, connecting first if needed. An error
-  // reply or a broken connection is UNAVAILABLE and starts a reconnect
-  // delay; `what` names the script in messages.
+  // cache) with `keys` and `args`, connecting first if needed. A broken
+  // connection is UNAVAILABLE and starts a reconnect delay; an error reply
+  // (LOADING, BUSY, NOPERM …) is UNAVAILABLE too but keeps the connection,
+  // so one refused script does not stop the others. `what` names the
+  // script in messages.
   absl::StatusOr<RedisReply> Eval(const RedisScript& script,
                                   absl::string_view what,
                                   const std::vector<std::string>& keys,

@@ -181,5 +181,33 @@ TEST_F(RedisUserOrderTest, WorksWithTheLeastPrivilegeAclOfTheDocs) {
   EXPECT_EQ(Claim(replica, token)->verdict, Verdict::kGranted);
 }
 
+// A Redis ACL from before the per-user order (the quota's commands only):
+// the order's scripts are refused, the quota on the same connection keeps
+// working.
+TEST_F(RedisUserOrderTest, AnAclWithoutTheOrdersCommandsFailsOnlyTheOrder) {
+  redis_ = RedisServer::Start(
+               {.acl_user = {"user", "userimage", "on", ">pw", "resetkeys",
+                             "~clerk-userimage:*", "resetchannels", "-@all",
+                             "+evalsha", "+eval", "+get", "+set", "+time"}})
+               .value();
+  RedisWorkerOptions options = WorkerOptions();
+  options.redis.username = "userimage";
+  options.redis.password = "pw";
+  Replica replica(options, time_);
+  RedisQuota quota({.key_id = QuotaKeyId("sk_test_order")}, replica.worker);
+  auto take = [&] {
+    return Wait<SharedQuota::Grant>(
+        [&](auto done) { quota.Take(1, std::move(done)); });
+  };
+  ASSERT_TRUE(take().ok());
+  absl::Status refused = Arrive(replica).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_NE(refused.message().find("refused the user order script"),
+            std::string::npos)
+      << refused;
+  auto grant = take();
+  ASSERT_TRUE(grant.ok()) << grant.status();  // No reconnect delay began.
+}
+
 }  // namespace
 }  // namespace userimage
