@@ -90,11 +90,12 @@ bool IsRetryable(const absl::Status& status) {
          status.code() != absl::StatusCode::kCancelled;
 }
 
-// The state of one request: gate → attempt → (backoff timer → gate →
-// attempt)* → done. Shared by the callbacks that drive it. Each step
-// decides under `mu_` and acts (gate, timers, HTTP, metrics, `done`) after
-// releasing it; `round_` tells a step's late callbacks from the current
-// ones.
+// The state of one request: [numbering in the shared order →] its user's
+// line → gate → [lease claim →] attempt → (backoff timer → gate → [claim
+// →] attempt)* → done. Shared by the callbacks that drive it. Each step
+// decides under `mu_` and acts (order, line, gate, lease, timers, HTTP,
+// metrics, `done`) after releasing it; `round_` tells a step's late
+// callbacks from the current ones.
 class RetryingClerkClient::Call final
     : public Operation,
       public UserLanes::Member,
