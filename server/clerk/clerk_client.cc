@@ -65,8 +65,10 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                        Callback done) {
   const absl::Duration left = deadline - clock_.Now();
   if (left <= absl::ZeroDuration()) {
-    std::move(done)(ClerkOutcome{absl::DeadlineExceededError(absl::StrCat(
-        "the call's deadline passed before Clerk was asked to ", action))});
+    std::move(done)(ClerkOutcome{
+        absl::DeadlineExceededError(absl::StrCat(
+            "the call's deadline passed before Clerk was asked to ", action)),
+        ClerkFailure::kNotSent});
     return;
   }
   const uint64_t body_bytes =
@@ -91,11 +93,16 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                if (!response.ok() &&
                    response.status().code() == absl::StatusCode::kOutOfRange) {
                  outcome.user = ResponseTooLarge(action);
+                 outcome.failure = ClerkFailure::kInvalidAnswer;
                  std::move(done)(std::move(outcome));
                  return;
                }
                if (!response.ok()) {
                  outcome.maybe_applied = RequestWasSent(response.status());
+                 outcome.failure =
+                     response.status().code() == absl::StatusCode::kCancelled
+                         ? ClerkFailure::kAborted
+                         : ClerkFailure::kUnreachable;
                  absl::Status status(
                      response.status().code(),
                      absl::StrCat("could not reach Clerk to ", action, ": ",
@@ -121,15 +128,17 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                              {"message", LogString(status.message())}});
                  }
                  if (auto header = response->Header("retry-after")) {
-                   if (auto delay = ParseRetryAfter(*header, clock_.Now())) {
-                     SetRetryDelay(status, *delay);
-                   }
+                   outcome.retry_after = ParseRetryAfter(*header, clock_.Now());
                  }
+                 outcome.failure = ClerkFailure::kAnswered;
                  outcome.user = std::move(status);
                  std::move(done)(std::move(outcome));
                  return;
                }
                outcome.user = ParseUser(*response);
+               if (!outcome.user.ok()) {
+                 outcome.failure = ClerkFailure::kInvalidAnswer;
+               }
                std::move(done)(std::move(outcome));
              });
 }

@@ -2,6 +2,7 @@
 #define SERVER_CLERK_CLERK_CLIENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -16,11 +17,25 @@
 
 namespace userimage {
 
+// How an attempt failed, for the retry decision.
+enum class ClerkFailure {
+  kNone,           // it succeeded
+  kNotSent,        // the deadline had passed: nothing was sent
+  kAnswered,       // Clerk (or a gateway) answered an error status
+  kUnreachable,    // no answer: refused, reset, timed out
+  kAborted,        // this service aborted it (a cancel, the drain's end)
+  kInvalidAnswer,  // a 200 that is not a User, or too large to read
+};
+
 // What a request to Clerk (or a delivery with retries) came to.
 struct ClerkOutcome {
   absl::StatusOr<clerk::userimage::v1::User> user;
+  // The (last) attempt's failure; kNone if it succeeded or none was made.
+  ClerkFailure failure = ClerkFailure::kNone;
   // HTTP status of Clerk's last answer; 0 if none came.
   int http_status = 0;
+  // Clerk's Retry-After on that answer (either form), uncapped.
+  std::optional<absl::Duration> retry_after;
   // Clerk's trace id for the last answer, if it gave one.
   std::string trace_id;
   // Requests sent to Clerk.

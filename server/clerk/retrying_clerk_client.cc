@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "google/rpc/error_details.pb.h"
@@ -13,24 +12,6 @@ namespace userimage {
 namespace {
 
 using ::clerk::userimage::v1::User;
-
-int HttpStatusOf(const absl::Status& status) {
-  auto info = GetDetail<google::rpc::ErrorInfo>(status);
-  int http_status = 0;
-  if (info && info->domain() == kClerkErrorDomain) {
-    auto it = info->metadata().find("http_status");
-    if (it != info->metadata().end())
-      (void)absl::SimpleAtoi(it->second, &http_status);
-  }
-  return http_status;
-}
-
-std::optional<absl::Duration> RetryAfterOf(const absl::Status& status) {
-  auto retry = GetDetail<google::rpc::RetryInfo>(status);
-  if (!retry) return std::nullopt;
-  return absl::Seconds(retry->retry_delay().seconds()) +
-         absl::Nanoseconds(retry->retry_delay().nanos());
-}
 
 // Says in `status` (message and ErrorInfo metadata "maybe_applied") that
 // an attempt failed in a way Clerk may nevertheless have applied.
@@ -72,22 +53,28 @@ absl::Status WithAttempts(absl::Status status, int attempts) {
 
 }  // namespace
 
-bool IsRetryable(const absl::Status& status) {
-  switch (HttpStatusOf(status)) {
-    case 429:
-    case 500:
-    case 502:
-    case 503:
-    case 504:
+bool IsRetryable(const ClerkOutcome& outcome) {
+  switch (outcome.failure) {
+    case ClerkFailure::kAnswered:
+      switch (outcome.http_status) {
+        case 429:
+        case 500:
+        case 502:
+        case 503:
+        case 504:
+          return true;
+        default:
+          return false;
+      }
+    case ClerkFailure::kUnreachable:
       return true;
-    default:
-      break;
+    case ClerkFailure::kNone:
+    case ClerkFailure::kNotSent:
+    case ClerkFailure::kAborted:  // a cancelled call, the end of a drain
+    case ClerkFailure::kInvalidAnswer:
+      return false;
   }
-  // An aborted request (a cancelled call, the end of a shutdown) is not
-  // retried.
-  auto info = GetDetail<google::rpc::ErrorInfo>(status);
-  return info && info->reason() == kClerkUnreachable &&
-         status.code() != absl::StatusCode::kCancelled;
+  return false;
 }
 
 // The state of one request: [numbering in the shared order →] its user's
@@ -469,12 +456,13 @@ class RetryingClerkClient::Call final
       superseded = superseded_;
       lease = lease_;
       signal_.reset();
+      failure_ = outcome.failure;
       http_status_ = outcome.http_status;
       maybe_applied_ = maybe_applied_ || outcome.maybe_applied;
       trace_id_ = outcome.trace_id;
       attempts = attempts_;
       cancelled = cancelled_;
-      if (!outcome.user.ok() && IsRetryable(outcome.user.status())) {
+      if (!outcome.user.ok() && IsRetryable(outcome)) {
         last_error_ = outcome.user.status();
       }
     }
@@ -486,20 +474,19 @@ class RetryingClerkClient::Call final
       return;
     }
     absl::Status error = outcome.user.status();
-    if (cancelled && outcome.http_status == 0 &&
-        error.code() == absl::StatusCode::kCancelled) {
+    if (cancelled && outcome.failure == ClerkFailure::kAborted) {
       Finish(absl::CancelledError(
           "the call was cancelled while its request to Clerk was in flight; "
           "the request was aborted, but Clerk may already have applied it"));
       return;
     }
-    if (!IsRetryable(error)) {
+    if (!IsRetryable(outcome)) {
       Finish(WithAttempts(std::move(error), attempts));
       return;
     }
     const absl::Time now = owner_.clock_.Now();
     const std::optional<absl::Duration> retry_after =
-        CappedRetryAfter(RetryAfterOf(error));
+        CappedRetryAfter(outcome.retry_after);
     const absl::Duration delay = BackoffDelay(
         owner_.options_.backoff, attempts - 1, retry_after, owner_.random_);
     const bool rate_limited = outcome.http_status == 429;
@@ -604,8 +591,12 @@ class RetryingClerkClient::Call final
       attempt = std::move(attempt_);
       lease = std::move(lease_);
       signal_.reset();
-      outcome = ClerkOutcome{std::move(result), http_status_, trace_id_,
-                             attempts_, maybe_applied_};
+      outcome.user = std::move(result);
+      outcome.failure = failure_;
+      outcome.http_status = http_status_;
+      outcome.trace_id = trace_id_;
+      outcome.attempts = attempts_;
+      outcome.maybe_applied = maybe_applied_;
     }
     attempt.reset();
     if (lease != nullptr) lease->Release();
@@ -638,6 +629,8 @@ class RetryingClerkClient::Call final
   Timers::Id timer_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<AbortSignal> signal_ ABSL_GUARDED_BY(mu_);
   absl::Status last_error_ ABSL_GUARDED_BY(mu_);
+  // The last attempt's failure and Clerk's last HTTP status.
+  ClerkFailure failure_ ABSL_GUARDED_BY(mu_) = ClerkFailure::kNone;
   int http_status_ ABSL_GUARDED_BY(mu_) = 0;
   // Some attempt failed in a way Clerk may nevertheless have applied.
   bool maybe_applied_ ABSL_GUARDED_BY(mu_) = false;

@@ -66,8 +66,8 @@ inline constexpr absl::string_view kSupersededReason = "SUPERSEDED";
 
 // Whether a failed attempt may succeed when retried: Clerk answered 429,
 // 500, 502, 503 or 504, or could not be reached / timed out. Never other
-// 4xx.
-bool IsRetryable(const absl::Status& status);
+// 4xx, an attempt this service aborted, or an answer that was not a User.
+bool IsRetryable(const ClerkOutcome& outcome);
 
 // Delivers requests to Clerk through the process-wide RateGate, retrying
 // what IsRetryable() allows: up to max_attempts, with full-jitter

@@ -147,7 +147,7 @@ TEST_F(ClerkClientTest, MapsClerkErrors) {
   EXPECT_EQ(last_.attempts, 1);
 }
 
-TEST_F(ClerkClientTest, RetryAfterBecomesRetryInfo) {
+TEST_F(ClerkClientTest, RetryAfterIsParsedIntoTheOutcome) {
   HttpResponse r;
   r.status = 429;
   r.headers = {{"content-type", "application/json"}, {"retry-after", "7"}};
@@ -156,9 +156,12 @@ TEST_F(ClerkClientTest, RetryAfterBecomesRetryInfo) {
   http_.Push(r);
   absl::Status status = Upload().status();
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  auto retry = GetDetail<google::rpc::RetryInfo>(status);
-  ASSERT_TRUE(retry.has_value());
-  EXPECT_EQ(retry->retry_delay().seconds(), 7);
+  // A typed value for the retry decision; RetryInfo is attached once, to
+  // the final status (RetryingClerkClient).
+  EXPECT_EQ(last_.failure, ClerkFailure::kAnswered);
+  EXPECT_EQ(last_.http_status, 429);
+  EXPECT_EQ(last_.retry_after, absl::Seconds(7));
+  EXPECT_FALSE(GetDetail<google::rpc::RetryInfo>(status).has_value());
 }
 
 TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
@@ -171,6 +174,7 @@ TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   auto info = GetDetail<google::rpc::ErrorInfo>(user.status());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), kClerkUnreachable);
+  EXPECT_EQ(last_.failure, ClerkFailure::kUnreachable);
 }
 
 TEST_F(ClerkClientTest, AnOversizedAnswerIsInternalAndNotRetryable) {

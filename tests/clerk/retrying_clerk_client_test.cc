@@ -68,25 +68,24 @@ class RetryingClerkClientTest : public ::testing::Test {
 };
 
 TEST(IsRetryableTest, FollowsTheRetryPolicy) {
-  auto clerk_error = [](int http) {
-    absl::Status s = absl::UnknownError("x");
-    google::rpc::ErrorInfo info;
-    info.set_domain(std::string(kClerkErrorDomain));
-    (*info.mutable_metadata())["http_status"] = absl::StrCat(http);
-    SetDetail(s, info);
-    return s;
+  auto answered = [](int http) {
+    ClerkOutcome outcome{absl::UnknownError("x"), ClerkFailure::kAnswered};
+    outcome.http_status = http;
+    return outcome;
   };
   for (int http : {429, 500, 502, 503, 504})
-    EXPECT_TRUE(IsRetryable(clerk_error(http)));
+    EXPECT_TRUE(IsRetryable(answered(http)));
   for (int http : {400, 401, 403, 404, 409, 413, 422, 501}) {
-    EXPECT_FALSE(IsRetryable(clerk_error(http))) << http;
+    EXPECT_FALSE(IsRetryable(answered(http))) << http;
   }
-  absl::Status unreachable = absl::UnavailableError("refused");
-  google::rpc::ErrorInfo info;
-  info.set_reason(std::string(kClerkUnreachable));
-  SetDetail(unreachable, info);
-  EXPECT_TRUE(IsRetryable(unreachable));
-  EXPECT_FALSE(IsRetryable(absl::InvalidArgumentError("bad")));
+  EXPECT_TRUE(IsRetryable(
+      {absl::UnavailableError("refused"), ClerkFailure::kUnreachable}));
+  EXPECT_FALSE(
+      IsRetryable({absl::CancelledError("aborted"), ClerkFailure::kAborted}));
+  EXPECT_FALSE(IsRetryable(
+      {absl::InternalError("not a User"), ClerkFailure::kInvalidAnswer}));
+  EXPECT_FALSE(IsRetryable(
+      {absl::DeadlineExceededError("late"), ClerkFailure::kNotSent}));
 }
 
 TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
