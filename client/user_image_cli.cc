@@ -128,9 +128,10 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Credentials(
     return absl::InvalidArgumentError("--cert_file and --key_file go together");
   }
   grpc::SslCredentialsOptions ssl;
-  for (auto [path, field] : {std::pair{&command.ca_file, &ssl.pem_root_certs},
-                             std::pair{&command.cert_file, &ssl.pem_cert_chain},
-                             std::pair{&command.key_file, &ssl.pem_private_key}}) {
+  for (auto [path, field] :
+       {std::pair{&command.ca_file, &ssl.pem_root_certs},
+        std::pair{&command.cert_file, &ssl.pem_cert_chain},
+        std::pair{&command.key_file, &ssl.pem_private_key}}) {
     if (path->empty()) continue;
     absl::StatusOr<std::string> pem = ReadFile(*path);
     if (!pem.ok()) return pem.status();
@@ -192,7 +193,8 @@ int Run(const Command& command) {
     }
     token = std::string(absl::StripAsciiWhitespace(*contents));
   }
-  UserImageClient client(grpc::CreateChannel(command.addr, *credentials), token);
+  UserImageClient client(grpc::CreateChannel(command.addr, *credentials),
+                         token);
   if (command.name == "upload") return Upload(client, command);
   return PrintResult(
       client.DeleteProfileImage(command.user_id, command.timeout));

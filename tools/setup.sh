@@ -34,9 +34,10 @@ BUILD_PACKAGES=(
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
 # rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests;
-# redis-server backs the shared rate-limit tests.
+# redis-server backs the shared rate-limit tests; clang-format checks the
+# C++ formatting.
 TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick clang libclang-rt-14-dev
-  redis-server)
+  redis-server clang-format)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
 

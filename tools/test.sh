@@ -24,6 +24,15 @@ else
   failed=$((failed + 1))
 fi
 
+echo "== clang-format (server/, client/, tests/, tools/)"
+if find server client tests tools \( -name '*.cc' -o -name '*.h' \) -print0 |
+    xargs -0 clang-format --dry-run -Werror; then
+  passed=$((passed + 1))
+else
+  echo "clang-format FAILED: run clang-format -i on the files above"
+  failed=$((failed + 1))
+fi
+
 # Counts of test cases from a gtest XML report: "<tests> <failures>".
 cases() {
   local head

@@ -42,7 +42,8 @@ std::array<unsigned char, 32> Sha256(absl::string_view data) {
 
 }  // namespace
 
-absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(const Options& options) {
+absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
+    const Options& options) {
   CallerAuthorizer authorizer;
   authorizer.allow_unauthenticated_ = options.allow_unauthenticated;
   auto tokens = Pairs(options.tokens_file_contents, "the bearer tokens file");
@@ -55,7 +56,8 @@ absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(const Options& options
     }
     authorizer.tokens_.push_back({Sha256(token), identity});
   }
-  auto allowed = Pairs(options.allowlist_file_contents, "the caller allow-list");
+  auto allowed =
+      Pairs(options.allowlist_file_contents, "the caller allow-list");
   if (!allowed.ok()) return allowed.status();
   for (auto& [method, identity] : *allowed) {
     authorizer.allowed_[identity].insert(method);
@@ -99,8 +101,8 @@ absl::StatusOr<std::string> CallerAuthorizer::Authorize(
   if (allowed_.empty()) return identities.front();
   for (const std::string& identity : identities) {
     auto it = allowed_.find(identity);
-    if (it != allowed_.end() &&
-        (it->second.count("*") > 0 || it->second.count(std::string(method)) > 0)) {
+    if (it != allowed_.end() && (it->second.count("*") > 0 ||
+                                 it->second.count(std::string(method)) > 0)) {
       return identity;
     }
   }

@@ -2,8 +2,8 @@
 #define SERVER_AUTH_CALLER_AUTHORIZER_H_
 
 #include <array>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>

@@ -15,8 +15,8 @@ absl::StatusOr<std::string> LoadSecretKey(const char* env_value,
   if (!key_file.empty()) {
     std::ifstream in{std::string(key_file)};
     if (!in) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot read the Clerk secret key file ", key_file));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot read the Clerk secret key file ", key_file));
     }
     std::stringstream contents;
     contents << in.rdbuf();
@@ -36,9 +36,9 @@ absl::StatusOr<std::string> LoadSecretKey(const char* env_value,
   }
   for (char c : key) {
     if (!absl::ascii_isgraph(static_cast<unsigned char>(c))) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the Clerk secret key from ", source,
-          " contains spaces or control characters"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the Clerk secret key from ", source,
+                       " contains spaces or control characters"));
     }
   }
   return key;

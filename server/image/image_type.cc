@@ -50,7 +50,8 @@ absl::string_view FileExtension(ImageType type) {
 std::optional<ImageType> ImageTypeFromMimeType(absl::string_view mime_type) {
   std::string essence = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
       std::vector<absl::string_view>(absl::StrSplit(mime_type, ';'))[0]));
-  if (essence == "image/jpeg" || essence == "image/jpg") return ImageType::kJpeg;
+  if (essence == "image/jpeg" || essence == "image/jpg")
+    return ImageType::kJpeg;
   if (essence == "image/png") return ImageType::kPng;
   if (essence == "image/gif") return ImageType::kGif;
   if (essence == "image/webp") return ImageType::kWebp;

@@ -16,7 +16,8 @@ absl::Duration BackoffDelay(const BackoffPolicy& policy, int retry,
   }
   // base * 2^retry, without overflowing for large `retry`.
   absl::Duration ceiling = policy.cap;
-  if (retry < 62) ceiling = std::min(policy.cap, policy.base * std::ldexp(1.0, retry));
+  if (retry < 62)
+    ceiling = std::min(policy.cap, policy.base * std::ldexp(1.0, retry));
   return ceiling * u;
 }
 

@@ -26,8 +26,9 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view value,
     }
     return absl::Seconds(seconds);
   }
-  for (const char* format : {"%a, %d %b %Y %H:%M:%S GMT",
-                             "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"}) {
+  for (const char* format :
+       {"%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT",
+        "%a %b %e %H:%M:%S %Y"}) {
     absl::Time when;
     std::string error;
     if (absl::ParseTime(format, value, absl::UTCTimeZone(), &when, &error)) {

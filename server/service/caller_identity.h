@@ -17,9 +17,9 @@ CallerCredentials CredentialsOf(const grpc::ServerContextBase& context);
 
 // Authorizes the call for `method` with `authorizer`; a refusal is logged
 // as `caller_rejected` with the caller's address (never the token).
-absl::StatusOr<std::string> AuthorizeCall(const CallerAuthorizer& authorizer,
-                                          const grpc::ServerContextBase& context,
-                                          absl::string_view method);
+absl::StatusOr<std::string> AuthorizeCall(
+    const CallerAuthorizer& authorizer, const grpc::ServerContextBase& context,
+    absl::string_view method);
 
 }  // namespace userimage
 

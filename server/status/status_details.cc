@@ -14,7 +14,8 @@ void SetDetail(absl::Status& status, const google::protobuf::Message& detail) {
 }
 
 void SetRetryDelay(absl::Status& status, absl::Duration delay) {
-  delay = absl::Ceil(std::max(delay, absl::ZeroDuration()), absl::Milliseconds(1));
+  delay =
+      absl::Ceil(std::max(delay, absl::ZeroDuration()), absl::Milliseconds(1));
   const int64_t seconds = absl::ToInt64Seconds(delay);
   google::rpc::RetryInfo retry;
   retry.mutable_retry_delay()->set_seconds(seconds);

@@ -33,7 +33,8 @@ class Timers {
   virtual ~Timers() = default;
 
   // Runs `callback` once at or after `when`. Ids are never 0.
-  virtual Id Schedule(absl::Time when, absl::AnyInvocable<void() &&> callback) = 0;
+  virtual Id Schedule(absl::Time when,
+                      absl::AnyInvocable<void() &&> callback) = 0;
 
   // Prevents a scheduled callback from running. Returns false if it has run
   // already, is running, or was cancelled.

@@ -7,13 +7,15 @@
 
 namespace userimage {
 
-absl::Status ValidateUserId(absl::string_view user_id, absl::string_view field) {
+absl::Status ValidateUserId(absl::string_view user_id,
+                            absl::string_view field) {
   constexpr absl::string_view kPrefix = "user_";
   if (user_id.empty()) {
-    return InvalidFieldError(field, "MISSING_USER_ID",
-                             absl::StrFormat("%s is required: set it to the Clerk user id, "
-                                             "e.g. user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
-                                             field));
+    return InvalidFieldError(
+        field, "MISSING_USER_ID",
+        absl::StrFormat("%s is required: set it to the Clerk user id, "
+                        "e.g. user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+                        field));
   }
   bool ok = user_id.size() > kPrefix.size() &&
             user_id.size() <= kMaxUserIdLength &&

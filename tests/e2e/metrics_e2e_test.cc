@@ -8,8 +8,8 @@
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "tests/testing/images.h"
 #include "httplib.h"
+#include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
@@ -22,8 +22,8 @@ using ::clerk::userimage::client::UserImageClient;
 TEST(MetricsTest, ScrapeShowsUploadsAndPassesPromtool) {
   auto deployment = LocalDeployment::Start();
   ASSERT_TRUE(deployment.ok()) << deployment.status();
-  UserImageClient client(grpc::CreateChannel((*deployment)->server_address(),
-                                             grpc::InsecureChannelCredentials()));
+  UserImageClient client(grpc::CreateChannel(
+      (*deployment)->server_address(), grpc::InsecureChannelCredentials()));
   UploadOptions options;
   options.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
   const std::string image = TestPng(1000);

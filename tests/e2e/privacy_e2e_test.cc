@@ -31,8 +31,9 @@ std::string Read(const std::string& path) {
 std::string PixelSignature(const std::string& image, const std::string& name) {
   const std::string path = TestTempPath(name);
   std::ofstream(path, std::ios::binary) << image;
-  absl::StatusOr<std::string> signature = RunCommand(
-      absl::StrCat("identify -format '%#' ", path), "", TestTempPath("identify.log"));
+  absl::StatusOr<std::string> signature =
+      RunCommand(absl::StrCat("identify -format '%#' ", path), "",
+                 TestTempPath("identify.log"));
   EXPECT_TRUE(signature.ok()) << signature.status();
   return signature.value_or("");
 }
@@ -40,18 +41,19 @@ std::string PixelSignature(const std::string& image, const std::string& name) {
 TEST(PrivacyTest, GpsExifIsStrippedAndPixelsAreIdentical) {
   auto deployment = LocalDeployment::Start();
   ASSERT_TRUE(deployment.ok()) << deployment.status();
-  UserImageClient client(grpc::CreateChannel((*deployment)->server_address(),
-                                             grpc::InsecureChannelCredentials()));
+  UserImageClient client(grpc::CreateChannel(
+      (*deployment)->server_address(), grpc::InsecureChannelCredentials()));
   // Each format's EXIF container: JPEG APP1 "Exif", PNG eXIf chunk, WebP
   // EXIF chunk.
-  for (const auto& [format, exif] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [format, exif] :
+       std::vector<std::pair<std::string, std::string>>{
            {"jpg", "Exif"}, {"png", "eXIf"}, {"webp", "EXIF"}}) {
     SCOPED_TRACE(format);
     const std::string photo =
         Read(Runfile(absl::StrCat("tests/image/testdata/photo_gps.", format)));
     ASSERT_FALSE(photo.empty());
-    ASSERT_TRUE(absl::StrContains(photo, exif));  // The fixture has EXIF
-    ASSERT_TRUE(absl::StrContains(photo, "GPS"));   // with a GPS position.
+    ASSERT_TRUE(absl::StrContains(photo, exif));   // The fixture has EXIF
+    ASSERT_TRUE(absl::StrContains(photo, "GPS"));  // with a GPS position.
     UploadOptions options;
     options.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
     options.filename = absl::StrCat("../../home/me/DCIM/holiday.", format);
@@ -60,7 +62,8 @@ TEST(PrivacyTest, GpsExifIsStrippedAndPixelsAreIdentical) {
     ASSERT_TRUE(user.ok()) << user.status();
 
     const std::string url = user->image_url();
-    auto stored = (*deployment)->Emulator().Get(url.substr(url.find("/images/")).c_str());
+    auto stored =
+        (*deployment)->Emulator().Get(url.substr(url.find("/images/")).c_str());
     ASSERT_TRUE(stored);
     EXPECT_LT(stored->body.size(), photo.size());
     EXPECT_FALSE(absl::StrContains(stored->body, exif));
@@ -75,7 +78,8 @@ TEST(PrivacyTest, GpsExifIsStrippedAndPixelsAreIdentical) {
                            .at("file")
                            .struct_value()
                            .fields();
-    EXPECT_EQ(file.at("filename").string_value(), absl::StrCat("holiday.", format));
+    EXPECT_EQ(file.at("filename").string_value(),
+              absl::StrCat("holiday.", format));
   }
 }
 

@@ -31,13 +31,13 @@ TEST(SecretKeyTest, NeverAppearsAnywhere) {
   // error paths log and answer too.
   const std::string emulator_key = TestTempPath("emulator.key");
   std::ofstream(emulator_key) << "sk_test_the_emulators_own_key";
-  auto deployment = LocalDeployment::Start({"--log_level=debug"},
-                                           {"--secret_key_file=" + emulator_key});
+  auto deployment = LocalDeployment::Start(
+      {"--log_level=debug"}, {"--secret_key_file=" + emulator_key});
   ASSERT_TRUE(deployment.ok()) << deployment.status();
   const std::string key = LocalDeployment::kSecretKey;
 
-  UserImageClient client(grpc::CreateChannel((*deployment)->server_address(),
-                                             grpc::InsecureChannelCredentials()));
+  UserImageClient client(grpc::CreateChannel(
+      (*deployment)->server_address(), grpc::InsecureChannelCredentials()));
   UploadOptions options;
   options.user_id = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
   absl::Status rejected =
@@ -45,9 +45,12 @@ TEST(SecretKeyTest, NeverAppearsAnywhere) {
   EXPECT_EQ(rejected.code(), absl::StatusCode::kInternal) << rejected;
   EXPECT_FALSE(absl::StrContains(rejected.ToString(), key));
   options.user_id = "bad id";
-  EXPECT_FALSE(absl::StrContains(client.UploadProfileImage(options, "x").status().ToString(), key));
   EXPECT_FALSE(absl::StrContains(
-      client.DeleteProfileImage("user_2NNEqL2nrIRdJ194ndJqAHwEfxC", absl::Seconds(10))
+      client.UploadProfileImage(options, "x").status().ToString(), key));
+  EXPECT_FALSE(absl::StrContains(
+      client
+          .DeleteProfileImage("user_2NNEqL2nrIRdJ194ndJqAHwEfxC",
+                              absl::Seconds(10))
           .status()
           .ToString(),
       key));
@@ -61,7 +64,8 @@ TEST(SecretKeyTest, NeverAppearsAnywhere) {
 
   (*deployment)->server().Terminate();
   const std::string output = Read((*deployment)->log_path());
-  EXPECT_TRUE(absl::StrContains(output, "clerk_rejected_secret_key"));  // It ran.
+  EXPECT_TRUE(
+      absl::StrContains(output, "clerk_rejected_secret_key"));  // It ran.
   EXPECT_FALSE(absl::StrContains(output, key)) << output;
   EXPECT_FALSE(absl::StrContains(output, "sk_test_")) << output;
 }

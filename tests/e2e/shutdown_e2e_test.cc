@@ -7,13 +7,13 @@
 #include <csignal>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/user_image_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
-#include "absl/strings/str_cat.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/subprocess.h"
 
@@ -27,7 +27,8 @@ constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 
 TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   // Clerk takes 2 s to answer, so the upload is in flight at SIGTERM.
-  auto deployment = LocalDeployment::Start({"--shutdown_grace=30s"}, {"--latency=2s"});
+  auto deployment =
+      LocalDeployment::Start({"--shutdown_grace=30s"}, {"--latency=2s"});
   ASSERT_TRUE(deployment.ok()) << deployment.status();
   auto channel = grpc::CreateChannel((*deployment)->server_address(),
                                      grpc::InsecureChannelCredentials());
@@ -54,11 +55,13 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   grpc::Status status;
   for (int i = 0; i < 1000; ++i) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(1));
     grpc::health::v1::HealthCheckRequest request;
     grpc::health::v1::HealthCheckResponse response;
     status = health->Check(&context, request, &response);
-    if (!status.ok() || response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+    if (!status.ok() ||
+        response.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
       break;
     }
     absl::SleepFor(absl::Milliseconds(2));
@@ -68,7 +71,8 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   UploadOptions options;
   options.user_id = kUser;
   options.timeout = absl::Seconds(5);
-  const absl::StatusCode refused = client.UploadProfileImage(options, image).status().code();
+  const absl::StatusCode refused =
+      client.UploadProfileImage(options, image).status().code();
   EXPECT_TRUE(refused == absl::StatusCode::kUnavailable ||
               refused == absl::StatusCode::kCancelled)
       << refused;
@@ -77,7 +81,8 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
   EXPECT_TRUE(in_flight.ok()) << in_flight;
   EXPECT_EQ((*deployment)->Requests().values_size(), 1);
   const int exit_status = (*deployment)->server().Wait();
-  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+  EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0)
+      << exit_status;
 }
 
 }  // namespace
@@ -88,8 +93,9 @@ namespace {
 
 TEST(HealthPortTest, ServesOnlyHealthAndFollowsTheMainPort) {
   const std::string port_file = TestTempPath("health.port");
-  auto deployment = LocalDeployment::Start(
-      {"--health_listen_address=127.0.0.1:0", "--health_port_file=" + port_file});
+  auto deployment =
+      LocalDeployment::Start({"--health_listen_address=127.0.0.1:0",
+                              "--health_port_file=" + port_file});
   ASSERT_TRUE(deployment.ok()) << deployment.status();
   absl::StatusOr<int> port =
       (*deployment)->server().WaitForPortFile(port_file, absl::Seconds(10));
@@ -97,13 +103,15 @@ TEST(HealthPortTest, ServesOnlyHealthAndFollowsTheMainPort) {
   auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", *port),
                                      grpc::InsecureChannelCredentials());
   auto health = grpc::health::v1::Health::NewStub(channel);
-  for (const std::string service : {"", "clerk.userimage.v1.UserImageService"}) {
+  for (const std::string service :
+       {"", "clerk.userimage.v1.UserImageService"}) {
     grpc::ClientContext context;
     grpc::health::v1::HealthCheckRequest request;
     request.set_service(service);
     grpc::health::v1::HealthCheckResponse response;
     ASSERT_TRUE(health->Check(&context, request, &response).ok()) << service;
-    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
   }
   // Nothing else is served there.
   UserImageClient client(channel);

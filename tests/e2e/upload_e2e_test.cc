@@ -10,9 +10,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "client/sha256.h"
 #include "client/user_image_client.h"
-#include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -36,8 +36,9 @@ using ::clerk::userimage::v1::UserImageService;
 constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 constexpr char kOtherUser[] = "user_2Q4bB3vJc5tKx8ZsLmPqRtW9yUe";
 
-std::string MakeImage(size_t size, unsigned seed) { return TestPng(size, seed); }
-
+std::string MakeImage(size_t size, unsigned seed) {
+  return TestPng(size, seed);
+}
 
 // The SHA-256 of the file part of a request in the emulator's log.
 std::string StoredSha256(const google::protobuf::Value& request) {
@@ -52,7 +53,9 @@ std::string StoredSha256(const google::protobuf::Value& request) {
 
 class UploadEndToEndTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { deployment_ = LocalDeployment::Start()->release(); }
+  static void SetUpTestSuite() {
+    deployment_ = LocalDeployment::Start()->release();
+  }
   static void TearDownTestSuite() { delete deployment_; }
 
   void SetUp() override {
@@ -64,7 +67,9 @@ class UploadEndToEndTest : public ::testing::Test {
   }
 
   static httplib::Client Emulator() { return deployment_->Emulator(); }
-  static google::protobuf::ListValue Requests() { return deployment_->Requests(); }
+  static google::protobuf::ListValue Requests() {
+    return deployment_->Requests();
+  }
   static User GetUser(const std::string& id) {
     absl::StatusOr<User> user = deployment_->GetUser(id);
     EXPECT_TRUE(user.ok()) << user.status();
@@ -76,7 +81,8 @@ class UploadEndToEndTest : public ::testing::Test {
   }
 
   // Sends `messages` on a raw stream, then half-closes.
-  grpc::Status RawUpload(const std::vector<UploadProfileImageRequest>& messages) {
+  grpc::Status RawUpload(
+      const std::vector<UploadProfileImageRequest>& messages) {
     grpc::ClientContext context;
     User user;
     auto writer = stub_->UploadProfileImage(&context, &user);
@@ -205,8 +211,9 @@ TEST_F(UploadEndToEndTest, BadInputNeverReachesClerk) {
             grpc::StatusCode::INVALID_ARGUMENT);  // missing user id
   EXPECT_EQ(RawUpload({Metadata("user_../../x"), Chunk(image)}).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);  // not a user id
-  EXPECT_EQ(RawUpload({Metadata(kUser), Chunk("hello, not an image")}).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      RawUpload({Metadata(kUser), Chunk("hello, not an image")}).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 
   // Over the 10 MB default limit: refused while streaming.
   UploadOptions options;
@@ -215,7 +222,8 @@ TEST_F(UploadEndToEndTest, BadInputNeverReachesClerk) {
   absl::StatusOr<User> big =
       client_->UploadProfileImage(options, MakeImage(10'000'001, 4));
   EXPECT_EQ(big.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_TRUE(absl::StrContains(big.status().message(), "limit is 10000000 bytes"))
+  EXPECT_TRUE(
+      absl::StrContains(big.status().message(), "limit is 10000000 bytes"))
       << big.status();
 
   EXPECT_EQ(Requests().values_size(), 0);
@@ -224,7 +232,8 @@ TEST_F(UploadEndToEndTest, BadInputNeverReachesClerk) {
 TEST_F(UploadEndToEndTest, UnknownUserIsNotFoundFromClerk) {
   UploadOptions options;
   options.user_id = "user_doesnotexist000000000000";
-  absl::StatusOr<User> user = client_->UploadProfileImage(options, MakeImage(500, 5));
+  absl::StatusOr<User> user =
+      client_->UploadProfileImage(options, MakeImage(500, 5));
   EXPECT_EQ(user.status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(absl::StrContains(user.status().message(), "resource_not_found"))
       << user.status();
@@ -256,7 +265,8 @@ TEST_F(UploadEndToEndTest, DeleteClearsTheImage) {
   UploadOptions options;
   options.user_id = kUser;
   ASSERT_TRUE(client_->UploadProfileImage(options, MakeImage(900, 8)).ok());
-  absl::StatusOr<User> user = client_->DeleteProfileImage(kUser, absl::Seconds(30));
+  absl::StatusOr<User> user =
+      client_->DeleteProfileImage(kUser, absl::Seconds(30));
   ASSERT_TRUE(user.ok()) << user.status();
   EXPECT_FALSE(user->has_image());
   EXPECT_FALSE(GetUser(kUser).has_image());

@@ -38,8 +38,8 @@ TEST(ImageTypeFromMimeTypeTest, ParsesAcceptedTypes) {
 }
 
 TEST(ImageTypeTest, NamesRoundTrip) {
-  for (ImageType t : {ImageType::kJpeg, ImageType::kPng, ImageType::kGif,
-                      ImageType::kWebp}) {
+  for (ImageType t :
+       {ImageType::kJpeg, ImageType::kPng, ImageType::kGif, ImageType::kWebp}) {
     EXPECT_EQ(ImageTypeFromMimeType(MimeType(t)), t);
     EXPECT_EQ(FileExtension(t)[0], '.');
   }

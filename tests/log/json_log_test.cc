@@ -7,11 +7,11 @@ namespace userimage {
 namespace {
 
 TEST(JsonLogTest, WritesOneParseableObjectPerLine) {
-  std::string line = FormatLogLine(
-      LogLevel::kWarning, "upload_finished",
-      {{"user_id", LogString("user_1")},
-       {"bytes", LogNumber(70)},
-       {"note", LogString("quote \" and\nnewline")}});
+  std::string line =
+      FormatLogLine(LogLevel::kWarning, "upload_finished",
+                    {{"user_id", LogString("user_1")},
+                     {"bytes", LogNumber(70)},
+                     {"note", LogString("quote \" and\nnewline")}});
   EXPECT_EQ(line.find('\n'), std::string::npos);
   google::protobuf::Struct parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok());

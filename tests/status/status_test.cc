@@ -23,7 +23,9 @@ TEST(StatusDetailsTest, InvalidFieldErrorCarriesBadRequestAndErrorInfo) {
   EXPECT_FALSE(GetDetail<google::rpc::RetryInfo>(status).has_value());
 }
 
-TEST(GrpcStatusTest, OkStaysOk) { EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok()); }
+TEST(GrpcStatusTest, OkStaysOk) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+}
 
 TEST(GrpcStatusTest, KeepsCodeAndMessageWithoutDetails) {
   grpc::Status s = ToGrpcStatus(absl::NotFoundError("no such user"));

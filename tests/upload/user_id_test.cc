@@ -19,8 +19,8 @@ TEST(ValidateUserIdTest, RejectsEverythingElse) {
         std::string("user_../x"), std::string("user_a/b"),
         std::string("user_%2e%2e"), std::string("user_a b"),
         std::string("user_a\nb"), std::string("user_a\0b", 8),
-        std::string("user_ä"), std::string("USER_abc"),
-        std::string("user_a_b"), std::string("user_" + std::string(60, 'a'))}) {
+        std::string("user_ä"), std::string("USER_abc"), std::string("user_a_b"),
+        std::string("user_" + std::string(60, 'a'))}) {
     absl::Status s = ValidateUserId(bad, "metadata.user_id");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("metadata.user_id"), absl::string_view::npos);
