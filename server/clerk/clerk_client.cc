@@ -8,6 +8,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/clerk/clerk_error.h"
+#include "server/clerk/user_id.h"
 #include "server/log/json_log.h"
 #include "server/retry/retry_after.h"
 #include "server/status/status_details.h"
@@ -23,13 +24,25 @@ ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http,
       clock_(clock),
       metrics_(metrics) {}
 
+absl::StatusOr<std::string> ClerkClient::ProfileImageUrl(
+    absl::string_view user_id) const {
+  // The id goes into the URL's path unescaped: only its checked shape may.
+  if (absl::Status s = ValidateUserId(user_id, "user_id"); !s.ok()) return s;
+  return absl::StrCat(options_.api_url, "/v1/users/", user_id,
+                      "/profile_image");
+}
+
 void ClerkClient::UploadProfileImage(const AssembledImage& image,
                                      absl::Time deadline, Callback done,
                                      std::shared_ptr<AbortSignal> abort) {
+  absl::StatusOr<std::string> url = ProfileImageUrl(image.user_id);
+  if (!url.ok()) {
+    std::move(done)(ClerkOutcome{url.status(), ClerkFailure::kNotSent});
+    return;
+  }
   HttpRequest request;
   request.method = "POST";
-  request.url = absl::StrCat(options_.api_url, "/v1/users/", image.user_id,
-                             "/profile_image");
+  request.url = *std::move(url);
   request.multipart_file =
       MultipartFile{"file", image.filename, image.content_type, image.bytes};
   Send(std::move(request), deadline, "upload the profile image",
@@ -39,10 +52,14 @@ void ClerkClient::UploadProfileImage(const AssembledImage& image,
 void ClerkClient::DeleteProfileImage(absl::string_view user_id,
                                      absl::Time deadline, Callback done,
                                      std::shared_ptr<AbortSignal> abort) {
+  absl::StatusOr<std::string> url = ProfileImageUrl(user_id);
+  if (!url.ok()) {
+    std::move(done)(ClerkOutcome{url.status(), ClerkFailure::kNotSent});
+    return;
+  }
   HttpRequest request;
   request.method = "DELETE";
-  request.url =
-      absl::StrCat(options_.api_url, "/v1/users/", user_id, "/profile_image");
+  request.url = *std::move(url);
   Send(std::move(request), deadline, "delete the profile image",
        std::move(abort), std::move(done));
 }

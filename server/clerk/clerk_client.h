@@ -11,9 +11,9 @@
 #include "absl/time/time.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "server/http/http_client.h"
+#include "server/image/assembled_image.h"
 #include "server/metrics/metrics.h"
 #include "server/time/clock.h"
-#include "server/upload/upload_assembler.h"
 
 namespace userimage {
 
@@ -65,15 +65,17 @@ struct ClerkClientOptions {
 // Calls Clerk's Backend API user profile-image endpoints, sending what
 // Clerk's official JavaScript SDK sends (Authorization: Bearer,
 // Clerk-API-Version, multipart/form-data with one part named "file"), and
-// maps the answer: 200 JSON into User through protobuf's JSON parser
-// (unknown fields ignored), anything else through ClerkErrorToStatus()
-// (plus a RetryInfo when Clerk sent Retry-After). Transport failures keep
-// their code and carry ErrorInfo reason CLERK_UNREACHABLE.
+// maps the answer: a 200 in JSON into a User through protobuf's JSON parser
+// (unknown fields ignored), anything else through ClerkErrorToStatus(),
+// with Clerk's Retry-After parsed into the outcome. Transport failures keep
+// their code and carry ErrorInfo reason CLERK_UNREACHABLE. The user id is
+// checked (ValidateUserId) where it is put into the URL: a malformed one is
+// INVALID_ARGUMENT and nothing is sent.
 //
 // Makes one attempt (recorded in `metrics`): retries are
 // RetryingClerkClient's. Borrows `http`, `clock` and `metrics`, which must
-// outlive it. Thread-safe; callbacks run on the
-// HttpClient's thread and must not block.
+// outlive it. Thread-safe. Callbacks run on the HttpClient's thread, or on
+// the caller's when nothing is sent, and must not block.
 class ClerkClient {
  public:
   using Callback = absl::AnyInvocable<void(ClerkOutcome) &&>;
@@ -94,6 +96,8 @@ class ClerkClient {
                           std::shared_ptr<AbortSignal> abort = nullptr);
 
  private:
+  // The endpoint for `user_id`, once its shape is checked.
+  absl::StatusOr<std::string> ProfileImageUrl(absl::string_view user_id) const;
   absl::Status ResponseTooLarge(absl::string_view action) const;
   void Send(HttpRequest request, absl::Time deadline, std::string action,
             std::shared_ptr<AbortSignal> abort, Callback done);

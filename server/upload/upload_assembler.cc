@@ -16,7 +16,7 @@
 #include "server/image/safe_filename.h"
 #include "server/image/strip_metadata.h"
 #include "server/status/status_details.h"
-#include "server/upload/user_id.h"
+#include "server/clerk/user_id.h"
 
 namespace userimage {
 namespace {

@@ -12,6 +12,7 @@
 #include "clerk/userimage/v1/user_image_service.pb.h"
 #include "google/protobuf/io/zero_copy_stream.h"
 #include "openssl/evp.h"
+#include "server/image/assembled_image.h"
 #include "server/image/dimension_limits.h"
 #include "server/upload/memory_budget.h"
 
@@ -25,17 +26,6 @@ struct ImagePolicy {
   // Remove metadata (EXIF incl. GPS position, XMP, comments) by rewriting
   // the container, without re-encoding pixels.
   bool strip_metadata = true;
-};
-
-// A complete, validated image ready to send to Clerk.
-struct AssembledImage {
-  std::string user_id;
-  std::string filename;
-  std::string content_type;
-  // Shared so that an HTTP transfer can read it without copying and keep it
-  // alive for as long as it needs. Holds its MemoryBudget reservation: the
-  // bytes count against the budget until the last reference is gone.
-  std::shared_ptr<const std::string> bytes;
 };
 
 // Turns the messages of one UploadProfileImage stream into an

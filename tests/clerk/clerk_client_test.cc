@@ -164,6 +164,29 @@ TEST_F(ClerkClientTest, RetryAfterIsParsedIntoTheOutcome) {
   EXPECT_FALSE(GetDetail<google::rpc::RetryInfo>(status).has_value());
 }
 
+// The id goes into the URL path unescaped, so its shape is checked where
+// the URL is built, whatever the caller checked before.
+TEST_F(ClerkClientTest, AMalformedUserIdIsRefusedBeforeAnythingIsSent) {
+  for (const char* id :
+       {"", "user_a/../b", "user_a?x=1", "org_1", "user_%2F"}) {
+    AssembledImage image = Image();
+    image.user_id = id;
+    std::optional<ClerkOutcome> upload, remove;
+    client_.UploadProfileImage(image, absl::InfiniteFuture(),
+                               [&](ClerkOutcome o) { upload = std::move(o); });
+    client_.DeleteProfileImage(id, absl::InfiniteFuture(),
+                               [&](ClerkOutcome o) { remove = std::move(o); });
+    for (const auto* outcome : {&upload, &remove}) {
+      ASSERT_TRUE(outcome->has_value()) << id;
+      EXPECT_EQ((*outcome)->user.status().code(),
+                absl::StatusCode::kInvalidArgument)
+          << id;
+      EXPECT_EQ((*outcome)->failure, ClerkFailure::kNotSent);
+    }
+  }
+  EXPECT_EQ(http_.requests().size(), 0u);
+}
+
 TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   http_.Push(absl::UnavailableError("Connection refused"));
   absl::StatusOr<User> user = Upload();

@@ -1,4 +1,4 @@
-#include "server/upload/user_id.h"
+#include "server/clerk/user_id.h"
 
 #include <string>
 

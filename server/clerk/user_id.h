@@ -1,5 +1,5 @@
-#ifndef SERVER_UPLOAD_USER_ID_H_
-#define SERVER_UPLOAD_USER_ID_H_
+#ifndef SERVER_CLERK_USER_ID_H_
+#define SERVER_CLERK_USER_ID_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -20,4 +20,4 @@ absl::Status ValidateUserId(absl::string_view user_id, absl::string_view field);
 
 }  // namespace userimage
 
-#endif  // SERVER_UPLOAD_USER_ID_H_
+#endif  // SERVER_CLERK_USER_ID_H_
