@@ -506,8 +506,8 @@ int Run() {
   if (absl::GetFlag(FLAGS_redis_retry_interval) <= absl::ZeroDuration()) {
     return Fail("--redis_retry_interval must be positive");
   }
-  if (absl::GetFlag(FLAGS_user_lease_ttl) < absl::Milliseconds(300)) {
-    return Fail("--user_lease_ttl must be at least 300ms");
+  if (absl::GetFlag(FLAGS_user_lease_ttl) < absl::Seconds(1)) {
+    return Fail("--user_lease_ttl must be at least 1s");
   }
   if (use_redis && replicas == 1) {
     LogEvent(

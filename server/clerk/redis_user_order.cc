@@ -9,15 +9,26 @@ namespace userimage {
 namespace {
 
 // KEYS: the user's numbering. ARGV: its time to live (ms). Returns the new
-// request's number.
+// request's number: one more than the last, and at least Redis's clock in
+// microseconds, so numbering that was lost (an evicted or expired key, a
+// flush, a failover that dropped writes) restarts above every number given
+// out before, as long as Redis's clock does not go back. Written with %d:
+// Lua's default format keeps 14 digits, fewer than a microsecond time has.
 const RedisScript& ArriveScript() {
   static const RedisScript* script = new RedisScript(R"lua(
-local n = redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local n = math.max(tonumber(redis.call('GET', KEYS[1]) or 0) + 1, now)
+redis.call('SET', KEYS[1], string.format('%d', n), 'PX', ARGV[1])
 return n
 )lua");
   return *script;
 }
+
+// The lease's value is "<token> <expiry in µs of Redis's clock>": a claim
+// that finds the lease busy says how long it has left without PTTL, and a
+// release overwrites it with an expired one instead of DEL, so the scripts
+// need no command beyond the rate quota's (GET, SET, TIME).
 
 // KEYS: the numbering, the lease. ARGV: the token, the lease's time to
 // live (ms). Returns {0} superseded, {1} granted, {2, holder's ms left}
@@ -25,13 +36,22 @@ return n
 // earlier request can be holding it when the latest one claims.
 const RedisScript& ClaimScript() {
   static const RedisScript* script = new RedisScript(R"lua(
-local latest = tonumber(redis.call('GET', KEYS[1]) or 0)
-if latest > tonumber(ARGV[1]) then return {0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local token = tonumber(ARGV[1])
+if tonumber(redis.call('GET', KEYS[1]) or 0) > token then return {0} end
 local holder = redis.call('GET', KEYS[2])
-if holder and holder ~= ARGV[1] then
-  return {2, redis.call('PTTL', KEYS[2])}
+if holder then
+  local h, till = string.match(holder, '^(%d+) (%d+)$')
+  h = tonumber(h)
+  till = tonumber(till)
+  if h and till and h ~= token and till > now then
+    return {2, math.ceil((till - now) / 1000)}
+  end
 end
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+redis.call('SET', KEYS[2],
+           string.format('%s %d', ARGV[1], now + tonumber(ARGV[2]) * 1000),
+           'PX', ARGV[2])
 return {1}
 )lua");
   return *script;
@@ -40,17 +60,26 @@ return {1}
 // KEYS: the lease. ARGV: the token, the time to live (ms). 1 if extended.
 const RedisScript& RenewScript() {
   static const RedisScript* script = new RedisScript(R"lua(
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local holder = redis.call('GET', KEYS[1])
+if not holder or string.match(holder, '^(%d+) ') ~= ARGV[1] then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+redis.call('SET', KEYS[1],
+           string.format('%s %d', ARGV[1], now + tonumber(ARGV[2]) * 1000),
+           'PX', ARGV[2])
 return 1
 )lua");
   return *script;
 }
 
-// KEYS: the lease. ARGV: the token. Deletes the lease only if it holds it.
+// KEYS: the lease. ARGV: the token. Lets the lease go only if the token
+// holds it: an expired value that vanishes a millisecond later.
 const RedisScript& ReleaseScript() {
   static const RedisScript* script = new RedisScript(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+local holder = redis.call('GET', KEYS[1])
+if holder and string.match(holder, '^(%d+) ') == ARGV[1] then
+  redis.call('SET', KEYS[1], '0 0', 'PX', 1)
+end
 return 1
 )lua");
   return *script;
@@ -94,14 +123,16 @@ void RedisUserOrder::Claim(absl::string_view user_id, uint64_t token,
 
 void RedisUserOrder::Renew(absl::string_view user_id, uint64_t token,
                            absl::Duration ttl, RenewCallback done) {
-  worker_.Post([this, user = std::string(user_id), token, ttl,
-                done = std::move(done)]() mutable {
+  // First: a renewal stuck behind a backlog could let the lease lapse.
+  worker_.PostFirst([this, user = std::string(user_id), token, ttl,
+                     done = std::move(done)]() mutable {
     std::move(done)(RunRenew(user, token, ttl));
   });
 }
 
 void RedisUserOrder::Release(absl::string_view user_id, uint64_t token) {
-  worker_.Post([this, key = LeaseKey(user_id), token] {
+  // First: the user's next request may be waiting for it.
+  worker_.PostFirst([this, key = LeaseKey(user_id), token] {
     (void)worker_.Eval(ReleaseScript(), "user lease release", {key},
                        {absl::StrCat(token)});
   });

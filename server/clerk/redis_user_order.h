@@ -14,7 +14,8 @@ namespace userimage {
 
 struct RedisUserOrderOptions {
   // Keys are "<key_prefix>:{<key_id>:<user_id>}:seq" (the last number
-  // given out) and "...:lease" (the token holding the lease), one hash slot
+  // given out) and "...:lease" (the token holding the lease and when it
+  // expires), one hash slot
   // per user, so a Redis Cluster can serve them.
   std::string key_prefix = "clerk-userimage";
   std::string key_id;  // QuotaKeyId(secret key)

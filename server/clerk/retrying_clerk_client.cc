@@ -217,13 +217,14 @@ class RetryingClerkClient::Call final
         break;
       case Stage::kClaim:
         // The claim ends with kCancelled through OnLease(), or with its
-        // outcome if that came first, which OnLease() then sets aside.
+        // outcome if that came first, which OnLease() or Send() then sets
+        // aside (releasing a grant).
         lease->Cancel();
         break;
       case Stage::kGate:
         // The gate answers the cancelled wait through OnGate(); if the
-        // request left the queue first, OnGate() sees stopping(). No
-        // ticket yet: Queue() cancels it once it is known.
+        // request left the queue first, OnGate() or Send() sees
+        // stopping(). No ticket yet: Queue() cancels it once it is known.
         if (ticket != 0) owner_.gate_.Cancel(ticket);
         break;
       case Stage::kBackoff:
@@ -419,22 +420,38 @@ class RetryingClerkClient::Call final
   }
 
   // Sends the next attempt.
+  // Sends the next attempt, unless the request was stopped since its gate
+  // (or lease) let it go: a Stop() in that instant found no gate ticket or
+  // lease wait left to end, and left the finish to this step.
   void Send(uint64_t round) {
-    bool retry;
+    Hook(RetryHookPoint::kBeforeSend);
+    bool retry = false;
+    bool stopped = false;
     std::shared_ptr<Attempt> attempt;
     std::shared_ptr<AbortSignal> signal;
+    std::shared_ptr<UserLease> lease;
     {
       absl::MutexLock lock(&mu_);
       if (round_ != round ||
           (stage_ != Stage::kGate && stage_ != Stage::kClaim)) {
         return;
       }
-      stage_ = Stage::kSending;
-      retry = attempts_ > 0;
-      ++attempts_;
-      signal_ = std::make_shared<AbortSignal>();
-      signal = signal_;
-      attempt = attempt_;
+      if (stopping()) {
+        stopped = true;
+        lease = lease_;
+      } else {
+        stage_ = Stage::kSending;
+        retry = attempts_ > 0;
+        ++attempts_;
+        signal_ = std::make_shared<AbortSignal>();
+        signal = signal_;
+        attempt = attempt_;
+      }
+    }
+    if (stopped) {
+      if (lease != nullptr) lease->Release();
+      FinishStopped();
+      return;
     }
     if (retry) owner_.metrics_.RecordRetry();
     (*attempt)(

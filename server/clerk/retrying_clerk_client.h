@@ -38,6 +38,8 @@ class ClerkOperation {
 // sits exactly between two steps that another thread can race.
 enum class RetryHookPoint {
   kAfterAcquire,   // the gate took the request, its ticket not yet recorded
+  kBeforeSend,     // the gate (and the user's lease) let an attempt go, and
+                   // it is not yet sent
   kAfterSend,      // an attempt was handed to Clerk's client
   kAfterSchedule,  // a backoff timer was set, its id not yet recorded
 };

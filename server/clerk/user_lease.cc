@@ -19,6 +19,7 @@ UserLease::UserLease(UserLeaseOptions options, SharedUserOrder& order,
       token_(token) {}
 
 void UserLease::Acquire(absl::Time deadline, Callback done) {
+  const absl::Time now = clock_.Now();
   bool cancelled;
   {
     absl::MutexLock lock(&mu_);
@@ -26,8 +27,9 @@ void UserLease::Acquire(absl::Time deadline, Callback done) {
     state_ = State::kClaiming;
     cancelled = cancelled_;
     deadline_ = deadline;
-    started_at_ = clock_.Now();
+    started_at_ = now;
     next_poll_ = options_.first_poll;
+    granted_seen_ = false;
   }
   if (cancelled) {
     Finish(Outcome::kCancelled);
@@ -76,16 +78,20 @@ void UserLease::SendClaim() {
 
 void UserLease::OnClaim(absl::Time sent_at,
                         absl::StatusOr<SharedUserOrder::ClaimResult> claim) {
+  const absl::Time now = clock_.Now();
+  const bool granted =
+      claim.ok() && claim->verdict == SharedUserOrder::Verdict::kGranted;
   bool cancelled;
+  absl::Time deadline;
   {
     absl::MutexLock lock(&mu_);
     if (state_ != State::kClaiming) return;
     cancelled = cancelled_;
+    deadline = deadline_;
+    // A grant, even one set aside, may still hold the lease in Redis.
+    granted_seen_ = granted_seen_ || granted;
   }
-  const bool granted =
-      claim.ok() && claim->verdict == SharedUserOrder::Verdict::kGranted;
   if (cancelled) {
-    if (granted) order_.Release(user_id_, token_);
     Finish(Outcome::kCancelled);
   } else if (!claim.ok()) {
     LogEvent(LogLevel::kWarning, "user_order_unavailable",
@@ -96,11 +102,15 @@ void UserLease::OnClaim(absl::Time sent_at,
     Finish(Outcome::kSuperseded);
   } else if (claim->verdict == SharedUserOrder::Verdict::kBusy) {
     Wait(claim->holder_ttl);
-  } else if (clock_.Now() - sent_at > options_.ttl / 2) {
+  } else if (now - sent_at > options_.ttl / 2) {
     // The fence: too late to trust that the lease is still ours.
-    SendClaim();
+    if (now >= deadline) {
+      Finish(Outcome::kDeadlineExceeded);
+    } else {
+      SendClaim();
+    }
   } else {
-    Finish(Outcome::kGranted);
+    Finish(Outcome::kGranted, sent_at);
   }
 }
 
@@ -155,15 +165,18 @@ void UserLease::OnWaitTimer(uint64_t round) {
   }
 }
 
-void UserLease::ScheduleRenewal() {
+void UserLease::ScheduleRenewal(absl::Time extended_at) {
   uint64_t round;
   {
     absl::MutexLock lock(&mu_);
     if (state_ != State::kHeld) return;
     round = ++round_;
   }
+  // A third of the way through the lease as Redis may have set it (no
+  // later than when the claim or renewal was sent), so a reply or a timer
+  // running late still leaves two thirds of it.
   const Timers::Id timer = timers_.Schedule(
-      clock_.Now() + options_.ttl / 3,
+      extended_at + options_.ttl / 3,
       [self = shared_from_this(), round] { self->OnRenewTimer(round); });
   bool released = false;
   {
@@ -183,13 +196,16 @@ void UserLease::OnRenewTimer(uint64_t round) {
     if (state_ != State::kHeld || round_ != round) return;
     timer_ = 0;
   }
-  order_.Renew(user_id_, token_, options_.ttl,
-               [self = shared_from_this(), round](absl::StatusOr<bool> held) {
-                 self->OnRenewed(round, std::move(held));
-               });
+  const absl::Time sent_at = clock_.Now();
+  order_.Renew(
+      user_id_, token_, options_.ttl,
+      [self = shared_from_this(), round, sent_at](absl::StatusOr<bool> held) {
+        self->OnRenewed(round, sent_at, std::move(held));
+      });
 }
 
-void UserLease::OnRenewed(uint64_t round, absl::StatusOr<bool> held) {
+void UserLease::OnRenewed(uint64_t round, absl::Time sent_at,
+                          absl::StatusOr<bool> held) {
   {
     absl::MutexLock lock(&mu_);
     if (state_ != State::kHeld || round_ != round) return;
@@ -202,27 +218,35 @@ void UserLease::OnRenewed(uint64_t round, absl::StatusOr<bool> held) {
              {{"user_id", LogString(user_id_)}});
     return;
   }
-  ScheduleRenewal();  // Also after an error: Redis may be back by then.
+  // After an error too (Redis may be back by then), counting from the
+  // last extension that may have happened.
+  ScheduleRenewal(sent_at);
 }
 
-void UserLease::Finish(Outcome outcome) {
+void UserLease::Finish(Outcome outcome, absl::Time claimed_at) {
+  const absl::Time now = clock_.Now();
   Callback done;
+  bool release;
   absl::Duration waited;
-  bool record;
   {
     absl::MutexLock lock(&mu_);
     if (done_ == nullptr) return;
+    waited = now - started_at_;
     done = std::move(done_);
     done_ = nullptr;
     state_ = outcome == Outcome::kGranted ? State::kHeld : State::kIdle;
     ++round_;
     timer_ = 0;
-    record = outcome == Outcome::kGranted;
-    waited = clock_.Now() - started_at_;
+    // Not granted after all: a grant set aside (by the fence or a cancel)
+    // or a claim whose answer was lost may still hold the lease in Redis.
+    release = outcome != Outcome::kGranted &&
+              (granted_seen_ || outcome == Outcome::kUnavailable);
   }
-  if (record) {
+  if (outcome == Outcome::kGranted) {
     metrics_.RecordUserLeaseWait(waited);
-    ScheduleRenewal();
+    ScheduleRenewal(claimed_at);
+  } else if (release) {
+    order_.Release(user_id_, token_);  // Only if it is still ours.
   }
   std::move(done)(outcome);
 }

@@ -38,6 +38,13 @@ struct UserLeaseOptions {
 // been taken by a newer request, so the claim is made again, and answers
 // kSuperseded if that is what happened.
 //
+// Renewals are timed from when the claim (or the last renewal) was sent,
+// not from when its answer came, so a slow answer eats into the fence's
+// half, never into the renewal's margin. An Acquire() that ends without a
+// grant after all (set aside by the fence and then superseded, cancelled,
+// or a claim whose answer was lost) releases whatever its claims may have
+// taken.
+//
 // Thread-safe. Runs `done` exactly once per Acquire(), never under its
 // lock, on the order's thread, the timer thread or the caller's (Cancel()).
 // Borrows everything it is given, which must outlive it; hold it by
@@ -78,11 +85,15 @@ class UserLease : public std::enable_shared_from_this<UserLease> {
                absl::StatusOr<SharedUserOrder::ClaimResult> claim);
   void Wait(absl::Duration holder_ttl);
   void OnWaitTimer(uint64_t round);
-  void ScheduleRenewal();
+  // Renews a third of the lease after `extended_at`, when the claim or the
+  // last renewal was sent.
+  void ScheduleRenewal(absl::Time extended_at);
   void OnRenewTimer(uint64_t round);
-  void OnRenewed(uint64_t round, absl::StatusOr<bool> held);
-  // Runs the Acquire()'s `done` (the first call wins); kGranted → kHeld.
-  void Finish(Outcome outcome);
+  void OnRenewed(uint64_t round, absl::Time sent_at, absl::StatusOr<bool> held);
+  // Runs the Acquire()'s `done` (the first call wins); kGranted → kHeld,
+  // renewed from `claimed_at`; otherwise a lease a grant may have left in
+  // Redis is released.
+  void Finish(Outcome outcome, absl::Time claimed_at = absl::InfinitePast());
 
   const UserLeaseOptions options_;
   SharedUserOrder& order_;
@@ -96,6 +107,8 @@ class UserLease : public std::enable_shared_from_this<UserLease> {
   State state_ ABSL_GUARDED_BY(mu_) = State::kIdle;
   Callback done_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  // This Acquire() has had a grant (perhaps set aside by the fence).
+  bool granted_seen_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time deadline_ ABSL_GUARDED_BY(mu_);
   absl::Time started_at_ ABSL_GUARDED_BY(mu_);
   absl::Duration next_poll_ ABSL_GUARDED_BY(mu_);

@@ -52,6 +52,12 @@ void RedisWorker::Post(Task task) {
   queue_.push_back(std::move(task));
 }
 
+void RedisWorker::PostFirst(Task task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return;
+  queue_.push_front(std::move(task));
+}
+
 void RedisWorker::Loop() {
   // A peer that closes a TLS connection must not kill the process: writes
   // then fail with EPIPE instead (OpenSSL writes with write(), not send()

@@ -60,6 +60,9 @@ class RedisWorker {
   RedisWorker& operator=(const RedisWorker&) = delete;
 
   void Post(Task task);
+  // Ahead of every queued task: for the few that must not wait behind a
+  // backlog (renewing a lease before it lapses, releasing one).
+  void PostFirst(Task task);
   // Stops the worker thread. Not from a task; once only, or again from the
   // same thread (the destructor calls it).
   void Shutdown();

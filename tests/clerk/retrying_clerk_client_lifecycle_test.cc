@@ -126,6 +126,17 @@ TEST_F(RetryingClerkClientLifecycleTest, CancelBeforeTheGateTicketIsKnown) {
   EXPECT_EQ(http_.sent(), 1);  // Only the first request reached Clerk.
 }
 
+// A cancel in the instant after the gate let the attempt go and before it
+// was sent finds nothing to end (no ticket, no timer, no transfer): the
+// send step must see it and send nothing.
+TEST_F(RetryingClerkClientLifecycleTest, CancelAfterTheGrantBeforeTheSend) {
+  OnHook(RetryHookPoint::kBeforeSend, [](ClerkOperation& op) { op.Cancel(); });
+  Upload();
+  EXPECT_EQ(Only().status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(http_.sent(), 0);
+  ExpectNothingHeld();
+}
+
 TEST_F(RetryingClerkClientLifecycleTest, CancelWhileWaitingAtTheGate) {
   Upload();
   ASSERT_TRUE(http_.Answer(ClerkAnswer(200)));

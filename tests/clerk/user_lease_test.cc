@@ -170,6 +170,28 @@ TEST_F(UserLeaseTest, ALateGrantWhoseLeaseWasTakenEndsSuperseded) {
   newer->Release();
 }
 
+// A grant set aside by the fence, whose re-claim then finds a newer
+// request, lets the lease go at once instead of leaving the newer one to
+// wait for it to lapse.
+TEST_F(UserLeaseTest, AGrantSetAsideIsReleased) {
+  auto older = Lease(Arrive());
+  std::optional<Outcome> outcome, newer_outcome;
+  order_.HoldClaims(true);
+  Acquire(*older, outcome);  // Granted in Redis; the answer is late.
+  time_.Advance(absl::Seconds(1));
+  auto newer = Lease(Arrive());
+  order_.HoldClaims(false);
+  Acquire(*newer, newer_outcome);
+  EXPECT_FALSE(newer_outcome.has_value());  // Busy: the older holds it.
+  time_.Advance(absl::Milliseconds(600));   // Past the fence's 1.5 s.
+  ASSERT_TRUE(order_.AnswerClaim());
+  EXPECT_EQ(outcome, Outcome::kSuperseded);
+  EXPECT_EQ(order_.holder(kUser), 0u);    // Released, not left to lapse.
+  time_.Advance(absl::Milliseconds(40));  // The newer one's next poll.
+  EXPECT_EQ(newer_outcome, Outcome::kGranted);
+  newer->Release();
+}
+
 TEST_F(UserLeaseTest, CancelEndsAWaitAtOnce) {
   auto older = Lease(Arrive());
   std::optional<Outcome> first, second;
