@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
@@ -614,6 +615,11 @@ int Run() {
                        .max_pixels = absl::GetFlag(FLAGS_max_image_pixels)},
             .strip_metadata = absl::GetFlag(FLAGS_strip_image_metadata)}},
       retrying, memory, clock, timers, metrics, *authorizer);
+  // Whatever return comes next, Redis's thread stops before anything it
+  // calls back into (the quota, the order, the gate, requests) is destroyed.
+  absl::Cleanup stop_redis = [&redis] {
+    if (redis != nullptr) redis->Shutdown();
+  };
   metrics.AddGauge("userimage_uploads_in_flight",
                    "Uploads received and not yet answered.",
                    [&service] { return service.uploads_in_flight(); });
@@ -767,8 +773,6 @@ int Run() {
                    absl::ToChronoNanoseconds(grace));
   timers.Cancel(abort_timer);
   if (health_server != nullptr) health_server->Shutdown();
-  // Nothing calls back from Redis while the rest is torn down.
-  if (redis != nullptr) redis->Shutdown();
   LogEvent(LogLevel::kInfo, "stopped");
   return 0;
 }
