@@ -6,10 +6,10 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "server/clerk/user_id.h"
 #include "server/service/caller_identity.h"
 #include "server/service/upload_reactor.h"
 #include "server/status/grpc_status.h"
-#include "server/clerk/user_id.h"
 
 namespace userimage {
 

@@ -11,12 +11,12 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/clerk/user_id.h"
 #include "server/image/image_info.h"
 #include "server/image/image_type.h"
 #include "server/image/safe_filename.h"
 #include "server/image/strip_metadata.h"
 #include "server/status/status_details.h"
-#include "server/clerk/user_id.h"
 
 namespace userimage {
 namespace {

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "server/service/user_image_service.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/holding_http_client.h"
@@ -130,16 +131,16 @@ class UploadLifecycleTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{
-      {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+  // Pacing on (a burst of one, then one a second), as by default.
+  ClerkDelivery delivery_{
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+       .gate = {.quota = 11, .window = absl::Seconds(10)}},
       http_,
       time_,
+      time_,
+      random_,
       metrics_};
-  // Pacing on (a burst of one, then one a second), as by default.
-  RateGate gate_{{.quota = 11, .window = absl::Seconds(10)}, time_, time_};
-  RetryBudget budget_{RetryBudgetOptions{}, time_};
-  RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
-                                time_, time_,  random_, metrics_};
+  RateGate& gate_ = delivery_.gate();
   MemoryBudget memory_{1 << 20};
   CallerAuthorizer authorizer_ =
       *CallerAuthorizer::Create({.allow_unauthenticated = true});
@@ -148,7 +149,7 @@ class UploadLifecycleTest : public ::testing::Test {
        .idle_timeout = absl::Seconds(30),
        .max_concurrent_uploads = 8,
        .upload_test_hook = [this](UploadHookPoint p) { hooks_.Run(p); }},
-      retrying_,
+      delivery_.client(),
       memory_,
       time_,
       time_,

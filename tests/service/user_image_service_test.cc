@@ -7,6 +7,7 @@
 #include "google/rpc/status.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "tests/testing/fake_http_client.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/images.h"
@@ -94,22 +95,21 @@ class UserImageServiceTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{
-      {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+  ClerkDelivery delivery_{
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk_test_1"},
+       .gate = {.quota = 100}},
       http_,
       time_,
+      time_,
+      random_,
       metrics_};
-  RateGate gate_{{.quota = 100}, time_, time_};
-  RetryBudget budget_{RetryBudgetOptions{}, time_};
-  RetryingClerkClient retrying_{{},    clerk_, gate_,   budget_,
-                                time_, time_,  random_, metrics_};
   MemoryBudget memory_{1 << 20};
   CallerAuthorizer authorizer_ =
       *CallerAuthorizer::Create({.allow_unauthenticated = true});
   UserImageServiceImpl service_{{.max_image_bytes = 1000,
                                  .idle_timeout = absl::Seconds(30),
                                  .max_concurrent_uploads = 2},
-                                retrying_,
+                                delivery_.client(),
                                 memory_,
                                 time_,
                                 time_,

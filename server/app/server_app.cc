@@ -1,0 +1,399 @@
+#include "server/app/server_app.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/log/json_log.h"
+#include "server/ratelimit/token_bucket.h"
+#include "server/version.h"
+
+namespace userimage {
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
+                                          absl::string_view flag) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", flag, " ", path));
+  }
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << port << "\n";
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+absl::Status CannotWrite(absl::string_view flag, const std::string& path) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot write ", flag, " ", path));
+}
+
+// Server credentials from the TLS settings; plaintext when none is given.
+// With bearer tokens as well, a client certificate is optional (but
+// verified when presented); otherwise mutual TLS requires it.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(
+    const ServerConfig& config, bool tokens_configured) {
+  if (config.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert_pem = ReadWholeFile(config.tls_cert_file, "--tls_cert_file");
+  if (!cert_pem.ok()) return cert_pem.status();
+  auto key_pem = ReadWholeFile(config.tls_key_file, "--tls_key_file");
+  if (!key_pem.ok()) return key_pem.status();
+  pair.cert_chain = *std::move(cert_pem);
+  pair.private_key = *std::move(key_pem);
+  ssl.pem_key_cert_pairs.push_back(std::move(pair));
+  if (!config.tls_client_ca_file.empty()) {
+    auto ca_pem =
+        ReadWholeFile(config.tls_client_ca_file, "--tls_client_ca_file");
+    if (!ca_pem.ok()) return ca_pem.status();
+    ssl.pem_root_certs = *std::move(ca_pem);
+    ssl.client_certificate_request =
+        tokens_configured
+            ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(ssl);
+}
+
+absl::StatusOr<RedisOptions> RedisOptionsFor(const ServerConfig& config) {
+  RedisOptions redis;
+  if (absl::Status s = ParseRedisAddress(config.redis_address, redis);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--redis_address: ", s.message()));
+  }
+  redis.username = config.redis_username;
+  if (!config.redis_password_file.empty()) {
+    auto password =
+        ReadWholeFile(config.redis_password_file, "--redis_password_file");
+    if (!password.ok()) return password.status();
+    redis.password = std::string(absl::StripAsciiWhitespace(*password));
+    if (redis.password.empty()) {
+      return absl::InvalidArgumentError("--redis_password_file is empty");
+    }
+  }
+  redis.tls = config.redis_tls;
+  redis.tls_ca_file = config.redis_tls_ca_file;
+  redis.tls_cert_file = config.redis_tls_cert_file;
+  redis.tls_key_file = config.redis_tls_key_file;
+  redis.tls_server_name = config.redis_tls_server_name;
+  redis.connect_timeout = config.redis_connect_timeout;
+  redis.command_timeout = config.redis_timeout;
+  return redis;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
+    const ServerConfig& config, std::string secret_key) {
+  std::unique_ptr<ServerApp> app(new ServerApp());
+  if (absl::Status s = app->LoadCallers(config); !s.ok()) return s;
+  if (absl::Status s = app->WireRedis(config, secret_key); !s.ok()) return s;
+  app->WireDelivery(config, std::move(secret_key));
+  app->WireService(config);
+  app->AddGauges();
+  if (absl::Status s = app->StartMetrics(config); !s.ok()) return s;
+  if (absl::Status s = app->StartHealthServer(config); !s.ok()) return s;
+  if (absl::Status s = app->StartServer(config); !s.ok()) return s;
+  app->LogServing(config);
+  return app;
+}
+
+ServerApp::~ServerApp() {
+  // The servers' health services must not be told anything once they go.
+  shared_state_.DetachAll();
+  if (redis_ != nullptr) redis_->Shutdown();
+}
+
+absl::Status ServerApp::LoadCallers(const ServerConfig& config) {
+  std::string tokens, allowlist;
+  if (!config.bearer_tokens_file.empty()) {
+    auto contents =
+        ReadWholeFile(config.bearer_tokens_file, "--bearer_tokens_file");
+    if (!contents.ok()) return contents.status();
+    tokens = *std::move(contents);
+  }
+  if (!config.caller_allowlist_file.empty()) {
+    auto contents =
+        ReadWholeFile(config.caller_allowlist_file, "--caller_allowlist_file");
+    if (!contents.ok()) return contents.status();
+    allowlist = *std::move(contents);
+  }
+  absl::StatusOr<CallerAuthorizer> authorizer = CallerAuthorizer::Create(
+      {.tokens_file_contents = tokens,
+       .allowlist_file_contents = allowlist,
+       .allow_unauthenticated = config.allow_unauthenticated});
+  if (!authorizer.ok()) return authorizer.status();
+  authorizer_.emplace(*std::move(authorizer));
+  if (config.tls_client_ca_file.empty() && !authorizer_->has_tokens() &&
+      !config.allow_unauthenticated) {
+    return absl::InvalidArgumentError(
+        "callers must authenticate: set --tls_client_ca_file (mutual TLS) "
+        "and/or --bearer_tokens_file, or --allow_unauthenticated for "
+        "development");
+  }
+  if (config.allow_unauthenticated) {
+    LogEvent(
+        LogLevel::kWarning, "unauthenticated_calls_allowed",
+        {{"message", LogString("--allow_unauthenticated: anyone who can "
+                               "reach the port may change profile images")}});
+  }
+  auto credentials = ServerCredentials(config, authorizer_->has_tokens());
+  if (!credentials.ok()) return credentials.status();
+  credentials_ = *std::move(credentials);
+  return absl::OkStatus();
+}
+
+absl::Status ServerApp::WireRedis(const ServerConfig& config,
+                                  const std::string& secret_key) {
+  if (!config.uses_redis()) return absl::OkStatus();
+  if (config.clerk_rate_limit_replicas == 1) {
+    LogEvent(
+        LogLevel::kWarning, "fallback_share_is_the_whole_quota",
+        {{"message",
+          LogString("--redis_address with --clerk_rate_limit_replicas=1: "
+                    "while Redis is unreachable every replica paces to the "
+                    "whole quota; set it to the most replicas that can run")}});
+  }
+  absl::StatusOr<RedisOptions> options = RedisOptionsFor(config);
+  if (!options.ok()) return options.status();
+  redis_ = std::make_unique<RedisWorker>(
+      RedisWorkerOptions{.redis = *std::move(options)}, clock_);
+  redis_quota_ = std::make_unique<RedisQuota>(
+      RedisQuotaOptions{.key_prefix = config.redis_key_prefix,
+                        .key_id = QuotaKeyId(secret_key),
+                        .pacing = PacingFor(config.clerk_rate_limit,
+                                            config.clerk_rate_window)},
+      *redis_);
+  user_order_ = std::make_unique<RedisUserOrder>(
+      RedisUserOrderOptions{.key_prefix = config.redis_key_prefix,
+                            .key_id = QuotaKeyId(secret_key)},
+      *redis_);
+  return absl::OkStatus();
+}
+
+void ServerApp::WireDelivery(const ServerConfig& config,
+                             std::string secret_key) {
+  http_ = std::make_unique<CurlHttpClient>(CurlHttpClient::Options{
+      .user_agent = absl::StrCat(kServiceName, "/", kVersion)});
+  ClerkDeliveryOptions options{
+      .clerk = {.api_url = config.ClerkApiUrl(),
+                .secret_key = std::move(secret_key),
+                .api_version = config.clerk_api_version,
+                .request_timeout = config.clerk_request_timeout,
+                .connect_timeout = config.clerk_connect_timeout,
+                .max_response_bytes =
+                    static_cast<size_t>(config.clerk_max_response_bytes)},
+      .gate = {.quota = config.clerk_rate_limit,
+               .window = config.clerk_rate_window,
+               .pacing = config.clerk_rate_limit > 0,
+               .replicas = config.clerk_rate_limit_replicas,
+               .shared = redis_quota_.get(),
+               .shared_retry_interval = config.redis_retry_interval,
+               // Connecting and one command, with room for scheduling.
+               .shared_answer_timeout = config.redis_connect_timeout +
+                                        config.redis_timeout +
+                                        absl::Milliseconds(100),
+               .max_pause = config.clerk_max_retry_after,
+               .on_shared_state =
+                   [this](bool in_use, const absl::Status& why) {
+                     shared_state_.Set(in_use, why);
+                   }},
+      .budget = config.retry_budget,
+      .retry = {.max_attempts = config.clerk_max_attempts,
+                .backoff = {.base = config.clerk_backoff_base,
+                            .cap = config.clerk_backoff_cap,
+                            .max_retry_after = config.clerk_max_retry_after},
+                .shared_pause = config.clerk_shared_pause,
+                .shared_order = user_order_.get(),
+                .lease = {.ttl = config.user_lease_ttl}}};
+  delivery_ = std::make_unique<ClerkDelivery>(
+      std::move(options), *http_, clock_, *http_, random_, metrics_);
+}
+
+void ServerApp::WireService(const ServerConfig& config) {
+  memory_ = std::make_unique<MemoryBudget>(config.memory_budget_bytes);
+  service_ = std::make_unique<UserImageServiceImpl>(
+      UserImageServiceOptions{
+          .max_image_bytes = config.max_image_bytes,
+          .idle_timeout = config.upload_idle_timeout,
+          .max_upload_duration = config.max_upload_duration,
+          .max_concurrent_uploads = config.max_concurrent_uploads,
+          .image_policy = {.limits = {.max_side = config.max_image_side_px,
+                                      .max_pixels = config.max_image_pixels},
+                           .strip_metadata = config.strip_image_metadata}},
+      delivery_->client(), *memory_, clock_, *http_, metrics_, *authorizer_);
+}
+
+void ServerApp::AddGauges() {
+  UserImageServiceImpl& service = *service_;
+  RateGate& gate = delivery_->gate();
+  MemoryBudget& memory = *memory_;
+  RetryBudget& budget = delivery_->budget();
+  metrics_.AddGauge("userimage_uploads_in_flight",
+                    "Uploads received and not yet answered.",
+                    [&service] { return service.uploads_in_flight(); });
+  metrics_.AddGauge("userimage_rate_gate_waiting_requests",
+                    "Requests waiting at the rate gate for their turn.",
+                    [&gate] { return static_cast<double>(gate.waiting()); });
+  if (redis_quota_ != nullptr) {
+    metrics_.AddGauge("userimage_shared_quota_in_use",
+                      "1 while the replicas pace to the quota shared through "
+                      "Redis, 0 while this one paces to its own share.",
+                      [&gate] { return gate.shared_in_use() ? 1.0 : 0.0; });
+  }
+  metrics_.AddSampledCounter(
+      "userimage_log_lines_dropped_total",
+      "Log lines dropped because stderr did not keep up (the queue of "
+      "--log_queue_lines was full).",
+      [] { return static_cast<double>(DroppedLogLines()); });
+  metrics_.AddGauge("userimage_memory_budget_used_bytes",
+                    "Image bytes held in memory, against the budget.",
+                    [&memory] { return static_cast<double>(memory.in_use()); });
+  metrics_.AddGauge(
+      "userimage_memory_budget_limit_bytes",
+      "The memory budget for image bytes (--memory_budget_bytes).",
+      [&memory] { return static_cast<double>(memory.limit()); });
+  metrics_.AddGauge("userimage_retry_budget_balance",
+                    "Retries the retry budget would allow now.",
+                    [&budget] { return budget.Balance(); });
+}
+
+absl::Status ServerApp::StartMetrics(const ServerConfig& config) {
+  if (config.metrics_listen_address.empty()) return absl::OkStatus();
+  try {
+    exposer_ =
+        std::make_unique<prometheus::Exposer>(config.metrics_listen_address);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot serve metrics on ", config.metrics_listen_address,
+                     ": ", e.what()));
+  }
+  for (const auto& collectable : metrics_.Collectables()) {
+    exposer_->RegisterCollectable(collectable);
+  }
+  if (!config.metrics_port_file.empty() &&
+      !WritePortFile(config.metrics_port_file,
+                     exposer_->GetListeningPorts().front())) {
+    return CannotWrite("--metrics_port_file", config.metrics_port_file);
+  }
+  return absl::OkStatus();
+}
+
+// The probe-only port: a server with nothing but the health service (built
+// before the reflection plugin is installed, which would add itself),
+// NOT_SERVING until the main port serves.
+absl::Status ServerApp::StartHealthServer(const ServerConfig& config) {
+  grpc::EnableDefaultHealthCheckService(true);
+  if (config.health_listen_address.empty()) return absl::OkStatus();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.health_listen_address,
+                           grpc::InsecureServerCredentials(), &health_port_);
+  health_server_ = builder.BuildAndStart();
+  if (health_server_ == nullptr || health_port_ == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on --health_listen_address ",
+                     config.health_listen_address));
+  }
+  if (!config.health_port_file.empty() &&
+      !WritePortFile(config.health_port_file, health_port_)) {
+    return CannotWrite("--health_port_file", config.health_port_file);
+  }
+  health_server_->GetHealthCheckService()->SetServingStatus(false);
+  return absl::OkStatus();
+}
+
+absl::Status ServerApp::StartServer(const ServerConfig& config) {
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // gRPC's own buffers are bounded too, in proportion to the image budget.
+  grpc_memory_.Resize(
+      static_cast<size_t>(GrpcBufferQuotaBytes(config.memory_budget_bytes)));
+  builder.SetResourceQuota(grpc_memory_);
+  // Without BDP probing each stream's HTTP/2 window stays at its 64 KiB
+  // default, so what callers have in flight is bounded per stream.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE,
+                             config.http2_bdp_probe ? 1 : 0);
+  builder.AddListeningPort(config.listen_address, credentials_, &port_);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot listen on ", config.listen_address));
+  }
+  const std::string name =
+      clerk::userimage::v1::UserImageService::service_full_name();
+  server_->GetHealthCheckService()->SetServingStatus(name, true);
+  if (health_server_ != nullptr) {
+    grpc::HealthCheckServiceInterface* health =
+        health_server_->GetHealthCheckService();
+    health->SetServingStatus(true);
+    health->SetServingStatus(name, true);
+    if (redis_quota_ != nullptr) shared_state_.Attach(health);
+  }
+  if (redis_quota_ != nullptr) {
+    shared_state_.Attach(server_->GetHealthCheckService());
+  }
+  if (!config.port_file.empty() && !WritePortFile(config.port_file, port_)) {
+    return CannotWrite("--port_file", config.port_file);
+  }
+  return absl::OkStatus();
+}
+
+void ServerApp::LogServing(const ServerConfig& config) const {
+  const bool mtls = !config.tls_client_ca_file.empty();
+  LogEvent(LogLevel::kInfo, "serving",
+           {{"version", LogString(kVersion)},
+            {"listen_address", LogString(config.listen_address)},
+            {"port", LogNumber(port_)},
+            {"health_port", LogNumber(health_port_)},
+            {"metrics_port",
+             LogNumber(exposer_ ? exposer_->GetListeningPorts().front() : 0)},
+            {"clerk_api_url", LogString(config.ClerkApiUrl())},
+            {"tls", LogString(config.tls_cert_file.empty()
+                                  ? "off"
+                                  : (mtls ? "mutual" : "server"))},
+            {"clerk_rate_limit", LogNumber(config.clerk_rate_limit)},
+            {"clerk_rate_limit_replicas",
+             LogNumber(config.clerk_rate_limit_replicas)},
+            {"redis_address", LogString(config.redis_address)},
+            {"max_image_bytes", LogNumber(config.max_image_bytes)},
+            {"memory_budget_bytes", LogNumber(config.memory_budget_bytes)}});
+}
+
+void ServerApp::Drain(absl::Duration grace) {
+  shared_state_.DetachAll();
+  server_->GetHealthCheckService()->Shutdown();  // NOT_SERVING from now on.
+  if (health_server_ != nullptr) {
+    health_server_->GetHealthCheckService()->Shutdown();
+  }
+  CurlHttpClient& http = *http_;
+  const Timers::Id abort_timer = http.Schedule(clock_.Now() + grace, [&http] {
+    LogEvent(LogLevel::kWarning, "shutdown_grace_over",
+             {{"message", LogString("aborting requests still in flight "
+                                    "to Clerk; Clerk may have applied "
+                                    "those already fully sent")}});
+    http.AbortInFlight();
+  });
+  server_->Shutdown(std::chrono::system_clock::now() +
+                    absl::ToChronoNanoseconds(grace));
+  http.Cancel(abort_timer);
+  if (health_server_ != nullptr) health_server_->Shutdown();
+}
+
+}  // namespace userimage

@@ -1,0 +1,96 @@
+#ifndef SERVER_APP_SERVER_APP_H_
+#define SERVER_APP_SERVER_APP_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/resource_quota.h"
+#include "prometheus/exposer.h"
+#include "server/app/clerk_delivery.h"
+#include "server/app/server_config.h"
+#include "server/auth/caller_authorizer.h"
+#include "server/clerk/redis_user_order.h"
+#include "server/http/curl_http_client.h"
+#include "server/metrics/metrics.h"
+#include "server/ratelimit/redis_quota.h"
+#include "server/ratelimit/shared_quota_state.h"
+#include "server/redis/redis_worker.h"
+#include "server/service/user_image_service.h"
+#include "server/time/absl_random.h"
+#include "server/upload/memory_budget.h"
+
+namespace userimage {
+
+// The running server: the object graph a ServerConfig describes (Redis,
+// Clerk's delivery path, the service, metrics, health) and its gRPC
+// servers. main.cc only reads the flags into a ServerConfig, starts one,
+// and drains it on a signal.
+//
+// Owns everything; members are declared in the order they are built, so
+// they are destroyed users first. Start(), Drain() and the destructor are
+// for one thread (main); the servers run on their own threads meanwhile.
+class ServerApp {
+ public:
+  // Builds the graph from `config`, which must be valid (Validate()), and
+  // starts serving. Errors (FAILED_PRECONDITION for a file that cannot be
+  // read or a port that cannot be bound, INVALID_ARGUMENT for credentials
+  // that do not fit together) say what to fix.
+  static absl::StatusOr<std::unique_ptr<ServerApp>> Start(
+      const ServerConfig& config, std::string secret_key);
+  // Stops Redis's thread before anything it calls back into is destroyed.
+  ~ServerApp();
+  ServerApp(const ServerApp&) = delete;
+  ServerApp& operator=(const ServerApp&) = delete;
+
+  int port() const { return port_; }
+
+  // Every service reports NOT_SERVING; calls in flight may finish for
+  // `grace`, then gRPC cancels them and every request still sending to
+  // Clerk is aborted, so the drain never outlives the grace.
+  void Drain(absl::Duration grace);
+
+ private:
+  ServerApp() = default;
+
+  absl::Status LoadCallers(const ServerConfig& config);
+  absl::Status WireRedis(const ServerConfig& config,
+                         const std::string& secret_key);
+  void WireDelivery(const ServerConfig& config, std::string secret_key);
+  void WireService(const ServerConfig& config);
+  void AddGauges();
+  absl::Status StartMetrics(const ServerConfig& config);
+  absl::Status StartHealthServer(const ServerConfig& config);
+  absl::Status StartServer(const ServerConfig& config);
+  void LogServing(const ServerConfig& config) const;
+
+  RealClock clock_;
+  AbslRandomSource random_;
+  Metrics metrics_;
+  SharedQuotaState shared_state_{metrics_};
+  std::optional<CallerAuthorizer> authorizer_;
+  std::shared_ptr<grpc::ServerCredentials> credentials_;
+  // One thread and connection for everything kept in Redis.
+  std::unique_ptr<RedisWorker> redis_;
+  std::unique_ptr<RedisQuota> redis_quota_;
+  std::unique_ptr<RedisUserOrder> user_order_;
+  // One I/O thread for every request to Clerk and every timer.
+  std::unique_ptr<CurlHttpClient> http_;
+  std::unique_ptr<ClerkDelivery> delivery_;
+  std::unique_ptr<MemoryBudget> memory_;
+  std::unique_ptr<UserImageServiceImpl> service_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  grpc::ResourceQuota grpc_memory_{"userimage-grpc-buffers"};
+  std::unique_ptr<grpc::Server> health_server_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  int health_port_ = 0;
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_APP_SERVER_APP_H_

@@ -1,0 +1,178 @@
+#include "server/app/server_config.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/log/json_log.h"
+#include "server/redis/redis_connection.h"
+
+namespace userimage {
+namespace {
+
+absl::Status Invalid(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+absl::Status ValidateLogging(const ServerConfig& c) {
+  LogLevel level;
+  if (!ParseLogLevel(c.log_level, &level)) {
+    return Invalid("--log_level must be debug, info, warning or error");
+  }
+  if (c.log_queue_lines < 1) {
+    return Invalid("--log_queue_lines must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCallers(const ServerConfig& c) {
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty()) {
+    return Invalid("--tls_cert_file and --tls_key_file go together");
+  }
+  if (c.tls_cert_file.empty() && !c.tls_client_ca_file.empty()) {
+    return Invalid("--tls_client_ca_file needs --tls_cert_file");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateClerk(const ServerConfig& c) {
+  const std::string url = c.ClerkApiUrl();
+  if (!absl::StartsWith(url, "https://") && !absl::StartsWith(url, "http://")) {
+    return Invalid("--clerk_api_url must start with https:// or http://");
+  }
+  if (absl::StartsWith(url, "http://") && !IsLoopbackUrl(url) &&
+      !c.allow_insecure_clerk_url) {
+    return Invalid(
+        "--clerk_api_url is plain http to a non-loopback host: the secret key "
+        "would cross the network in clear. Use https (TLS to Clerk is "
+        "verified), or --allow_insecure_clerk_url");
+  }
+  if (c.clerk_max_response_bytes < 64 * 1024) {
+    return Invalid("--clerk_max_response_bytes must be at least 65536");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRetries(const ServerConfig& c) {
+  if (c.clerk_max_retry_after <= absl::ZeroDuration()) {
+    return Invalid("--clerk_max_retry_after must be positive");
+  }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string&>{"retry_budget_tokens",
+                                                   c.retry_budget_tokens},
+        {"retry_budget_ratio", c.retry_budget_ratio}}) {
+    if (!value.empty()) {
+      return Invalid(absl::StrCat(
+          "--", flag,
+          " was removed: the retry budget now scales with traffic; use "
+          "--retry_budget_percent (default 20) and "
+          "--retry_budget_min_per_second (default 1)"));
+    }
+  }
+  if (absl::Status s = ValidateRetryBudgetOptions(c.retry_budget); !s.ok()) {
+    return Invalid(s.message());
+  }
+  if (c.clerk_max_attempts < 1) {
+    return Invalid("--clerk_max_attempts must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateQuota(const ServerConfig& c) {
+  if (c.clerk_rate_limit < 0 || c.clerk_rate_window <= absl::ZeroDuration()) {
+    return Invalid(
+        "--clerk_rate_limit must be >= 0 and --clerk_rate_window > 0");
+  }
+  if (c.clerk_rate_limit_replicas < 1) {
+    return Invalid("--clerk_rate_limit_replicas must be at least 1");
+  }
+  if (c.clerk_rate_limit > 0 &&
+      c.clerk_rate_limit < c.clerk_rate_limit_replicas) {
+    return Invalid(
+        "--clerk_rate_limit must be at least --clerk_rate_limit_replicas "
+        "(each replica's share is at least one request per window)");
+  }
+  return absl::OkStatus();
+}
+
+// The --redis_* flags that only mean something with --redis_address.
+absl::Status ValidateRedisFlagsNeedAddress(const ServerConfig& c) {
+  for (const auto& [flag, set] :
+       {std::pair<const char*, bool>{"redis_username",
+                                     !c.redis_username.empty()},
+        {"redis_password_file", !c.redis_password_file.empty()},
+        {"redis_tls", c.redis_tls},
+        {"redis_tls_ca_file", !c.redis_tls_ca_file.empty()},
+        {"redis_tls_cert_file", !c.redis_tls_cert_file.empty()},
+        {"redis_tls_key_file", !c.redis_tls_key_file.empty()},
+        {"redis_tls_server_name", !c.redis_tls_server_name.empty()}}) {
+    if (set) return Invalid(absl::StrCat("--", flag, " needs --redis_address"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRedis(const ServerConfig& c) {
+  if (c.redis_retry_interval <= absl::ZeroDuration()) {
+    return Invalid("--redis_retry_interval must be positive");
+  }
+  if (c.user_lease_ttl < absl::Seconds(1)) {
+    return Invalid("--user_lease_ttl must be at least 1s");
+  }
+  if (!c.uses_redis()) return ValidateRedisFlagsNeedAddress(c);
+  if (c.clerk_rate_limit == 0) {
+    return Invalid(
+        "--redis_address needs --clerk_rate_limit (the quota to share)");
+  }
+  RedisOptions parsed;
+  if (absl::Status s = ParseRedisAddress(c.redis_address, parsed); !s.ok()) {
+    return Invalid(absl::StrCat("--redis_address: ", s.message()));
+  }
+  if (!c.redis_username.empty() && c.redis_password_file.empty()) {
+    return Invalid("--redis_username needs --redis_password_file");
+  }
+  if (!c.redis_tls &&
+      (!c.redis_tls_ca_file.empty() || !c.redis_tls_cert_file.empty() ||
+       !c.redis_tls_server_name.empty())) {
+    return Invalid("the --redis_tls_* flags need --redis_tls");
+  }
+  if (c.redis_tls_cert_file.empty() != c.redis_tls_key_file.empty()) {
+    return Invalid(
+        "--redis_tls_cert_file and --redis_tls_key_file go together");
+  }
+  if (c.redis_connect_timeout <= absl::ZeroDuration() ||
+      c.redis_timeout <= absl::ZeroDuration()) {
+    return Invalid("the Redis timeouts must be positive");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateUploads(const ServerConfig& c) {
+  if (c.max_image_bytes == 0) {
+    return Invalid("--max_image_bytes must be positive");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool IsLoopbackUrl(absl::string_view url) {
+  absl::ConsumePrefix(&url, "http://") || absl::ConsumePrefix(&url, "https://");
+  absl::string_view host = url.substr(0, url.find('/'));
+  if (absl::ConsumePrefix(&host, "[")) return absl::StartsWith(host, "::1]");
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || absl::StartsWith(host, "127.");
+}
+
+std::string ServerConfig::ClerkApiUrl() const {
+  return std::string(absl::StripSuffix(clerk_api_url, "/"));
+}
+
+absl::Status ServerConfig::Validate() const {
+  for (auto* rule :
+       {ValidateLogging, ValidateCallers, ValidateClerk, ValidateRetries,
+        ValidateQuota, ValidateRedis, ValidateUploads}) {
+    if (absl::Status s = rule(*this); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace userimage
