@@ -302,6 +302,7 @@ absl::Status ServerApp::StartHealthServer(const ServerConfig& config) {
   grpc::EnableDefaultHealthCheckService(true);
   if (config.health_listen_address.empty()) return absl::OkStatus();
   grpc::ServerBuilder builder;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.health_listen_address,
                            grpc::InsecureServerCredentials(), &health_port_);
   health_server_ = builder.BuildAndStart();
@@ -329,6 +330,9 @@ absl::Status ServerApp::StartServer(const ServerConfig& config) {
   // default, so what callers have in flight is bounded per stream.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE,
                              config.http2_bdp_probe ? 1 : 0);
+  // gRPC sets SO_REUSEPORT by default: a second server (a stale process, a
+  // typo in a port) would then share the port silently instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();

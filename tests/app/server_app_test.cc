@@ -1,0 +1,84 @@
+// ServerApp in-process: it starts from a ServerConfig, serves health on an
+// OS-chosen port, refuses what cannot work with a message saying what to
+// fix, and drains.
+
+#include "server/app/server_app.h"
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace userimage {
+namespace {
+
+ServerConfig LocalConfig() {
+  ServerConfig config;
+  config.listen_address = "127.0.0.1:0";
+  config.metrics_listen_address = "";
+  config.allow_unauthenticated = true;
+  config.clerk_api_url = "http://127.0.0.1:1";  // never called here
+  return config;
+}
+
+grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+    int port, const std::string& service) {
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  return response.status();
+}
+
+TEST(ServerAppTest, ServesOnAnOsChosenPortAndDrains) {
+  auto app = ServerApp::Start(LocalConfig(), "sk_test_app");
+  ASSERT_TRUE(app.ok()) << app.status();
+  const int port = (*app)->port();
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(Health(port, "clerk.userimage.v1.UserImageService"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  (*app)->Drain(absl::Seconds(1));
+  EXPECT_NE(Health(port, "clerk.userimage.v1.UserImageService"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerAppTest, CallersMustAuthenticateSomehow) {
+  ServerConfig config = LocalConfig();
+  config.allow_unauthenticated = false;
+  auto app = ServerApp::Start(config, "sk_test_app");
+  EXPECT_EQ(app.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(app.status().message().find("callers must authenticate"),
+            std::string::npos)
+      << app.status();
+}
+
+TEST(ServerAppTest, AFileThatCannotBeReadIsNamed) {
+  ServerConfig config = LocalConfig();
+  config.bearer_tokens_file = "/nonexistent/tokens";
+  auto app = ServerApp::Start(config, "sk_test_app");
+  EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(app.status().message(),
+            "cannot read --bearer_tokens_file /nonexistent/tokens");
+}
+
+TEST(ServerAppTest, APortInUseIsRefused) {
+  auto first = ServerApp::Start(LocalConfig(), "sk_test_app");
+  ASSERT_TRUE(first.ok()) << first.status();
+  ServerConfig config = LocalConfig();
+  config.listen_address = absl::StrCat("127.0.0.1:", (*first)->port());
+  auto second = ServerApp::Start(config, "sk_test_app");
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("cannot listen on"),
+            std::string::npos)
+      << second.status();
+  (*first)->Drain(absl::ZeroDuration());
+}
+
+}  // namespace
+}  // namespace userimage
