@@ -7,8 +7,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "client/grpc_status.h"
 #include "client/sha256.h"
+#include "client/status_from_grpc.h"
 
 namespace clerk::userimage::client {
 namespace {

@@ -48,7 +48,7 @@ struct UploadOptions {
 // Shares ownership of the channel. Thread-safe: calls may run concurrently
 // from several threads; each call blocks its thread until it completes.
 // Errors keep the server's status code and message, and its rich error
-// details as the payload kRpcStatusTypeUrl (see grpc_status.h).
+// details as the payload kRpcStatusTypeUrl (see status_from_grpc.h).
 class UserImageClient {
  public:
   // `bearer_token`, when not empty, is sent with every call as

@@ -20,37 +20,10 @@
 namespace userimage {
 
 // The service's Prometheus metrics (prometheus-cpp), named and labelled by
-// Prometheus conventions (see docs/operations.md for the reference):
-//   userimage_uploads_total{code}                  finished uploads by gRPC
-//                                                  code
-//   userimage_upload_received_bytes_total          image bytes received
-//   userimage_upload_duration_seconds              end-to-end upload latency
-//   userimage_clerk_requests_total{status}         Clerk answers by HTTP status
-//                                                  ("error" when none came)
-//   userimage_clerk_request_duration_seconds       latency of each attempt
-//   userimage_clerk_forwarded_bytes_total          image bytes sent to Clerk
-//   userimage_clerk_retries_total                  retries sent to Clerk
-//   userimage_clerk_retries_throttled_total        retries the retry budget
-//                                                  refused
-//   userimage_superseded_total                     requests replaced by a
-//                                                  newer one for their user
-//   userimage_user_queue_wait_seconds              time requests waited for
-//                                                  an earlier one for their
-//                                                  user
-//   userimage_user_lease_wait_seconds              time requests took to
-//                                                  claim their user's lease
-//                                                  across replicas (Redis)
-//   userimage_user_lease_lost_total                leases that lapsed while
-//                                                  an attempt was in flight
-//   userimage_user_order_unavailable_total         requests ordered only
-//                                                  within this replica, as
-//                                                  Redis was unreachable
-//   userimage_clerk_rate_limit_pauses_total        429s that paused the gate
-//   userimage_rate_gate_wait_seconds               time requests waited
-//   userimage_shared_quota_fallbacks_total         times the shared (Redis)
-//                                                  quota became unreachable
-// plus gauges sampled when scraped (AddGauge): uploads in flight, requests
-// waiting at the gate, memory budget in use and its limit.
+// Prometheus conventions: counters and histograms recorded through the
+// Record*() methods, and gauges sampled when scraped (AddGauge(),
+// AddSampledCounter()). Each metric's help text is in metrics.cc; the
+// reference table for operators is in docs/operations.md.
 //
 // Thread-safe. Expose Collectables() with a prometheus::Exposer.
 class Metrics {

@@ -10,8 +10,8 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/log/json_log.h"
 #include "server/service/caller_identity.h"
-#include "server/status/grpc_status.h"
 #include "server/status/status_details.h"
+#include "server/status/status_to_grpc.h"
 
 namespace userimage {
 
@@ -59,7 +59,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       AuthorizeCall(*env_.authorizer, *context_, "UploadProfileImage");
   if (!caller.ok()) {
     env_.in_flight->fetch_add(1);  // Balanced when the call is answered.
-    FinishWith(Failed(caller.status()));
+    FinishOnce(Failed(caller.status()));
     return;
   }
   caller_ = *std::move(caller);
@@ -68,7 +68,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
         absl::StrCat("the service is handling its maximum of ",
                      env_.max_in_flight, " uploads; retry shortly"));
     SetRetryDelay(status, absl::Seconds(1));
-    FinishWith(Failed(std::move(status)));
+    FinishOnce(Failed(std::move(status)));
     return;
   }
   Read();
@@ -95,7 +95,7 @@ void UploadReactor::Read() {
 // The stream timer fired, so OnReadDone() could not cancel it: this path
 // owns the finish.
 void UploadReactor::OnStreamTimer(bool whole_upload) {
-  FinishWith(Failed(absl::DeadlineExceededError(
+  FinishOnce(Failed(absl::DeadlineExceededError(
       whole_upload
           ? absl::StrCat("the upload was still sending ",
                          absl::FormatDuration(env_.max_upload_duration),
@@ -132,7 +132,7 @@ void UploadReactor::OnReadDone(bool ok) {
     // Either the caller half-closed (the image is complete) or the call
     // was cancelled or broke midway: then nothing may be sent.
     if (context_->IsCancelled()) {
-      FinishWith(Failed(absl::CancelledError(
+      FinishOnce(Failed(absl::CancelledError(
           "the call was cancelled before the image was complete; nothing was "
           "sent to Clerk")));
       return;
@@ -149,7 +149,7 @@ void UploadReactor::OnReadDone(bool ok) {
   }
   request_.Clear();
   if (!status.ok()) {
-    FinishWith(Failed(std::move(status)));
+    FinishOnce(Failed(std::move(status)));
     return;
   }
   NoteProgress(had_metadata, had_bytes);
@@ -159,7 +159,7 @@ void UploadReactor::OnReadDone(bool ok) {
 void UploadReactor::StartUpload() {
   absl::StatusOr<AssembledImage> image = assembler_.Finish();
   if (!image.ok()) {
-    FinishWith(Failed(image.status()));
+    FinishOnce(Failed(image.status()));
     return;
   }
   content_type_ = image->content_type;
@@ -170,7 +170,7 @@ void UploadReactor::StartUpload() {
       *std::move(image), absl::FromChrono(context_->deadline()),
       [this](ClerkOutcome outcome) {
         Hook(UploadHookPoint::kClerkAnswered);
-        FinishWith(std::move(outcome));
+        FinishOnce(std::move(outcome));
       });
   Hook(UploadHookPoint::kOperationStarted);
   bool cancelled;
@@ -198,18 +198,18 @@ void UploadReactor::OnCancel() {
   if (operation != nullptr) operation->Cancel();
 }
 
-bool UploadReactor::ClaimFinish() {
+bool UploadReactor::TryClaimFinish() {
   absl::MutexLock lock(&mu_);
   if (finished_) return false;
   finished_ = true;
   return true;
 }
 
-void UploadReactor::FinishWith(ClerkOutcome outcome) {
-  if (ClaimFinish()) FinishClaimed(std::move(outcome));
+void UploadReactor::FinishOnce(ClerkOutcome outcome) {
+  if (TryClaimFinish()) AnswerAndRecord(std::move(outcome));
 }
 
-void UploadReactor::FinishClaimed(ClerkOutcome outcome) {
+void UploadReactor::AnswerAndRecord(ClerkOutcome outcome) {
   const absl::Status status = outcome.user.status();
   const absl::Duration latency = env_.clock->Now() - started_;
   // Counted until answered, so a caller that got its answer can start the

@@ -104,13 +104,14 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void NoteProgress(bool had_metadata, uint64_t had_bytes);
   void Hook(UploadHookPoint point);
   void StartUpload();
-  // Finishes the call unless it is finished already.
-  void FinishWith(ClerkOutcome outcome);
-  // Marks the call finished; true for the one caller that may then call
-  // Finish(): until then gRPC cannot run OnDone().
-  bool ClaimFinish();
-  // Answers the caller, logs the upload and records its metrics.
-  void FinishClaimed(ClerkOutcome outcome);
+  // TryClaimFinish(), then, if this caller won, AnswerAndRecord().
+  void FinishOnce(ClerkOutcome outcome);
+  // The single claim: marks the call finished; true for the one caller
+  // that may then answer it (until then gRPC cannot run OnDone()).
+  bool TryClaimFinish();
+  // After a won claim: answers the caller (Finish()), logs the upload and
+  // records its metrics.
+  void AnswerAndRecord(ClerkOutcome outcome);
 
   grpc::CallbackServerContext* const context_;
   grpc::ByteBuffer* const response_;

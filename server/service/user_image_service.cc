@@ -9,7 +9,7 @@
 #include "server/clerk/user_id.h"
 #include "server/service/caller_identity.h"
 #include "server/service/upload_reactor.h"
-#include "server/status/grpc_status.h"
+#include "server/status/status_to_grpc.h"
 
 namespace userimage {
 

@@ -34,12 +34,13 @@ struct UserImageServiceOptions {
 // The gRPC UserImageService on the callback API: no thread per call. Every
 // call is authorized first (CallerAuthorizer): an unauthenticated or
 // unauthorised one never reaches Clerk.
+//
 // UploadProfileImage is registered raw (its messages arrive as bytes, so
 // image chunks are copied once, into the image buffer) and runs an
-// UploadReactor per call; DeleteProfileImage
-// validates the user id and forwards to Clerk (stopping its wait for the
-// rate gate or a retry if the call is cancelled). Errors reach callers through
-// ToGrpcStatus(), with rich details.
+// UploadReactor per call. DeleteProfileImage validates the user id and
+// forwards to Clerk (stopping its wait for the rate gate or a retry if the
+// call is cancelled). Errors reach callers through ToGrpcStatus(), with
+// rich details.
 //
 // Borrows everything it is given, which must outlive the server.
 // Thread-safe.

@@ -15,7 +15,7 @@ namespace userimage {
 // Rich error details travel inside absl::Status as payloads: each payload
 // is a serialized google.rpc detail message keyed by its type URL
 // ("type.googleapis.com/google.rpc.ErrorInfo"). At the RPC edge they become
-// the `details` of a google.rpc.Status (see grpc_status.h). Pure functions;
+// the `details` of a google.rpc.Status (see status_to_grpc.h). Pure functions;
 // thread-compatible.
 
 // The error domain of errors this service raises itself.

@@ -4,7 +4,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
-#include "client/grpc_status.h"
+#include "client/status_from_grpc.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"

@@ -24,7 +24,7 @@
 #include "absl/types/optional.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
-#include "client/grpc_status.h"
+#include "client/status_from_grpc.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/grpc_status.h"
+#include "client/status_from_grpc.h"
 #include "client/user_image_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/grpc_status.h"
+#include "client/status_from_grpc.h"
 #include "client/user_image_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"

@@ -1,8 +1,8 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "server/status/grpc_status.h"
 #include "server/status/status_details.h"
+#include "server/status/status_to_grpc.h"
 
 namespace userimage {
 namespace {

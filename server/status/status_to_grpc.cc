@@ -1,4 +1,4 @@
-#include "server/status/grpc_status.h"
+#include "server/status/status_to_grpc.h"
 
 #include <string>
 

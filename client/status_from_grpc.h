@@ -1,5 +1,5 @@
-#ifndef CLIENT_GRPC_STATUS_H_
-#define CLIENT_GRPC_STATUS_H_
+#ifndef CLIENT_STATUS_FROM_GRPC_H_
+#define CLIENT_STATUS_FROM_GRPC_H_
 
 #include <grpcpp/support/status.h>
 
@@ -19,4 +19,4 @@ absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace clerk::userimage::client
 
-#endif  // CLIENT_GRPC_STATUS_H_
+#endif  // CLIENT_STATUS_FROM_GRPC_H_

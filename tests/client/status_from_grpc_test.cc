@@ -1,4 +1,4 @@
-#include "client/grpc_status.h"
+#include "client/status_from_grpc.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"

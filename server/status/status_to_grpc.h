@@ -1,5 +1,5 @@
-#ifndef SERVER_STATUS_GRPC_STATUS_H_
-#define SERVER_STATUS_GRPC_STATUS_H_
+#ifndef SERVER_STATUS_STATUS_TO_GRPC_H_
+#define SERVER_STATUS_STATUS_TO_GRPC_H_
 
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
@@ -14,4 +14,4 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 }  // namespace userimage
 
-#endif  // SERVER_STATUS_GRPC_STATUS_H_
+#endif  // SERVER_STATUS_STATUS_TO_GRPC_H_
