@@ -18,10 +18,9 @@ _SYSTEM_IMPORT_DIRS = [
 
 def _outs(proto, grpc):
     base = proto[:-len(".proto")]
-    outs = [base + ".pb.h", base + ".pb.cc"]
     if grpc:
-        outs += [base + ".grpc.pb.h", base + ".grpc.pb.cc"]
-    return outs
+        return [base + ".grpc.pb.h", base + ".grpc.pb.cc"]
+    return [base + ".pb.h", base + ".pb.cc"]
 
 def proto_cc_library(
         name,
@@ -42,8 +41,12 @@ def proto_cc_library(
         to, or an absolute system directory for Debian-packaged protos.
       srcs: labels of the .proto files when they live in this workspace.
       proto_deps: labels of in-workspace .proto files imported by `protos`.
-      deps: cc_library targets of the imported protos.
-      grpc: also run grpc_cpp_plugin (for files with services).
+      deps: cc_library targets of the imported protos (with `grpc`: the
+        messages' own proto_cc_library too).
+      grpc: generate only the gRPC stubs (grpc_cpp_plugin), for files with
+        services; the messages come from a proto_cc_library of the same
+        files without it, so code that needs only the messages does not
+        depend on gRPC.
       alwayslink: link even when no symbol is referenced (for descriptors
         that only need to be registered, e.g. for server reflection).
       visibility: as usual.
@@ -63,17 +66,16 @@ def proto_cc_library(
 
     out_dir = "$(GENDIR)/" + (import_root if not import_root.startswith("/") else pkg)
     includes = ["-I" + import_root] + ["-I" + d for d in _SYSTEM_IMPORT_DIRS if d != import_root]
-    plugin = ""
+    generate = "--cpp_out=" + out_dir
     if grpc:
-        plugin = " --plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin --grpc_out=" + out_dir
+        generate = "--plugin=protoc-gen-grpc=/usr/bin/grpc_cpp_plugin --grpc_out=" + out_dir
     native.genrule(
         name = name + "_gen",
         srcs = srcs + proto_deps,
         outs = outs,
-        cmd = "/usr/bin/protoc %s --cpp_out=%s%s %s" % (
+        cmd = "/usr/bin/protoc %s %s %s" % (
             " ".join(includes),
-            out_dir,
-            plugin,
+            generate,
             " ".join(protos),
         ),
         message = "protoc %s" % name,
@@ -83,7 +85,7 @@ def proto_cc_library(
         srcs = [o for o in outs if o.endswith(".cc")],
         hdrs = [o for o in outs if o.endswith(".h")],
         strip_include_prefix = "/" + (import_root if not import_root.startswith("/") else pkg),
-        deps = deps + ["@system//:grpc"],
+        deps = deps + (["@system//:grpc"] if grpc else ["@system//:protobuf"]),
         alwayslink = alwayslink,
         visibility = visibility,
     )
