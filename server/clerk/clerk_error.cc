@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "clerk/userimage/internal/v1/clerk_errors.pb.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
@@ -42,7 +43,7 @@ namespace {
 
 // Parses a Clerk error body; false if it is not one.
 bool ParseClerkErrors(const HttpResponse& response,
-                      clerk::userimage::v1::ClerkErrors* errors) {
+                      clerk::userimage::internal::v1::ClerkErrors* errors) {
   if (response.status == 200) return false;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
@@ -59,7 +60,7 @@ std::string HeaderTraceId(const HttpResponse& response) {
 }  // namespace
 
 std::string ClerkTraceId(const HttpResponse& response) {
-  clerk::userimage::v1::ClerkErrors errors;
+  clerk::userimage::internal::v1::ClerkErrors errors;
   if (ParseClerkErrors(response, &errors) && !errors.clerk_trace_id().empty()) {
     return errors.clerk_trace_id();
   }
@@ -68,7 +69,7 @@ std::string ClerkTraceId(const HttpResponse& response) {
 
 absl::Status ClerkErrorToStatus(const HttpResponse& response,
                                 absl::string_view action) {
-  clerk::userimage::v1::ClerkErrors errors;
+  clerk::userimage::internal::v1::ClerkErrors errors;
   const bool parsed = ParseClerkErrors(response, &errors);
   std::string trace_id = errors.clerk_trace_id();
   if (trace_id.empty()) trace_id = HeaderTraceId(response);

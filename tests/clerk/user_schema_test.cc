@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "clerk/userimage/internal/v1/clerk_errors.pb.h"
 #include "clerk/userimage/v1/user.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
@@ -34,14 +35,18 @@ google::protobuf::Struct LoadSchema() {
 TEST(UserSchemaTest, EveryClerkFieldHasAProtoField) {
   // Link the generated descriptors.
   ASSERT_NE(clerk::userimage::v1::User::descriptor(), nullptr);
+  ASSERT_NE(clerk::userimage::internal::v1::ClerkErrors::descriptor(), nullptr);
   google::protobuf::Struct schema = LoadSchema();
   const auto& schemas = schema.fields().at("schemas").list_value().values();
   ASSERT_GE(schemas.size(), 20);
   int checked = 0;
   for (const auto& entry : schemas) {
     const auto& s = entry.struct_value().fields();
-    const std::string message =
-        "clerk.userimage.v1." + s.at("message").string_value();
+    // Unqualified names are in the API's package.
+    std::string message = s.at("message").string_value();
+    if (message.find('.') == std::string::npos) {
+      message = "clerk.userimage.v1." + message;
+    }
     const auto* descriptor =
         DescriptorPool::generated_pool()->FindMessageTypeByName(message);
     ASSERT_NE(descriptor, nullptr) << message;
