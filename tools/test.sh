@@ -57,6 +57,7 @@ TSAN_TARGETS=(
   //tests/clerk:redis_user_order_test
   //tests/retry:retry_budget_test
   //tests/http:curl_http_client_test
+  //tests/time:timer_queue_test
   //tests/http:abort_signal_test
   //tests/exec:serial_executor_test
   //tests/log:async_line_writer_test

@@ -223,7 +223,7 @@ void ServerApp::WireDelivery(const ServerConfig& config,
                 .shared_order = user_order_.get(),
                 .lease = {.ttl = config.user_lease_ttl}}};
   delivery_ = std::make_unique<ClerkDelivery>(
-      std::move(options), *http_, clock_, *http_, random_, metrics_);
+      std::move(options), *http_, clock_, http_->timers(), random_, metrics_);
 }
 
 void ServerApp::WireService(const ServerConfig& config) {
@@ -237,7 +237,8 @@ void ServerApp::WireService(const ServerConfig& config) {
           .image_policy = {.limits = {.max_side = config.max_image_side_px,
                                       .max_pixels = config.max_image_pixels},
                            .strip_metadata = config.strip_image_metadata}},
-      delivery_->client(), *memory_, clock_, *http_, metrics_, *authorizer_);
+      delivery_->client(), *memory_, clock_, http_->timers(), metrics_,
+      *authorizer_);
 }
 
 void ServerApp::AddGauges() {
@@ -387,16 +388,17 @@ void ServerApp::Drain(absl::Duration grace) {
     health_server_->GetHealthCheckService()->Shutdown();
   }
   CurlHttpClient& http = *http_;
-  const Timers::Id abort_timer = http.Schedule(clock_.Now() + grace, [&http] {
-    LogEvent(LogLevel::kWarning, "shutdown_grace_over",
-             {{"message", LogString("aborting requests still in flight "
-                                    "to Clerk; Clerk may have applied "
-                                    "those already fully sent")}});
-    http.AbortInFlight();
-  });
+  const Timers::Id abort_timer =
+      http.timers().Schedule(clock_.Now() + grace, [&http] {
+        LogEvent(LogLevel::kWarning, "shutdown_grace_over",
+                 {{"message", LogString("aborting requests still in flight "
+                                        "to Clerk; Clerk may have applied "
+                                        "those already fully sent")}});
+        http.AbortInFlight();
+      });
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoNanoseconds(grace));
-  http.Cancel(abort_timer);
+  http.timers().Cancel(abort_timer);
   if (health_server_ != nullptr) health_server_->Shutdown();
 }
 

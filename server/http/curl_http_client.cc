@@ -177,48 +177,11 @@ void CurlHttpClient::AbortInFlight() {
   curl_multi_wakeup(multi_);
 }
 
-Timers::Id CurlHttpClient::Schedule(absl::Time when,
-                                    absl::AnyInvocable<void() &&> callback) {
-  Timers::Id id;
-  {
-    absl::MutexLock lock(&mu_);
-    id = next_timer_++;
-    timers_.emplace(std::make_pair(when, id), std::move(callback));
-    timer_due_.emplace(id, when);
-  }
-  curl_multi_wakeup(multi_);  // The loop may need to wake up earlier.
-  return id;
-}
-
-bool CurlHttpClient::Cancel(Timers::Id id) {
-  absl::AnyInvocable<void() &&> dropped;  // Destroyed outside the lock.
-  absl::MutexLock lock(&mu_);
-  auto it = timer_due_.find(id);
-  if (it == timer_due_.end()) return false;
-  auto node = timers_.extract(std::make_pair(it->second, id));
-  dropped = std::move(node.mapped());
-  timer_due_.erase(it);
-  return true;
-}
-
 absl::Duration CurlHttpClient::PostDueTimers() {
-  std::vector<absl::AnyInvocable<void() &&>> due_callbacks;
-  absl::Duration next = absl::InfiniteDuration();
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
-    while (!timers_.empty()) {
-      const absl::Time due = timers_.begin()->first.first;
-      if (due > now) {
-        next = due - now;
-        break;
-      }
-      auto node = timers_.extract(timers_.begin());
-      timer_due_.erase(node.key().second);
-      due_callbacks.push_back(std::move(node.mapped()));
-    }
+  absl::Duration next;
+  for (auto& callback : timers_.TakeDue(absl::Now(), &next)) {
+    callbacks_.Post(std::move(callback));
   }
-  for (auto& callback : due_callbacks) callbacks_.Post(std::move(callback));
   return next;
 }
 
@@ -386,10 +349,7 @@ void CurlHttpClient::Run() {
     Deliver(std::move(done), absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
-  decltype(timers_) dropped;  // Destroyed outside the lock.
-  absl::MutexLock lock(&mu_);
-  dropped.swap(timers_);
-  timer_due_.clear();
+  timers_.DropAll();
 }
 
 }  // namespace userimage

@@ -2,7 +2,6 @@
 #define SERVER_HTTP_CURL_HTTP_CLIENT_H_
 
 #include <deque>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +14,7 @@
 #include "server/exec/serial_executor.h"
 #include "server/http/http_client.h"
 #include "server/time/clock.h"
+#include "server/time/timer_queue.h"
 
 namespace userimage {
 
@@ -32,8 +32,8 @@ namespace userimage {
 // at once and completes with CANCELLED; AbortInFlight() does that to every
 // request (the end of a shutdown grace).
 //
-// It is also the process's Timers: the I/O thread keeps the timer queue, so
-// waiting costs no thread at all.
+// Its I/O loop also drives the process's timer queue (timers(), a
+// TimerQueue), so waiting costs no thread at all.
 //
 // The I/O thread only moves bytes and keeps time: it never runs a caller's
 // code. Every completion (`done`) and every timer callback is posted to one
@@ -46,7 +46,7 @@ namespace userimage {
 // nothing still waits for a timer), then runs the callbacks already posted
 // and joins the callback thread. A Transfer is freed, and with it the body
 // it shares, before its `done` can run.
-class CurlHttpClient : public HttpClient, public Timers {
+class CurlHttpClient : public HttpClient {
  public:
   struct Options {
     // Value of the User-Agent header unless a request sets its own.
@@ -64,9 +64,9 @@ class CurlHttpClient : public HttpClient, public Timers {
   // Aborts every request queued or in flight now: each completes with
   // CANCELLED. Later requests are sent as usual.
   void AbortInFlight();
-  Timers::Id Schedule(absl::Time when,
-                      absl::AnyInvocable<void() &&> callback) override;
-  bool Cancel(Timers::Id id) override;
+  // The timers its I/O loop drives; their callbacks run on the callback
+  // thread, like completions.
+  Timers& timers() { return timers_; }
 
  private:
   struct Transfer;
@@ -93,11 +93,7 @@ class CurlHttpClient : public HttpClient, public Timers {
   bool abort_all_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   TransferId next_transfer_ ABSL_GUARDED_BY(mu_) = 1;
-  // Pending timers by (due time, id), and each id's due time.
-  std::map<std::pair<absl::Time, Timers::Id>, absl::AnyInvocable<void() &&>>
-      timers_ ABSL_GUARDED_BY(mu_);
-  std::map<Timers::Id, absl::Time> timer_due_ ABSL_GUARDED_BY(mu_);
-  Timers::Id next_timer_ ABSL_GUARDED_BY(mu_) = 1;
+  TimerQueue timers_{[this] { curl_multi_wakeup(multi_); }};
   // Started transfers by id; touched only by the I/O thread.
   std::unordered_map<TransferId, Transfer*> in_flight_;
   std::thread thread_;

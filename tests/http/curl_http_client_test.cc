@@ -482,14 +482,15 @@ TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderAndSkipsCancelled) {
       order.push_back(id);
     };
   };
-  client.Schedule(now + absl::Milliseconds(30), record(3));
-  client.Schedule(now + absl::Milliseconds(10), record(1));
+  client.timers().Schedule(now + absl::Milliseconds(30), record(3));
+  client.timers().Schedule(now + absl::Milliseconds(10), record(1));
   const Timers::Id cancelled =
-      client.Schedule(now + absl::Milliseconds(20), record(99));
-  client.Schedule(now + absl::Milliseconds(20), record(2));
-  client.Schedule(now + absl::Milliseconds(40), [&] { done.Notify(); });
-  EXPECT_TRUE(client.Cancel(cancelled));
-  EXPECT_FALSE(client.Cancel(cancelled));
+      client.timers().Schedule(now + absl::Milliseconds(20), record(99));
+  client.timers().Schedule(now + absl::Milliseconds(20), record(2));
+  client.timers().Schedule(now + absl::Milliseconds(40),
+                           [&] { done.Notify(); });
+  EXPECT_TRUE(client.timers().Cancel(cancelled));
+  EXPECT_FALSE(client.timers().Cancel(cancelled));
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   absl::MutexLock lock(&mu);
   EXPECT_EQ(order, std::vector<int>({1, 2, 3}));
@@ -497,9 +498,9 @@ TEST(CurlHttpClientTimersTest, RunsTimersInTimeOrderAndSkipsCancelled) {
 
 TEST(CurlHttpClientTimersTest, AnEarlierTimerWakesTheLoop) {
   CurlHttpClient client({.user_agent = "t"});
-  client.Schedule(absl::Now() + absl::Hours(1), [] {});
+  client.timers().Schedule(absl::Now() + absl::Hours(1), [] {});
   absl::Notification done;
-  client.Schedule(absl::Now(), [&] { done.Notify(); });
+  client.timers().Schedule(absl::Now(), [&] { done.Notify(); });
   EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(30)));
 }
 
@@ -507,7 +508,7 @@ TEST(CurlHttpClientTimersTest, PendingTimersAreDroppedOnDestruction) {
   bool ran = false;
   {
     CurlHttpClient client({.user_agent = "t"});
-    client.Schedule(absl::Now() + absl::Hours(1), [&] { ran = true; });
+    client.timers().Schedule(absl::Now() + absl::Hours(1), [&] { ran = true; });
   }
   EXPECT_FALSE(ran);
 }

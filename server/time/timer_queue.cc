@@ -1,0 +1,52 @@
+#include "server/time/timer_queue.h"
+
+namespace userimage {
+
+Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
+  Id id;
+  {
+    absl::MutexLock lock(&mu_);
+    id = next_id_++;
+    timers_.emplace(std::make_pair(when, id), std::move(callback));
+    due_.emplace(id, when);
+  }
+  if (wake_) wake_();  // The driver may need to wake up earlier.
+  return id;
+}
+
+bool TimerQueue::Cancel(Id id) {
+  Callback dropped;  // Destroyed after the lock is released.
+  absl::MutexLock lock(&mu_);
+  auto it = due_.find(id);
+  if (it == due_.end()) return false;
+  dropped = std::move(timers_.extract(std::make_pair(it->second, id)).mapped());
+  due_.erase(it);
+  return true;
+}
+
+std::vector<TimerQueue::Callback> TimerQueue::TakeDue(absl::Time now,
+                                                      absl::Duration* next) {
+  std::vector<Callback> due;
+  *next = absl::InfiniteDuration();
+  absl::MutexLock lock(&mu_);
+  while (!timers_.empty()) {
+    const absl::Time when = timers_.begin()->first.first;
+    if (when > now) {
+      *next = when - now;
+      break;
+    }
+    auto node = timers_.extract(timers_.begin());
+    due_.erase(node.key().second);
+    due.push_back(std::move(node.mapped()));
+  }
+  return due;
+}
+
+void TimerQueue::DropAll() {
+  decltype(timers_) dropped;  // Destroyed after the lock is released.
+  absl::MutexLock lock(&mu_);
+  dropped.swap(timers_);
+  due_.clear();
+}
+
+}  // namespace userimage

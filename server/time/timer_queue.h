@@ -1,0 +1,57 @@
+#ifndef SERVER_TIME_TIMER_QUEUE_H_
+#define SERVER_TIME_TIMER_QUEUE_H_
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/time/clock.h"
+
+namespace userimage {
+
+// The process's Timers, as a queue that a loop owning a thread drives (the
+// HTTP client's I/O loop): Schedule() and Cancel() from any thread; the
+// driver calls TakeDue() each turn for the callbacks that fell due and the
+// wait until the next one, and runs or posts them itself. Waiting thus
+// costs no thread of its own.
+//
+// Thread-safe. Never runs a callback itself; `wake` (told after each
+// Schedule(), outside the lock) lets the driver shorten its wait. Callbacks
+// that are dropped (Cancel(), DropAll(), the destructor) are destroyed
+// outside the lock.
+class TimerQueue final : public Timers {
+ public:
+  using Callback = absl::AnyInvocable<void() &&>;
+
+  explicit TimerQueue(absl::AnyInvocable<void()> wake = nullptr)
+      : wake_(std::move(wake)) {}
+  TimerQueue(const TimerQueue&) = delete;
+  TimerQueue& operator=(const TimerQueue&) = delete;
+
+  Id Schedule(absl::Time when, Callback callback) override;
+  bool Cancel(Id id) override;
+
+  // Removes the timers due at `now` and returns their callbacks in due
+  // order (ties in scheduling order); `*next` becomes the wait until the
+  // next pending one, or InfiniteDuration() if none.
+  std::vector<Callback> TakeDue(absl::Time now, absl::Duration* next);
+  // Drops every pending timer without running it: Cancel() then reports
+  // false for them.
+  void DropAll();
+
+ private:
+  absl::AnyInvocable<void()> wake_;
+  absl::Mutex mu_;
+  // Pending timers by (due time, id), and each id's due time.
+  std::map<std::pair<absl::Time, Id>, Callback> timers_ ABSL_GUARDED_BY(mu_);
+  std::map<Id, absl::Time> due_ ABSL_GUARDED_BY(mu_);
+  Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_TIME_TIMER_QUEUE_H_

@@ -1,0 +1,75 @@
+#include "server/time/timer_queue.h"
+
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace userimage {
+namespace {
+
+const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
+
+// Runs what TakeDue() hands out, as the driving loop would.
+void RunDue(TimerQueue& queue, absl::Time now, absl::Duration* next) {
+  for (auto& callback : queue.TakeDue(now, next)) std::move(callback)();
+}
+
+TEST(TimerQueueTest, HandsOutDueTimersInTimeOrderAndSaysWhenTheNextIs) {
+  TimerQueue queue;
+  std::vector<int> order;
+  auto record = [&order](int id) {
+    return [&order, id] { order.push_back(id); };
+  };
+  queue.Schedule(kStart + absl::Milliseconds(30), record(3));
+  queue.Schedule(kStart + absl::Milliseconds(10), record(1));
+  queue.Schedule(kStart + absl::Milliseconds(20), record(2));
+  queue.Schedule(kStart + absl::Milliseconds(20), record(22));  // a tie
+  absl::Duration next;
+  RunDue(queue, kStart, &next);
+  EXPECT_TRUE(order.empty());
+  EXPECT_EQ(next, absl::Milliseconds(10));
+  RunDue(queue, kStart + absl::Milliseconds(25), &next);
+  EXPECT_EQ(order, std::vector<int>({1, 2, 22}));
+  EXPECT_EQ(next, absl::Milliseconds(5));
+  RunDue(queue, kStart + absl::Seconds(1), &next);
+  EXPECT_EQ(order, std::vector<int>({1, 2, 22, 3}));
+  EXPECT_EQ(next, absl::InfiniteDuration());
+}
+
+TEST(TimerQueueTest, CancelSaysWhoOwnsTheFinish) {
+  TimerQueue queue;
+  bool ran = false;
+  const Timers::Id id = queue.Schedule(kStart, [&ran] { ran = true; });
+  const Timers::Id taken = queue.Schedule(kStart, [] {});
+  EXPECT_NE(id, 0u);
+  EXPECT_TRUE(queue.Cancel(id));
+  EXPECT_FALSE(queue.Cancel(id));  // Cancelled already.
+  absl::Duration next;
+  auto due = queue.TakeDue(kStart, &next);
+  EXPECT_EQ(due.size(), 1u);
+  // Taken off the queue (about to run): too late to cancel.
+  EXPECT_FALSE(queue.Cancel(taken));
+  EXPECT_FALSE(ran);
+}
+
+TEST(TimerQueueTest, ScheduleWakesTheDriver) {
+  int wakes = 0;
+  TimerQueue queue([&wakes] { ++wakes; });
+  queue.Schedule(kStart, [] {});
+  queue.Schedule(kStart, [] {});
+  EXPECT_EQ(wakes, 2);
+}
+
+TEST(TimerQueueTest, DropAllRunsNothing) {
+  TimerQueue queue;
+  bool ran = false;
+  const Timers::Id id = queue.Schedule(kStart, [&ran] { ran = true; });
+  queue.DropAll();
+  EXPECT_FALSE(queue.Cancel(id));
+  absl::Duration next;
+  EXPECT_TRUE(queue.TakeDue(kStart + absl::Hours(1), &next).empty());
+  EXPECT_FALSE(ran);
+}
+
+}  // namespace
+}  // namespace userimage
