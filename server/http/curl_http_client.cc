@@ -1,6 +1,7 @@
 #include "server/http/curl_http_client.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/base/call_once.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/http/curl_handle.h"
 
 namespace userimage {
 
@@ -18,9 +20,10 @@ struct CurlHttpClient::Transfer {
   HttpRequest request;
   Callback done;
   HttpResponse response;
-  CURL* easy = nullptr;
-  curl_slist* headers = nullptr;
-  curl_mime* mime = nullptr;
+  // Declared before `easy`, so freed after it, as libcurl asks.
+  CurlSlist headers;
+  CurlMime mime;
+  std::optional<CurlHandle> easy;
   size_t body_offset = 0;     // Read position in the multipart file's data.
   bool body_written = false;  // The whole file part went to libcurl once.
   char error[CURL_ERROR_SIZE] = {0};
@@ -66,9 +69,6 @@ struct CurlHttpClient::Transfer {
 
   ~Transfer() {
     if (request.abort != nullptr) request.abort->Clear();
-    curl_mime_free(mime);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(easy);
   }
 };
 
@@ -185,6 +185,57 @@ absl::Duration CurlHttpClient::PostDueTimers() {
   return next;
 }
 
+absl::Status CurlHttpClient::Configure(Transfer& t) const {
+  absl::StatusOr<CurlHandle> handle = CurlHandle::Create();
+  if (!handle.ok()) return handle.status();
+  t.easy.emplace(*std::move(handle));
+  CurlHandle& easy = *t.easy;
+  const HttpRequest& request = t.request;
+  absl::Status s;  // The first option libcurl refuses, if any.
+  s.Update(easy.SetOption(CURLOPT_URL, request.url.c_str()));
+  s.Update(easy.SetOption(CURLOPT_PRIVATE, &t));
+  s.Update(easy.SetOption(CURLOPT_ERRORBUFFER, t.error));
+  s.Update(easy.SetOption(CURLOPT_NOSIGNAL, 1L));
+  s.Update(easy.SetOption(CURLOPT_PROTOCOLS_STR, "http,https"));
+  s.Update(easy.SetOption(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS));
+  s.Update(easy.SetOption(CURLOPT_TIMEOUT_MS,
+                          static_cast<long>(std::max<int64_t>(
+                              1, absl::ToInt64Milliseconds(request.timeout)))));
+  s.Update(easy.SetOption(
+      CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(std::max<int64_t>(
+          1, absl::ToInt64Milliseconds(request.connect_timeout)))));
+  s.Update(easy.SetOption(CURLOPT_USERAGENT, options_.user_agent.c_str()));
+  s.Update(easy.SetOption(CURLOPT_WRITEFUNCTION, &Transfer::Write));
+  s.Update(easy.SetOption(CURLOPT_WRITEDATA, &t));
+  s.Update(easy.SetOption(CURLOPT_HEADERFUNCTION, OnHeader));
+  s.Update(easy.SetOption(CURLOPT_HEADERDATA, &t.response));
+  // An empty "Expect:" stops libcurl from waiting for 100 Continue before
+  // sending a large body.
+  curl_slist* headers = curl_slist_append(nullptr, "Expect:");
+  for (const auto& [name, value] : request.headers) {
+    headers =
+        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+  }
+  t.headers.reset(headers);
+  s.Update(easy.SetOption(CURLOPT_HTTPHEADER, headers));
+  if (request.multipart_file) {
+    const MultipartFile& file = *request.multipart_file;
+    t.mime.reset(curl_mime_init(easy.get()));
+    curl_mimepart* part = curl_mime_addpart(t.mime.get());
+    curl_mime_name(part, file.field_name.c_str());
+    curl_mime_filename(part, file.filename.c_str());
+    curl_mime_type(part, file.content_type.c_str());
+    curl_mime_data_cb(part, static_cast<curl_off_t>(file.data->size()),
+                      Transfer::Read, Transfer::Seek, nullptr, &t);
+    s.Update(easy.SetOption(CURLOPT_MIMEPOST, t.mime.get()));
+  }
+  if (request.method != "GET" && !(request.method == "POST" && t.mime)) {
+    s.Update(easy.SetOption(CURLOPT_CUSTOMREQUEST, request.method.c_str()));
+  }
+  return s;
+}
+
 void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
   Transfer* t = transfer.get();
   const HttpRequest& request = t->request;
@@ -198,49 +249,13 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
     Deliver(std::move(done), Aborted());
     return;
   }
-  t->easy = curl_easy_init();
-  CURL* easy = t->easy;
-  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t->error);
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(
-                       1, absl::ToInt64Milliseconds(request.timeout))));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(std::max<int64_t>(
-                       1, absl::ToInt64Milliseconds(request.connect_timeout))));
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Transfer::Write);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t->response);
-
-  // An empty "Expect:" stops libcurl from waiting for 100 Continue before
-  // sending a large body.
-  t->headers = curl_slist_append(t->headers, "Expect:");
-  for (const auto& [name, value] : request.headers) {
-    t->headers =
-        curl_slist_append(t->headers, absl::StrCat(name, ": ", value).c_str());
+  if (absl::Status s = Configure(*t); !s.ok()) {
+    Callback done = std::move(t->done);
+    transfer.reset();
+    Deliver(std::move(done), std::move(s));
+    return;
   }
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t->headers);
-
-  if (request.multipart_file) {
-    const MultipartFile& file = *request.multipart_file;
-    t->mime = curl_mime_init(easy);
-    curl_mimepart* part = curl_mime_addpart(t->mime);
-    curl_mime_name(part, file.field_name.c_str());
-    curl_mime_filename(part, file.filename.c_str());
-    curl_mime_type(part, file.content_type.c_str());
-    curl_mime_data_cb(part, static_cast<curl_off_t>(file.data->size()),
-                      Transfer::Read, Transfer::Seek, nullptr, t);
-    curl_easy_setopt(easy, CURLOPT_MIMEPOST, t->mime);
-  }
-  if (request.method != "GET" && !(request.method == "POST" && t->mime)) {
-    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
+  CURL* easy = t->easy->get();
   CURLMcode added = curl_multi_add_handle(multi_, easy);
   if (added != CURLM_OK) {
     Callback done = std::move(t->done);
@@ -258,7 +273,7 @@ void CurlHttpClient::Abort(TransferId id) {
   if (it == in_flight_.end()) return;  // Completed first: nothing to abort.
   std::unique_ptr<Transfer> t(it->second);
   in_flight_.erase(it);
-  curl_multi_remove_handle(multi_, t->easy);
+  curl_multi_remove_handle(multi_, t->easy->get());
   // Freed before `done` can run: the image bytes it shares are let go.
   Callback done = std::move(t->done);
   t.reset();
@@ -343,7 +358,7 @@ void CurlHttpClient::Run() {
   // Shut down: abandon every transfer still in flight.
   for (const auto& [id, raw] : in_flight_) {
     std::unique_ptr<Transfer> t(raw);
-    curl_multi_remove_handle(multi_, t->easy);
+    curl_multi_remove_handle(multi_, t->easy->get());
     Callback done = std::move(t->done);
     t.reset();
     Deliver(std::move(done), absl::CancelledError("HTTP client is shut down"));

@@ -75,6 +75,9 @@ class CurlHttpClient : public HttpClient {
   void Run();
   // Posts the timers that are due; returns the time until the next one.
   absl::Duration PostDueTimers();
+  // Makes `t`'s easy handle and sets every option; the first option
+  // libcurl refuses fails the request.
+  absl::Status Configure(Transfer& t) const;
   void Start(std::unique_ptr<Transfer> transfer);
   void Complete(CURL* easy, CURLcode result);
   // Asks the I/O thread to abort transfer `id` (a signal's hook).

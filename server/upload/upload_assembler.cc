@@ -77,7 +77,7 @@ UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
   buffer_->reservation = budget.Open();
 }
 
-UploadAssembler::~UploadAssembler() { EVP_MD_CTX_free(sha256_); }
+UploadAssembler::~UploadAssembler() = default;
 
 absl::Status UploadAssembler::AddSerialized(
     google::protobuf::io::ZeroCopyInputStream& in, size_t size) {
@@ -186,8 +186,8 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
           "sha256 must be the image's SHA-256 digest as 64 lowercase hex "
           "characters, or empty");
     }
-    sha256_ = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(sha256_, EVP_sha256(), nullptr);
+    sha256_.reset(EVP_MD_CTX_new());
+    EVP_DigestInit_ex(sha256_.get(), EVP_sha256(), nullptr);
   }
   metadata_ = metadata;
   return absl::OkStatus();
@@ -256,7 +256,7 @@ absl::Status UploadAssembler::AddChunk(size_t size,
     return MalformedMessage();
   }
   if (sha256_ != nullptr) {
-    EVP_DigestUpdate(sha256_, bytes.data() + offset, size);
+    EVP_DigestUpdate(sha256_.get(), bytes.data() + offset, size);
   }
   received_bytes_ = bytes.size();
   return absl::OkStatus();
@@ -285,7 +285,7 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
   if (sha256_ != nullptr) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    EVP_DigestFinal_ex(sha256_, digest, &length);
+    EVP_DigestFinal_ex(sha256_.get(), digest, &length);
     std::string hex = absl::BytesToHexString(
         absl::string_view(reinterpret_cast<const char*>(digest), length));
     if (hex != metadata_.sha256()) {

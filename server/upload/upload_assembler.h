@@ -101,7 +101,11 @@ class UploadAssembler {
   clerk::userimage::v1::ImageMetadata metadata_;
   std::shared_ptr<Buffer> buffer_;  // Handed over by Finish().
   uint64_t received_bytes_ = 0;
-  EVP_MD_CTX* sha256_ = nullptr;  // Owned; set when the caller sent a digest.
+  struct DigestFree {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  // Set when the caller sent a digest.
+  std::unique_ptr<EVP_MD_CTX, DigestFree> sha256_;
 };
 
 }  // namespace userimage
