@@ -1,21 +1,22 @@
 #include "tools/bench/json_object.h"
 
 #include <cmath>
-#include <cstdint>
+#include <cstdlib>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace clerk::userimage::bench {
 
+google::protobuf::Value& JsonObject::Field(const std::string& key) {
+  return (*fields_.mutable_fields())[key];
+}
+
 JsonObject& JsonObject::Number(const std::string& key, double value) {
   if (!std::isfinite(value)) return Null(key);
-  // Integers print without a fraction; others with enough digits.
-  if (value == std::floor(value) && std::fabs(value) < 1e15) {
-    return Raw(key, absl::StrCat(static_cast<int64_t>(value)));
-  }
-  return Raw(key, absl::StrFormat("%.6g", value));
+  Field(key).set_number_value(
+      std::strtod(absl::StrFormat("%.6g", value).c_str(), nullptr));
+  return *this;
 }
 
 JsonObject& JsonObject::Ratio(const std::string& key,
@@ -24,39 +25,31 @@ JsonObject& JsonObject::Ratio(const std::string& key,
 }
 
 JsonObject& JsonObject::Bool(const std::string& key, bool value) {
-  return Raw(key, value ? "true" : "false");
+  Field(key).set_bool_value(value);
+  return *this;
 }
 
 JsonObject& JsonObject::String(const std::string& key,
                                const std::string& value) {
-  std::string quoted = "\"";
-  for (char c : value) {
-    if (c == '"' || c == '\\') quoted.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) {
-      absl::StrAppendFormat(&quoted, "\\u%04x", static_cast<unsigned char>(c));
-    } else {
-      quoted.push_back(c);
-    }
-  }
-  return Raw(key, quoted + "\"");
+  Field(key).set_string_value(value);
+  return *this;
 }
 
 JsonObject& JsonObject::Object(const std::string& key,
                                const JsonObject& value) {
-  return Raw(key, value.ToString());
+  *Field(key).mutable_struct_value() = value.fields_;
+  return *this;
 }
 
 JsonObject& JsonObject::Null(const std::string& key) {
-  return Raw(key, "null");
+  Field(key).set_null_value(google::protobuf::NULL_VALUE);
+  return *this;
 }
 
 std::string JsonObject::ToString() const {
-  return absl::StrCat("{", absl::StrJoin(entries_, ","), "}");
-}
-
-JsonObject& JsonObject::Raw(const std::string& key, const std::string& value) {
-  entries_.push_back(absl::StrCat("\"", key, "\":", value));
-  return *this;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(fields_, &json);
+  return json;
 }
 
 }  // namespace clerk::userimage::bench

@@ -3,17 +3,18 @@
 
 #include <optional>
 #include <string>
-#include <vector>
+
+#include "google/protobuf/struct.pb.h"
 
 namespace clerk::userimage::bench {
 
-// A minimal JSON writer for one object with keys in insertion order. Keys
-// are written as given (fixed words and code names); string values are
-// escaped. Not thread-safe.
+// One JSON object of a benchmark report, built with typed setters on a
+// google::protobuf::Struct and printed by protobuf's JSON printer (keys in
+// its order, strings escaped by it). Not thread-safe.
 class JsonObject {
  public:
-  // Integers print without a fraction, others with 6 significant digits;
-  // non-finite values print as null.
+  // Rounded to 6 significant digits (integers print without a fraction);
+  // non-finite values are null.
   JsonObject& Number(const std::string& key, double value);
   // Null when unset.
   JsonObject& Ratio(const std::string& key, std::optional<double> value);
@@ -25,9 +26,9 @@ class JsonObject {
   std::string ToString() const;
 
  private:
-  JsonObject& Raw(const std::string& key, const std::string& value);
+  google::protobuf::Value& Field(const std::string& key);
 
-  std::vector<std::string> entries_;
+  google::protobuf::Struct fields_;
 };
 
 }  // namespace clerk::userimage::bench
