@@ -62,7 +62,7 @@ TEST(SecretKeyTest, NeverAppearsAnywhere) {
   EXPECT_FALSE(absl::StrContains(cmdline, key));
   EXPECT_FALSE(absl::StrContains(environ, key));
 
-  (*deployment)->server().Terminate();
+  (*deployment)->server().Stop();
   const std::string output = Read((*deployment)->log_path());
   EXPECT_TRUE(
       absl::StrContains(output, "clerk_rejected_secret_key"));  // It ran.

@@ -28,7 +28,7 @@ absl::StatusOr<std::unique_ptr<LocalDeployment>> LocalDeployment::Start(
       "--port_file=" + TestTempPath(prefix + "emulator.port"),
       absl::StrCat("--generated_users=", kLoadUsers)};
   argv.insert(argv.end(), emulator_flags.begin(), emulator_flags.end());
-  auto emulator = Subprocess::Start(argv, {env}, log);
+  auto emulator = ChildProcess::Start(argv, {env}, log);
   if (!emulator.ok()) return emulator.status();
   d->emulator_ = *std::move(emulator);
   auto port = d->emulator_->WaitForPortFile(
@@ -63,7 +63,7 @@ absl::StatusOr<int> LocalDeployment::AddServer(
   // authentication itself.
   if (!authenticates) argv.push_back("--allow_unauthenticated");
   argv.insert(argv.end(), server_flags.begin(), server_flags.end());
-  auto process = Subprocess::Start(
+  auto process = ChildProcess::Start(
       argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log_path_);
   if (!process.ok()) return process.status();
   Server server;

@@ -10,6 +10,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "httplib.h"
 #include "tests/testing/subprocess.h"
+#include "tools/support/child_process.h"
 
 namespace userimage {
 
@@ -42,7 +43,7 @@ class LocalDeployment {
   int server_port(int index = 0) const { return servers_[index].port; }
   int metrics_port(int index = 0) const { return servers_[index].metrics_port; }
   std::string server_address(int index = 0) const;
-  Subprocess& server(int index = 0) { return *servers_[index].process; }
+  ChildProcess& server(int index = 0) { return *servers_[index].process; }
   int emulator_port() const { return emulator_port_; }
   // Where both processes' stdout and stderr go.
   const std::string& log_path() const { return log_path_; }
@@ -60,14 +61,14 @@ class LocalDeployment {
 
  private:
   struct Server {
-    std::unique_ptr<Subprocess> process;
+    std::unique_ptr<ChildProcess> process;
     int port = 0;
     int metrics_port = 0;
   };
 
   LocalDeployment() = default;
   std::string prefix_;
-  std::unique_ptr<Subprocess> emulator_;
+  std::unique_ptr<ChildProcess> emulator_;
   std::vector<Server> servers_;
   int emulator_port_ = 0;
   std::string log_path_;

@@ -82,7 +82,7 @@ absl::Status RedisServer::Launch() {
     argv.insert(argv.end(), options_.acl_user.begin() + 1,
                 options_.acl_user.end());
   }
-  auto process = Subprocess::Start(argv, {}, TestTempPath(name + ".log"));
+  auto process = ChildProcess::Start(argv, {}, TestTempPath(name + ".log"));
   if (!process.ok()) return process.status();
   process_ = *std::move(process);
   // Ready when it accepts a connection (TLS or not, the TCP connect is

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "server/redis/redis_connection.h"
 #include "tests/testing/subprocess.h"
+#include "tools/support/child_process.h"
 
 namespace userimage {
 
@@ -49,7 +50,7 @@ class RedisServer {
 
   const RedisServerOptions options_;
   const int port_;
-  std::unique_ptr<Subprocess> process_;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 // A TCP socket on loopback that accepts connections (the kernel completes

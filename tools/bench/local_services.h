@@ -7,9 +7,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "tools/bench/child_process.h"
+#include "tools/support/child_process.h"
 
 namespace clerk::userimage::bench {
+
+using ::userimage::ChildProcess;
 
 // A program serving on loopback, on the port it wrote to its port file.
 struct LocalService {
@@ -17,8 +19,8 @@ struct LocalService {
   int port = 0;
 };
 
-// Removes `port_file`, starts `argv` (see ChildProcess::Start) and waits up
-// to `timeout` for the port. On failure the program is stopped and the
+// Removes `port_file`, starts `argv` (see ChildProcess::Start) and
+// waits up to `timeout` for the port. On failure the program is stopped and the
 // error of the start or the wait is returned as is.
 absl::StatusOr<LocalService> StartLocalService(
     const std::vector<std::string>& argv,

@@ -36,12 +36,12 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "server/redis/redis_connection.h"
-#include "tools/bench/child_process.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/local_services.h"
 #include "tools/bench/programs.h"
 #include "tools/bench/report.h"
 #include "tools/bench/upload_load.h"
+#include "tools/support/child_process.h"
 
 ABSL_FLAG(int, uploads, 300, "Uploads offered at once in each mode.");
 ABSL_FLAG(int, quota, 100,
@@ -60,6 +60,8 @@ ABSL_FLAG(std::string, work_dir, "",
           "Directory for port files and logs; default: a new one.");
 
 namespace clerk::userimage::bench {
+
+using ::userimage::ChildProcess;
 namespace {
 
 constexpr char kSelfPath[] = "tools/bench/replicas_bench";

@@ -41,7 +41,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "tools/bench/child_process.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/grpc_upload_load.h"
 #include "tools/bench/load_plan.h"
@@ -50,6 +49,7 @@
 #include "tools/bench/proc_stats.h"
 #include "tools/bench/programs.h"
 #include "tools/bench/upload_load.h"
+#include "tools/support/child_process.h"
 
 ABSL_FLAG(std::string, shape, "closed",
           "closed (--concurrency workers uploading back to back), open "
@@ -106,6 +106,8 @@ ABSL_FLAG(std::string, plot_data, "",
           "If set, append one gnuplot data line per point to this file.");
 
 namespace clerk::userimage::bench {
+
+using ::userimage::ChildProcess;
 namespace {
 
 constexpr char kServerPath[] = "server/user_image_server";

@@ -1,5 +1,5 @@
-#ifndef TOOLS_BENCH_CHILD_PROCESS_H_
-#define TOOLS_BENCH_CHILD_PROCESS_H_
+#ifndef TOOLS_SUPPORT_CHILD_PROCESS_H_
+#define TOOLS_SUPPORT_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -10,12 +10,13 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace clerk::userimage::bench {
+namespace userimage {
 
-// A program the benchmark runs: started with `argv` and this process's
-// environment plus `extra_env`, its stdout and stderr appended to
-// `log_path`. It receives SIGTERM if the benchmark dies first. The
-// destructor stops it (see Stop). Not thread-safe.
+// A program that a test or a benchmark runs (the server, the emulator,
+// redis-server): started with `argv` and this process's environment plus
+// `extra_env`, its stdout and stderr appended to `log_path`. It receives
+// SIGTERM if this process dies first. The destructor stops it (see Stop).
+// Not thread-safe.
 class ChildProcess {
  public:
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Start(
@@ -33,6 +34,12 @@ class ChildProcess {
   // Waits up to `timeout` for the program to exit by itself; returns its
   // wait status, or DEADLINE_EXCEEDED with the program still running.
   absl::StatusOr<int> Wait(absl::Duration timeout);
+  // Waits as long as it takes; returns the wait status.
+  int Wait();
+  // Sends `signal` (unless the program has exited), without waiting.
+  void Signal(int signal);
+  // Whether the program has not exited yet.
+  bool Running() { return !Exited(); }
 
   // Sends SIGTERM, waits up to `grace`, then SIGKILLs. Returns the wait
   // status; later calls return the same.
@@ -50,6 +57,6 @@ class ChildProcess {
   int wait_status_ = 0;
 };
 
-}  // namespace clerk::userimage::bench
+}  // namespace userimage
 
-#endif  // TOOLS_BENCH_CHILD_PROCESS_H_
+#endif  // TOOLS_SUPPORT_CHILD_PROCESS_H_

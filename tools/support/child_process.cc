@@ -1,4 +1,4 @@
-#include "tools/bench/child_process.h"
+#include "tools/support/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace clerk::userimage::bench {
+namespace userimage {
 
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
     const std::vector<std::string>& argv,
@@ -106,6 +106,18 @@ absl::StatusOr<int> ChildProcess::Wait(absl::Duration timeout) {
   return wait_status_;
 }
 
+int ChildProcess::Wait() {
+  if (!exited_) {
+    waitpid(pid_, &wait_status_, 0);
+    exited_ = true;
+  }
+  return wait_status_;
+}
+
+void ChildProcess::Signal(int signal) {
+  if (!Exited()) kill(pid_, signal);
+}
+
 int ChildProcess::Stop(absl::Duration grace) {
   if (Exited()) return wait_status_;
   kill(pid_, SIGTERM);
@@ -120,4 +132,4 @@ int ChildProcess::Stop(absl::Duration grace) {
   return wait_status_;
 }
 
-}  // namespace clerk::userimage::bench
+}  // namespace userimage
