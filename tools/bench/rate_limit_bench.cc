@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/bench/common_flags.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/local_services.h"
 #include "tools/bench/programs.h"
@@ -43,15 +44,6 @@ ABSL_FLAG(absl::Duration, deadline, absl::Seconds(300),
           "Deadline of each upload call, from its start.");
 ABSL_FLAG(int, image_bytes, 400,
           "Bytes per image: a PNG signature, then pseudo-random bytes.");
-ABSL_FLAG(std::string, server_binary, "",
-          "user_image_server to run; default: from the runfiles or next to "
-          "this binary in bazel-bin.");
-ABSL_FLAG(std::string, emulator_binary, "",
-          "clerk_emulator to run; default: next to this binary in bazel-bin "
-          "(build //tools/clerk_emulator with the same -c first).");
-ABSL_FLAG(std::string, work_dir, "",
-          "Directory for port files and process logs; default: a new "
-          "directory under $TMPDIR (or /tmp).");
 ABSL_FLAG(std::vector<std::string>, paced_server_flags, {},
           "Extra server flags for the paced mode, comma-separated.");
 ABSL_FLAG(std::vector<std::string>, unpaced_server_flags, {},

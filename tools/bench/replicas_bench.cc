@@ -36,6 +36,7 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "server/redis/redis_connection.h"
+#include "tools/bench/common_flags.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/local_services.h"
 #include "tools/bench/programs.h"
@@ -56,8 +57,6 @@ ABSL_FLAG(absl::Duration, deadline, absl::Seconds(180),
           "Deadline of each upload call.");
 ABSL_FLAG(std::string, redis_server, "/usr/bin/redis-server",
           "redis-server to run.");
-ABSL_FLAG(std::string, work_dir, "",
-          "Directory for port files and logs; default: a new one.");
 
 namespace clerk::userimage::bench {
 

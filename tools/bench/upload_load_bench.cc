@@ -41,6 +41,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/bench/common_flags.h"
 #include "tools/bench/emulator_control.h"
 #include "tools/bench/grpc_upload_load.h"
 #include "tools/bench/load_plan.h"
@@ -90,18 +91,9 @@ ABSL_FLAG(std::vector<std::string>, server_flags, {},
 ABSL_FLAG(int, emulator_threads, 0,
           "The emulator's HTTP threads (one per connection); 0: enough for "
           "the largest point.");
-ABSL_FLAG(std::string, server_binary, "",
-          "user_image_server to run; default: from the runfiles or next to "
-          "this binary in bazel-bin.");
-ABSL_FLAG(std::string, emulator_binary, "",
-          "clerk_emulator to run; default: from the runfiles or next to this "
-          "binary in bazel-bin.");
 ABSL_FLAG(std::string, direct_client_binary, "",
           "direct_upload_client to run; default: from the runfiles or next "
           "to this binary in bazel-bin.");
-ABSL_FLAG(std::string, work_dir, "",
-          "Directory for images, port files, records and process logs; "
-          "default: a new directory under $TMPDIR (or /tmp).");
 ABSL_FLAG(std::string, plot_data, "",
           "If set, append one gnuplot data line per point to this file.");
 
