@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/read_file.h"
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -25,8 +26,7 @@ constexpr char kUser[] = "user_2NNEqL2nrIRdJ194ndJqAHwEfxC";
 constexpr char kGoodToken[] = "tok_0123456789abcdefghij";
 
 std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return clerk::userimage::client::ReadFile(path).value_or("");
 }
 
 void MakeCa(const std::string& name) { ASSERT_TRUE(MakeTestCa(name).ok()); }

@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "client/read_file.h"
 #include "client/user_image_client.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -22,8 +23,7 @@ using ::clerk::userimage::client::UploadOptions;
 using ::clerk::userimage::client::UserImageClient;
 
 std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return clerk::userimage::client::ReadFile(path).value_or("");
 }
 
 TEST(SecretKeyTest, NeverAppearsAnywhere) {

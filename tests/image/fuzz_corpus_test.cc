@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/read_file.h"
 #include "fuzz/image/fuzz_checks.h"
 #include "gtest/gtest.h"
 
@@ -29,11 +30,10 @@ std::vector<std::filesystem::path> CorpusFiles(absl::string_view target) {
 }
 
 std::string Read(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  absl::StatusOr<std::string> bytes =
+      clerk::userimage::client::ReadFile(path.string());
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.value_or("");
 }
 
 TEST(FuzzCorpusTest, ImageCorporaSatisfyEveryProperty) {

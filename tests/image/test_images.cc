@@ -1,10 +1,9 @@
 #include "tests/image/test_images.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/read_file.h"
 #include "gtest/gtest.h"
 
 namespace userimage {
@@ -44,11 +43,9 @@ std::string ReadTestdata(absl::string_view name) {
   const std::string path =
       absl::StrCat(std::getenv("TEST_SRCDIR"),
                    "/clerk_user_image/tests/image/testdata/", name);
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read " << path;
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+  absl::StatusOr<std::string> bytes = clerk::userimage::client::ReadFile(path);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  return bytes.value_or("");
 }
 
 std::string GpsExifTiff(int orientation) {

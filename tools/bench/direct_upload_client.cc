@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/read_file.h"
 #include "tools/bench/direct_upload_load.h"
 #include "tools/bench/load_plan.h"
 
@@ -57,11 +58,9 @@ absl::Duration CpuUsed() {
 
 absl::StatusOr<std::shared_ptr<const std::string>> ReadImage(
     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return std::make_shared<const std::string>(bytes.str());
+  absl::StatusOr<std::string> bytes = clerk::userimage::client::ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return std::make_shared<const std::string>(*std::move(bytes));
 }
 
 int Run(const LoadPlan& plan, absl::Duration warmup, DirectLoadOptions options,

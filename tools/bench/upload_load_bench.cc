@@ -40,6 +40,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/read_file.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/bench/common_flags.h"
 #include "tools/bench/emulator_control.h"
@@ -99,6 +100,7 @@ ABSL_FLAG(std::string, plot_data, "",
 
 namespace clerk::userimage::bench {
 
+using ::clerk::userimage::client::ReadFile;
 using ::userimage::ChildProcess;
 namespace {
 
@@ -163,12 +165,6 @@ int64_t InFlightBound(const LoadPoint& point) {
   return static_cast<int64_t>(
       std::ceil(point.plan.rate * absl::ToDoubleSeconds(point.emulator_latency +
                                                         absl::Seconds(1))));
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 bool Exists(const std::string& path) { return std::ifstream(path).good(); }
