@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/ratelimit/redis_quota.h"
 #include "tests/testing/fake_time.h"
-#include "tests/testing/redis_server.h"
+#include "tools/support/redis_server.h"
 
 namespace userimage {
 namespace {

@@ -27,7 +27,7 @@
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
 #include "tests/testing/metrics_scrape.h"
-#include "tests/testing/redis_server.h"
+#include "tools/support/redis_server.h"
 
 namespace userimage {
 namespace {

@@ -3,7 +3,7 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_time.h"
-#include "tests/testing/redis_server.h"
+#include "tools/support/redis_server.h"
 
 namespace userimage {
 namespace {

@@ -1,9 +1,9 @@
 #include "server/redis/redis_connection.h"
 
 #include "gtest/gtest.h"
-#include "tests/testing/redis_server.h"
 #include "tests/testing/subprocess.h"
 #include "tests/testing/test_ca.h"
+#include "tools/support/redis_server.h"
 
 namespace userimage {
 namespace {

@@ -14,8 +14,6 @@
 //   bazel build -c opt //tools/clerk_emulator //server:user_image_server
 //   bazel run -c opt //tools/bench:replicas_bench -- --uploads=300
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -43,6 +41,7 @@
 #include "tools/bench/report.h"
 #include "tools/bench/upload_load.h"
 #include "tools/support/child_process.h"
+#include "tools/support/redis_server.h"
 
 ABSL_FLAG(int, uploads, 300, "Uploads offered at once in each mode.");
 ABSL_FLAG(int, quota, 100,
@@ -75,41 +74,6 @@ void Progress(const std::string& message) {
   std::cerr << "[bench] " << message << std::endl;
 }
 
-// A port that was free a moment ago.
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-// redis-server on loopback, persisting nothing; ready when it answers.
-absl::StatusOr<std::pair<std::unique_ptr<ChildProcess>, int>> StartRedis(
-    const std::string& binary, const std::string& work_dir) {
-  const int port = FreePort();
-  auto process = ChildProcess::Start(
-      {binary, "--bind", "127.0.0.1", "--port", absl::StrCat(port), "--save",
-       "", "--appendonly", "no", "--dir", work_dir},
-      {}, work_dir + "/redis.log");
-  if (!process.ok()) return process.status();
-  ::userimage::RedisOptions options;
-  options.port = port;
-  for (absl::Time give_up = absl::Now() + absl::Seconds(20);
-       absl::Now() < give_up;) {
-    if (::userimage::RedisConnection::Connect(options).ok()) {
-      return std::make_pair(*std::move(process), port);
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return absl::UnavailableError("redis-server did not start; see " + work_dir +
-                                "/redis.log");
-}
-
 // One mode: fresh replicas, the uploads split over them, what Clerk saw.
 absl::StatusOr<ModeStats> RunMode(const Mode& mode,
                                   const std::vector<int>& counts,
@@ -140,11 +104,21 @@ absl::StatusOr<ModeStats> RunMode(const Mode& mode,
                         absl::StrJoin(counts, "/")));
   std::vector<LoadResult> results(counts.size());
   std::vector<std::thread> loads;
+  // Each replica uploads for users of its own: uploads for one user are
+  // ordered across replicas (a newer one supersedes an older one waiting),
+  // which is not what this benchmark measures.
+  const std::vector<std::string>& users = LoadUsers();
+  size_t first_user = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
-    loads.emplace_back([&, i] {
+    std::vector<std::string> own;
+    for (int u = 0; u < counts[i]; ++u) {
+      own.push_back(users[(first_user + u) % users.size()]);
+    }
+    first_user += counts[i];
+    loads.emplace_back([&, i, own = std::move(own)] {
       LoadOptions load;
       load.uploads = counts[i];
-      load.users = LoadUsers();
+      load.users = own;
       load.deadline = deadline;
       results[i] = RunUploads(
           grpc::CreateChannel(absl::StrCat("127.0.0.1:", servers[i].port),
@@ -223,7 +197,8 @@ int Run() {
     }
   }
   Progress("logs and port files in " + *work_dir);
-  auto redis = StartRedis(absl::GetFlag(FLAGS_redis_server), *work_dir);
+  auto redis = ::userimage::RedisServer::Start(
+      {.binary = absl::GetFlag(FLAGS_redis_server), .dir = *work_dir});
   if (!redis.ok()) {
     std::cerr << "replicas_bench: " << redis.status().message() << std::endl;
     return 1;
@@ -255,7 +230,7 @@ int Run() {
       {"uncoordinated", with({})},
       {"fair_share", with({share})},
       {"redis", with({share, absl::StrCat("--redis_address=127.0.0.1:",
-                                          redis->second)})}};
+                                          (*redis)->port())})}};
   std::vector<ModeStats> stats;
   for (const Mode& mode : modes) {
     auto result =
@@ -301,7 +276,7 @@ int Run() {
   json += "}}";
   std::printf("\n%s\n", json.c_str());
   emulator_service->process->Stop();
-  redis->first->Stop();
+  (*redis)->Stop();
   return 0;
 }
 

@@ -1,5 +1,5 @@
-#ifndef TESTS_TESTING_REDIS_SERVER_H_
-#define TESTS_TESTING_REDIS_SERVER_H_
+#ifndef TOOLS_SUPPORT_REDIS_SERVER_H_
+#define TOOLS_SUPPORT_REDIS_SERVER_H_
 
 #include <memory>
 #include <string>
@@ -7,12 +7,15 @@
 
 #include "absl/status/statusor.h"
 #include "server/redis/redis_connection.h"
-#include "tests/testing/subprocess.h"
 #include "tools/support/child_process.h"
 
 namespace userimage {
 
 struct RedisServerOptions {
+  std::string binary = "/usr/bin/redis-server";
+  // Where its log (and nothing else: it persists nothing) goes; empty: the
+  // test's scratch directory ($TEST_TMPDIR), else /tmp.
+  std::string dir;
   // requirepass: the default user's password.
   std::string password;
   // An ACL user, e.g. {"user", "svc", "on", ">secret", "~*", "+@all"}.
@@ -26,7 +29,8 @@ struct RedisServerOptions {
 
 // A throwaway redis-server (Debian's /usr/bin/redis-server) on loopback, on
 // a free port the OS picked, persisting nothing. Stop() and Start() again
-// keep the port, to test outages. For tests; not thread-safe.
+// keep the port, to test outages. For tests and benchmarks; not
+// thread-safe.
 class RedisServer {
  public:
   static absl::StatusOr<std::unique_ptr<RedisServer>> Start(
@@ -47,6 +51,7 @@ class RedisServer {
   RedisServer(RedisServerOptions options, int port)
       : options_(std::move(options)), port_(port) {}
   absl::Status Launch();
+  std::string Dir() const;
 
   const RedisServerOptions options_;
   const int port_;
@@ -72,4 +77,4 @@ class SilentServer {
 
 }  // namespace userimage
 
-#endif  // TESTS_TESTING_REDIS_SERVER_H_
+#endif  // TOOLS_SUPPORT_REDIS_SERVER_H_

@@ -1,4 +1,4 @@
-#include "tests/testing/redis_server.h"
+#include "tools/support/redis_server.h"
 
 #include <netinet/in.h>
 #include <signal.h>
@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -63,9 +64,11 @@ RedisOptions RedisServer::ClientOptions() const {
 absl::Status RedisServer::Launch() {
   static std::atomic<int> instance{0};
   const std::string name = absl::StrCat("redis", getpid(), "-", instance++);
+  const std::string dir = Dir();
+  const std::string log = absl::StrCat(dir, "/", name, ".log");
   std::vector<std::string> argv = {
-      "/usr/bin/redis-server", "--bind", "127.0.0.1", "--save",        "",
-      "--appendonly",          "no",     "--dir",     TestTempPath("")};
+      options_.binary, "--bind", "127.0.0.1", "--save", "",
+      "--appendonly",  "no",     "--dir",     dir};
   if (options_.tls) {
     argv.insert(argv.end(), {"--port", "0", "--tls-port", absl::StrCat(port_),
                              "--tls-cert-file", options_.tls_cert_file,
@@ -82,7 +85,7 @@ absl::Status RedisServer::Launch() {
     argv.insert(argv.end(), options_.acl_user.begin() + 1,
                 options_.acl_user.end());
   }
-  auto process = ChildProcess::Start(argv, {}, TestTempPath(name + ".log"));
+  auto process = ChildProcess::Start(argv, {}, log);
   if (!process.ok()) return process.status();
   process_ = *std::move(process);
   // Ready when it accepts a connection (TLS or not, the TCP connect is
@@ -92,13 +95,19 @@ absl::Status RedisServer::Launch() {
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
   while (absl::Now() < give_up) {
     if (!process_->Running()) {
-      return absl::UnavailableError(absl::StrCat(
-          "redis-server exited at start; see ", TestTempPath(name + ".log")));
+      return absl::UnavailableError(
+          absl::StrCat("redis-server exited at start; see ", log));
     }
     if (RedisConnection::Connect(probe).ok()) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(20));
   }
   return absl::DeadlineExceededError("redis-server did not start listening");
+}
+
+std::string RedisServer::Dir() const {
+  if (!options_.dir.empty()) return options_.dir;
+  const char* test_tmpdir = std::getenv("TEST_TMPDIR");
+  return test_tmpdir != nullptr ? test_tmpdir : "/tmp";
 }
 
 void RedisServer::Stop() {
