@@ -36,9 +36,11 @@
 #include "server/redis/redis_connection.h"
 #include "tools/bench/common_flags.h"
 #include "tools/bench/emulator_control.h"
+#include "tools/bench/json_object.h"
 #include "tools/bench/local_services.h"
 #include "tools/bench/programs.h"
 #include "tools/bench/report.h"
+#include "tools/bench/stats.h"
 #include "tools/bench/upload_load.h"
 #include "tools/support/child_process.h"
 #include "tools/support/redis_server.h"
@@ -149,8 +151,6 @@ absl::StatusOr<ModeStats> RunMode(const Mode& mode,
   return stats;
 }
 
-double Ratio(double a, double b) { return b == 0 ? 0 : a / b; }
-
 int Run() {
   const Quota quota{absl::GetFlag(FLAGS_quota), absl::GetFlag(FLAGS_window)};
   const int uploads = absl::GetFlag(FLAGS_uploads);
@@ -249,11 +249,13 @@ int Run() {
       absl::FormatDuration(quota.window).c_str());
   std::printf("%-14s %9s %7s %8s %9s %8s %9s %9s\n", "mode", "succeeded",
               "failed", "wall_s", "goodput", "429s", "429_share", "p99_s");
-  std::string json = absl::StrFormat(
-      "{\"benchmark\":\"replicas\",\"uploads\":%d,\"replicas\":%d,\"quota\":%d,"
-      "\"window_s\":%g,"
-      "\"modes\":{",
-      uploads, replicas, quota.requests, absl::ToDoubleSeconds(quota.window));
+  JsonObject json;
+  json.String("benchmark", "replicas")
+      .Number("uploads", uploads)
+      .Number("replicas", replicas)
+      .Number("quota", quota.requests)
+      .Number("window_s", absl::ToDoubleSeconds(quota.window));
+  JsonObject modes_json;
   for (size_t i = 0; i < stats.size(); ++i) {
     const ModeStats& s = stats[i];
     const int failed = s.uploads - s.successes;
@@ -262,19 +264,22 @@ int Run() {
                 absl::ToDoubleSeconds(s.wall), 100 * s.goodput,
                 s.clerk.Count(429), 100 * s.rate_limited_share,
                 absl::ToDoubleSeconds(s.p99));
-    absl::StrAppendFormat(
-        &json,
-        "%s\"%s\":{\"succeeded\":%d,\"failed\":%d,\"wall_s\":%g,\"goodput\":%g,"
-        "\"clerk_requests\":%d,\"clerk_429\":%d,\"429_share\":%g,\"p99_s\":%g,"
-        "\"succeeded_vs_uncoordinated\":%g,\"goodput_vs_uncoordinated\":%g}",
-        i == 0 ? "" : ",", modes[i].name, s.successes, failed,
-        absl::ToDoubleSeconds(s.wall), s.goodput, s.clerk.requests,
-        s.clerk.Count(429), s.rate_limited_share, absl::ToDoubleSeconds(s.p99),
-        Ratio(s.successes, stats[0].successes),
-        Ratio(s.goodput, stats[0].goodput));
+    JsonObject mode;
+    mode.Number("succeeded", s.successes)
+        .Number("failed", failed)
+        .Number("wall_s", absl::ToDoubleSeconds(s.wall))
+        .Number("goodput", s.goodput)
+        .Number("clerk_requests", s.clerk.requests)
+        .Number("clerk_429", s.clerk.Count(429))
+        .Number("429_share", s.rate_limited_share)
+        .Number("p99_s", absl::ToDoubleSeconds(s.p99))
+        .Ratio("succeeded_vs_uncoordinated",
+               Ratio(s.successes, stats[0].successes))
+        .Ratio("goodput_vs_uncoordinated", Ratio(s.goodput, stats[0].goodput));
+    modes_json.Object(modes[i].name, mode);
   }
-  json += "}}";
-  std::printf("\n%s\n", json.c_str());
+  json.Object("modes", modes_json);
+  std::printf("\n%s\n", json.ToString().c_str());
   emulator_service->process->Stop();
   (*redis)->Stop();
   return 0;
