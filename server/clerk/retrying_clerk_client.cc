@@ -377,20 +377,16 @@ class RetryingClerkClient::Call final
     std::shared_ptr<UserLease> lease;
     bool stale;
     bool stopped;
-    absl::Status deadline_error;
+    absl::Status last_error;
+    int attempts;
     {
       absl::MutexLock lock(&mu_);
       lease = lease_;
       stale = stage_ != Stage::kClaim || round_ != round;
       stopped = stopping();
       if (outcome == Outcome::kSuperseded) superseded_ = true;
-      deadline_error =
-          last_error_.ok()
-              ? absl::DeadlineExceededError(absl::StrCat(
-                    "an earlier upload or delete for user ", user_id_,
-                    " was still in flight on another replica when the "
-                    "deadline came; nothing was sent"))
-              : WithAttempts(last_error_, attempts_);
+      last_error = last_error_;
+      attempts = attempts_;
     }
     const bool granted = outcome == Outcome::kGranted;
     if (stale || (granted && stopped)) {
@@ -414,7 +410,13 @@ class RetryingClerkClient::Call final
         FinishStopped();
         break;
       case Outcome::kDeadlineExceeded:
-        Finish(deadline_error);
+        // Built only here, outside the lock: the common outcomes need none.
+        Finish(last_error.ok()
+                   ? absl::DeadlineExceededError(absl::StrCat(
+                         "an earlier upload or delete for user ", user_id_,
+                         " was still in flight on another replica when the "
+                         "deadline came; nothing was sent"))
+                   : WithAttempts(last_error, attempts));
         break;
     }
   }

@@ -54,6 +54,20 @@ class RedisUserOrderTest : public ::testing::Test {
     return {.redis = redis_->ClientOptions()};
   }
 
+  // Restarts Redis with the least-privilege ACL of docs/operations.md (the
+  // rate quota's commands only) and returns options that log in with it.
+  RedisWorkerOptions StartWithTheDocsAcl() {
+    redis_ = RedisServer::Start(
+                 {.acl_user = {"user", "userimage", "on", ">pw", "resetkeys",
+                               "~clerk-userimage:*", "resetchannels", "-@all",
+                               "+evalsha", "+eval", "+get", "+set", "+time"}})
+                 .value();
+    RedisWorkerOptions options = WorkerOptions();
+    options.redis.username = "userimage";
+    options.redis.password = "pw";
+    return options;
+  }
+
   absl::StatusOr<uint64_t> Arrive(Replica& r, const std::string& user = kUser) {
     return Wait<uint64_t>(
         [&](auto done) { r.order.Arrive(user, std::move(done)); });
@@ -182,14 +196,7 @@ TEST_F(RedisUserOrderTest, FailsAsUnavailableWhileRedisIsDown) {
 // The ACL docs/operations.md recommends is the rate quota's: the order's
 // scripts need no further command.
 TEST_F(RedisUserOrderTest, WorksWithTheLeastPrivilegeAclOfTheDocs) {
-  redis_ = RedisServer::Start(
-               {.acl_user = {"user", "userimage", "on", ">pw", "resetkeys",
-                             "~clerk-userimage:*", "resetchannels", "-@all",
-                             "+evalsha", "+eval", "+get", "+set", "+time"}})
-               .value();
-  RedisWorkerOptions options = WorkerOptions();
-  options.redis.username = "userimage";
-  options.redis.password = "pw";
+  RedisWorkerOptions options = StartWithTheDocsAcl();
   Replica a(options, time_), b(options, time_);
   const uint64_t older = Arrive(a).value();
   EXPECT_EQ(Claim(a, older)->verdict, Verdict::kGranted);
@@ -205,14 +212,7 @@ TEST_F(RedisUserOrderTest, WorksWithTheLeastPrivilegeAclOfTheDocs) {
 // A script Redis refuses (here: keys outside the ACL's pattern) fails on
 // its own; the quota on the same connection keeps working.
 TEST_F(RedisUserOrderTest, ARefusedScriptFailsOnlyItself) {
-  redis_ = RedisServer::Start(
-               {.acl_user = {"user", "userimage", "on", ">pw", "resetkeys",
-                             "~clerk-userimage:*", "resetchannels", "-@all",
-                             "+evalsha", "+eval", "+get", "+set", "+time"}})
-               .value();
-  RedisWorkerOptions options = WorkerOptions();
-  options.redis.username = "userimage";
-  options.redis.password = "pw";
+  RedisWorkerOptions options = StartWithTheDocsAcl();
   RedisWorker worker(options, time_);
   RedisQuota quota({.key_id = QuotaKeyId("sk_test_order")}, worker);
   RedisUserOrder elsewhere({.key_prefix = "elsewhere", .key_id = "k"}, worker);
