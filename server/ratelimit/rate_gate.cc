@@ -1,44 +1,57 @@
 #include "server/ratelimit/rate_gate.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/rpc/error_details.pb.h"
+#include "server/ratelimit/local_pacing.h"
+#include "server/ratelimit/shared_permits.h"
+#include "server/ratelimit/token_bucket.h"
 #include "server/status/status_details.h"
 
 namespace userimage {
 
 namespace {
-// Most requests asked of the shared quota at once.
-constexpr int kMaxTake = 16;
+
+std::unique_ptr<PermitSource> SourceFor(const RateGateOptions& options,
+                                        absl::Time now) {
+  LocalPacing local({.quota = options.quota,
+                     .window = options.window,
+                     .pacing = options.pacing,
+                     .replicas = options.replicas},
+                    now);
+  if (options.shared == nullptr) {
+    return std::make_unique<LocalPacing>(std::move(local));
+  }
+  const bool paced = options.pacing && options.quota > 0;
+  return std::make_unique<SharedPermits>(
+      SharedPermitsOptions{
+          .pacing_interval =
+              paced ? PacingFor(options.quota, options.window).interval
+                    : absl::ZeroDuration(),
+          .retry_interval = options.shared_retry_interval,
+          .answer_timeout = options.shared_answer_timeout,
+          .max_pause = options.max_pause,
+          .on_state = options.on_shared_state},
+      *options.shared, std::move(local));
+}
+
 }  // namespace
 
 RateGate::RateGate(RateGateOptions options, Clock& clock, Timers& timers)
-    : options_(std::move(options)), clock_(clock), timers_(timers) {
-  if (options_.pacing && options_.quota > 0) {
-    const Pacing share =
-        PacingFor(std::max(1, options_.quota / std::max(1, options_.replicas)),
-                  options_.window);
-    bucket_.emplace(share.burst, share.interval, clock_.Now());
-    shared_interval_ = PacingFor(options_.quota, options_.window).interval;
-  }
-  if (options_.shared != nullptr) {
-    // Learn at once whether the shared quota is reachable.
-    {
-      const absl::Time now = clock_.Now();
-      absl::MutexLock lock(&mu_);
-      take_in_flight_ = true;
-      take_wanted_ = 0;
-      take_started_ = now;
-      ++shared_callbacks_;
-    }
-    options_.shared->Take(0, [this](absl::StatusOr<SharedQuota::Grant> result) {
-      OnShared(std::move(result));
-    });
-  }
+    : RateGate(SourceFor(options, clock.Now()), options, clock, timers) {}
+
+RateGate::RateGate(std::unique_ptr<PermitSource> source,
+                   RateGateOptions options, Clock& clock, Timers& timers)
+    : options_(std::move(options)),
+      clock_(clock),
+      timers_(timers),
+      source_(std::move(source)) {
+  source_->Attach(*this);
+  Dispatch();  // A source may start work at once (asking Redis).
 }
 
 RateGate::~RateGate() {
@@ -53,23 +66,20 @@ RateGate::~RateGate() {
     --timer_callbacks_;
   }
   absl::MutexLock lock(&mu_);
-  // A wake-up already running, or a shared quota's answer, still uses the
-  // gate: wait for them.
+  // A wake-up already running, or an answer the source still waits for,
+  // still uses the gate: wait for them.
   auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return shared_callbacks_ == 0 && timer_callbacks_ == 0;
+    return timer_callbacks_ == 0 && updates_running_ == 0 && source_->idle();
   };
   mu_.Await(absl::Condition(&idle));
 }
 
+absl::Time RateGate::HeldUntilLocked() const {
+  return std::max(paused_until_, source_->HeldUntil());
+}
+
 absl::Time RateGate::EstimateStart(absl::Time now, size_t position) const {
-  absl::Time start = std::max(now, paused_until_);
-  if (options_.shared != nullptr && !degraded_) {
-    // Optimistic: as if this replica had the whole quota.
-    start = std::max(start, shared_next_try_) + shared_interval_ * position;
-  } else if (bucket_.has_value()) {
-    start = bucket_->NextAvailable(start) + bucket_->interval() * position;
-  }
-  return start;
+  return source_->EstimateStart(std::max(now, HeldUntilLocked()), position);
 }
 
 absl::Status RateGate::NoRoomBefore(absl::Time start, absl::Time now) const {
@@ -133,19 +143,19 @@ bool RateGate::Cancel(Ticket ticket) {
 }
 
 void RateGate::PauseUntil(absl::Time until) {
-  std::vector<Ready> ready;
-  absl::Duration shared_pause;
+  Actions actions;
   {
     const absl::Time now = clock_.Now();
     until = std::min(until, now + options_.max_pause);
     absl::MutexLock lock(&mu_);
     paused_until_ = std::max(paused_until_, until);
-    shared_pause = until - now;
+    if (until > now) source_->Pause(until - now, actions.deferred);
     size_t position = 0;
     for (auto it = queue_.begin(); it != queue_.end();) {
       const absl::Time start = EstimateStart(now, position);
       if (start > it->deadline) {
-        ready.push_back({std::move(it->proceed), NoRoomBefore(start, now)});
+        actions.ready.push_back(
+            {std::move(it->proceed), NoRoomBefore(start, now)});
         it = queue_.erase(it);
       } else {
         ++it;
@@ -153,10 +163,7 @@ void RateGate::PauseUntil(absl::Time until) {
       }
     }
   }
-  if (options_.shared != nullptr && shared_pause > absl::ZeroDuration()) {
-    options_.shared->Pause(shared_pause);
-  }
-  for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
+  Run(actions);
   Dispatch();
 }
 
@@ -175,87 +182,70 @@ void RateGate::ExpireLocked(absl::Time now, std::vector<Ready>& ready) {
 }
 
 void RateGate::Dispatch() {
-  std::vector<Ready> ready;
-  std::optional<int> take;
-  absl::Status unanswered;
-  WakeChange wake_change;
+  Actions actions;
   {
     const absl::Time now = clock_.Now();
     absl::MutexLock lock(&mu_);
-    ExpireLocked(now, ready);
-    // A question the shared quota leaves unanswered too long (a hung
-    // connection, a slow name lookup) counts as unreachable; a late answer
-    // is still taken.
-    const absl::Time answer_due =
-        take_started_ + options_.shared_answer_timeout;
-    if (take_in_flight_ && !degraded_ && now >= answer_due) {
-      unanswered = absl::DeadlineExceededError(
-          absl::StrCat("the shared quota did not answer within ",
-                       absl::FormatDuration(options_.shared_answer_timeout)));
-      degraded_ = true;
-      if (bucket_.has_value()) bucket_->Drain(now);
-      shared_next_try_ = now + std::max(options_.shared_retry_interval,
-                                        absl::Milliseconds(10));
-    }
-    const bool shared = options_.shared != nullptr && !degraded_;
-    absl::Time next_release = absl::InfiniteFuture();
-    while (!queue_.empty()) {
-      if (now < paused_until_) {
-        next_release = paused_until_;
-        break;
-      }
-      if (shared) break;  // Released by the shared quota's grants.
-      if (bucket_.has_value() && !bucket_->TryTake(now)) {
-        next_release = bucket_->NextAvailable(now);
-        break;
-      }
-      ready.push_back({std::move(queue_.front().proceed), absl::OkStatus()});
-      queue_.pop_front();
-    }
-    absl::Time wake = next_release;
+    DispatchLocked(now, actions);
+  }
+  Run(actions);
+}
+
+void RateGate::Update(Change change) {
+  Actions actions;
+  {
+    const absl::Time now = clock_.Now();
+    absl::MutexLock lock(&mu_);
+    ++updates_running_;
+    std::move(change)(now, actions.deferred);
+    DispatchLocked(now, actions);
+  }
+  Run(actions);
+  absl::MutexLock lock(&mu_);
+  --updates_running_;
+}
+
+void RateGate::DispatchLocked(absl::Time now, Actions& actions) {
+  ExpireLocked(now, actions.ready);
+  if (stopping_) return;  // Nothing waits; no new work for the source.
+  const absl::Time held_until = HeldUntilLocked();
+  const bool held = now < held_until;
+  const int wanted = held
+                         ? 0
+                         : static_cast<int>(std::min<size_t>(
+                               queue_.size(), std::numeric_limits<int>::max()));
+  const PermitSource::Permits permits =
+      source_->Take(now, wanted, actions.deferred);
+  for (int i = 0; i < permits.granted && !queue_.empty(); ++i) {
+    actions.ready.push_back(
+        {std::move(queue_.front().proceed), absl::OkStatus()});
+    queue_.pop_front();
+  }
+  // Wake for the source's next permits or work, the end of a pause, and
+  // the first deadline.
+  absl::Time wake = permits.ask_again;
+  if (!queue_.empty()) {
+    if (held) wake = std::min(wake, held_until);
     for (const Waiter& w : queue_) wake = std::min(wake, w.deadline);
-    if (queue_.empty()) wake = absl::InfiniteFuture();
-    // Ask the shared quota for the waiting requests, or, while it is
-    // unreachable, whether it is back.
-    if (options_.shared != nullptr && !take_in_flight_ && !stopping_ &&
-        (degraded_ || (!queue_.empty() && now >= paused_until_))) {
-      if (now >= shared_next_try_) {
-        take =
-            degraded_
-                ? 0
-                : static_cast<int>(std::min<size_t>(queue_.size(), kMaxTake));
-        take_in_flight_ = true;
-        take_wanted_ = *take;
-        take_started_ = now;
-        ++shared_callbacks_;
-      } else {
-        wake = std::min(wake, shared_next_try_);
-      }
-    }
-    if (take_in_flight_ && !degraded_) {
-      wake = std::min(wake, take_started_ + options_.shared_answer_timeout);
-    }
-    if (wake != wake_at_ && !stopping_) {
-      wake_change.cancel = std::exchange(wake_timer_, 0);
-      wake_at_ = wake;
-      if (wake != absl::InfiniteFuture()) {
-        wake_change.at = wake;
-        wake_change.generation = ++wake_generation_;
-        ++timer_callbacks_;
-      }
-    }
   }
-  ApplyWakeChange(wake_change);
-  if (!unanswered.ok() && options_.on_shared_state) {
-    options_.on_shared_state(false, unanswered);
+  PlanWakeLocked(wake, actions.wake);
+}
+
+void RateGate::PlanWakeLocked(absl::Time wake, WakeChange& change) {
+  if (wake == wake_at_) return;
+  change.cancel = std::exchange(wake_timer_, 0);
+  wake_at_ = wake;
+  if (wake != absl::InfiniteFuture()) {
+    change.at = wake;
+    change.generation = ++wake_generation_;
+    ++timer_callbacks_;
   }
-  if (take.has_value()) {
-    options_.shared->Take(*take,
-                          [this](absl::StatusOr<SharedQuota::Grant> result) {
-                            OnShared(std::move(result));
-                          });
-  }
-  for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
+}
+
+void RateGate::Run(Actions& actions) {
+  ApplyWakeChange(actions.wake);
+  for (auto& work : actions.deferred) std::move(work)();
+  for (Ready& r : actions.ready) std::move(r.proceed)(std::move(r.status));
 }
 
 void RateGate::ApplyWakeChange(const WakeChange& change) {
@@ -281,52 +271,6 @@ void RateGate::ApplyWakeChange(const WakeChange& change) {
   }
 }
 
-void RateGate::OnShared(absl::StatusOr<SharedQuota::Grant> result) {
-  std::vector<Ready> ready;
-  std::optional<bool> now_in_use;
-  {
-    const absl::Time now = clock_.Now();
-    absl::MutexLock lock(&mu_);
-    take_in_flight_ = false;
-    if (!result.ok()) {
-      if (!degraded_) {
-        degraded_ = true;
-        now_in_use = false;
-        if (bucket_.has_value()) bucket_->Drain(now);
-      }
-      shared_next_try_ = now + std::max(options_.shared_retry_interval,
-                                        absl::Milliseconds(10));
-    } else {
-      if (degraded_) {
-        degraded_ = false;
-        now_in_use = true;
-      }
-      if (result->paused_for > absl::ZeroDuration()) {
-        paused_until_ =
-            std::max(paused_until_,
-                     now + std::min(result->paused_for, options_.max_pause));
-      }
-      ExpireLocked(now, ready);
-      // A 429 seen here while the question was in flight outranks the
-      // grant: send nothing before the pause ends (the grant is lost).
-      const int granted = now < paused_until_ ? 0 : result->granted;
-      for (int i = 0; i < granted && !queue_.empty(); ++i) {
-        ready.push_back({std::move(queue_.front().proceed), absl::OkStatus()});
-        queue_.pop_front();
-      }
-      shared_next_try_ =
-          result->granted < take_wanted_ ? now + result->retry_in : now;
-    }
-  }
-  if (now_in_use.has_value() && options_.on_shared_state) {
-    options_.on_shared_state(*now_in_use, result.status());
-  }
-  for (Ready& r : ready) std::move(r.proceed)(std::move(r.status));
-  Dispatch();
-  absl::MutexLock lock(&mu_);
-  --shared_callbacks_;
-}
-
 void RateGate::Wake(uint64_t generation) {
   {
     absl::MutexLock lock(&mu_);
@@ -348,12 +292,12 @@ size_t RateGate::waiting() const {
 
 absl::Time RateGate::paused_until() const {
   absl::MutexLock lock(&mu_);
-  return paused_until_;
+  return HeldUntilLocked();
 }
 
 bool RateGate::shared_in_use() const {
   absl::MutexLock lock(&mu_);
-  return options_.shared != nullptr && !degraded_;
+  return source_->shared();
 }
 
 }  // namespace userimage

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -12,8 +13,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/ratelimit/permit_source.h"
 #include "server/ratelimit/shared_quota.h"
-#include "server/ratelimit/token_bucket.h"
 #include "server/time/clock.h"
 
 namespace userimage {
@@ -51,37 +52,43 @@ struct RateGateOptions {
 
 // The one process-wide gate every request to Clerk passes, so that the
 // service sends about as many requests as Clerk accepts:
-// - a token bucket paces requests below the quota (a burst of quota/50, at
-//   least 1, then (quota - burst) per window: no span of one window ever
-//   holds more than `quota` requests, whatever the alignment of Clerk's
-//   windows);
+// - requests leave on the permits of a PermitSource: this process's token
+//   bucket (LocalPacing: a burst of quota/50, at least 1, then
+//   (quota - burst) per window: no span of one window ever holds more than
+//   `quota` requests, whatever the alignment of Clerk's windows), or, with
+//   a SharedQuota, its grants, so that the replicas together pace to the
+//   quota, falling back to this replica's fair share while it cannot be
+//   consulted (SharedPermits);
 // - PauseUntil() (called on a 429 with Retry-After) holds *every* request
-//   until then, not only the one that was refused;
+//   until then, not only the one that was refused; with a shared quota the
+//   pause is shared with every replica;
 // - waiting requests leave in arrival order (retries may go to the front);
 // - a request that cannot leave before its deadline fails at once with
 //   RESOURCE_EXHAUSTED and a RetryInfo saying when a retry can succeed;
 // - waits are timers, never blocked threads.
-// With a SharedQuota, requests leave on its grants instead (the replicas
-// together pace to the quota) and a pause is shared with every replica; when
-// it cannot be consulted (the gate asks it once on construction, to know
-// from the start), the gate falls back to its fair-share bucket
-// (starting empty, as the shared one was likely just drained) and asks the
-// shared quota again every shared_retry_interval until it answers.
+// The gate keeps the queue, the pauses, the deadlines and the wake timer;
+// the source only counts permits.
 //
 // Thread-safe. Callbacks run outside the gate's lock, on the calling thread,
 // the timer thread or the shared quota's thread, exactly once each; they must
 // not block. The gate never calls the clock, the timers, the shared quota or
-// a callback while holding its lock. Borrows `clock` and `timers`, which must
+// a callback while holding its lock (its source runs under the lock and
+// defers such work until after it). Borrows `clock` and `timers`, which must
 // outlive the gate. Destroy the gate only when no request is waiting; the
 // destructor waits for a running wake-up and an unanswered question to the
 // shared quota.
-class RateGate {
+class RateGate final : private PermitSource::Host {
  public:
   using Ticket = uint64_t;
   // Receives OK when the request may be sent, or the reason it may not.
   using Callback = absl::AnyInvocable<void(absl::Status) &&>;
 
+  // With the source the options describe (SharedPermits when `shared` is
+  // set, else LocalPacing).
   RateGate(RateGateOptions options, Clock& clock, Timers& timers);
+  // With the given source (max_pause is the only option the gate reads).
+  RateGate(std::unique_ptr<PermitSource> source, RateGateOptions options,
+           Clock& clock, Timers& timers);
   ~RateGate();
   RateGate(const RateGate&) = delete;
   RateGate& operator=(const RateGate&) = delete;
@@ -101,6 +108,7 @@ class RateGate {
   void PauseUntil(absl::Time until);
 
   size_t waiting() const;
+  // Until when requests are held (this process's pause or a shared one).
   absl::Time paused_until() const;
   // Whether a shared quota is configured and answering.
   bool shared_in_use() const;
@@ -115,7 +123,20 @@ class RateGate {
     Callback proceed;
     absl::Status status;
   };
+  // A change of the wake timer, decided under the lock and made after it.
+  struct WakeChange {
+    Timers::Id cancel = 0;    // the timer to cancel, if any
+    uint64_t generation = 0;  // non-zero: schedule a wake-up at `at`
+    absl::Time at;
+  };
+  // What a dispatch decided under the lock, done after it.
+  struct Actions {
+    std::vector<Ready> ready;
+    PermitSource::Deferred deferred;
+    WakeChange wake;
+  };
 
+  absl::Time HeldUntilLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // When a request at `position` in the queue could start, seen at `now`.
   absl::Time EstimateStart(absl::Time now, size_t position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -124,41 +145,33 @@ class RateGate {
   // Fails the requests whose deadline has passed.
   void ExpireLocked(absl::Time now, std::vector<Ready>& ready)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A change of the wake timer, decided under the lock and made after it.
-  struct WakeChange {
-    Timers::Id cancel = 0;    // the timer to cancel, if any
-    uint64_t generation = 0;  // non-zero: schedule a wake-up at `at`
-    absl::Time at;
-  };
 
-  // Releases what may go, fails what is out of time, asks the shared quota,
-  // sets the wake timer.
+  // Releases what may go, fails what is out of time, sets the wake timer.
   void Dispatch();
+  void DispatchLocked(absl::Time now, Actions& actions)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PlanWakeLocked(absl::Time wake, WakeChange& change)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Run(Actions& actions);
   void ApplyWakeChange(const WakeChange& change);
   void Wake(uint64_t generation);
-  void OnShared(absl::StatusOr<SharedQuota::Grant> result);
+  // PermitSource::Host.
+  void Update(Change change) override;
 
   const RateGateOptions options_;
   Clock& clock_;
   Timers& timers_;
   mutable absl::Mutex mu_;
-  std::optional<TokenBucket> bucket_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<PermitSource> source_ ABSL_PT_GUARDED_BY(mu_);
   std::deque<Waiter> queue_ ABSL_GUARDED_BY(mu_);
   absl::Time paused_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Ticket next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
   Timers::Id wake_timer_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t wake_generation_ ABSL_GUARDED_BY(mu_) = 0;
-  // Wake-ups scheduled or running.
-  int timer_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time wake_at_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  // The shared quota's state.
-  absl::Duration shared_interval_;  // the whole quota's pacing interval
-  bool degraded_ ABSL_GUARDED_BY(mu_) = false;
-  bool take_in_flight_ ABSL_GUARDED_BY(mu_) = false;
-  int take_wanted_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time take_started_ ABSL_GUARDED_BY(mu_);
-  absl::Time shared_next_try_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  int shared_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  // Wake-ups scheduled or running, and source updates running.
+  int timer_callbacks_ ABSL_GUARDED_BY(mu_) = 0;
+  int updates_running_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -5,6 +5,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 #include "server/status/status_details.h"
+#include "tests/testing/fake_shared_quota.h"
 #include "tests/testing/fake_time.h"
 
 namespace userimage {
@@ -25,33 +26,6 @@ struct Recorder {
     return ids;
   }
 };
-
-// A shared quota answered by the test: Take()s wait in `takes` until
-// Answer() is called.
-class FakeSharedQuota final : public SharedQuota {
- public:
-  void Take(int wanted, TakeCallback done) override {
-    takes.emplace_back(wanted, std::move(done));
-  }
-  void Pause(absl::Duration duration) override { pauses.push_back(duration); }
-
-  // Answers the oldest Take; returns how many it asked for.
-  int Answer(absl::StatusOr<Grant> result) {
-    auto [wanted, done] = std::move(takes.front());
-    takes.erase(takes.begin());
-    std::move(done)(std::move(result));
-    return wanted;
-  }
-
-  std::vector<std::pair<int, TakeCallback>> takes;
-  std::vector<absl::Duration> pauses;
-};
-
-SharedQuota::Grant Granted(int n,
-                           absl::Duration retry_in = absl::ZeroDuration(),
-                           absl::Duration paused_for = absl::ZeroDuration()) {
-  return {n, retry_in, paused_for};
-}
 
 class RateGateTest : public ::testing::Test {
  protected:
