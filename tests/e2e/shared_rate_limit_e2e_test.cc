@@ -1,12 +1,13 @@
 // One Clerk quota shared by three replicas through a real redis-server: the
-// emulator enforces 100 requests per 10 s (fixed windows, 429 with
+// emulator enforces 40 requests per 2 s (fixed windows, 429 with
 // Retry-After beyond), and a burst of uploads is spread over the replicas.
-// Reports the 429s Clerk sent and the goodput; targets: at most 1 % 429s,
-// at least 95 % of the quota. Then the same with Redis killed a third of
-// the way through: nothing crashes, no upload is lost, the replicas fall
-// back to their shares (metrics, health, logs) and return to Redis when it
-// is back.
-
+// Every upload succeeds and Clerk refuses almost none (replicas pacing
+// alone to the whole quota would send three times it). Then the same with
+// Redis killed a third of the way through: nothing crashes, no upload is
+// lost, the replicas fall back to their shares (metrics, health, logs) and
+// return to Redis when it is back. The quota is small and the window short
+// so that the test takes seconds; goodput at Clerk's real quota is
+// measured by //tools/bench:replicas_bench (docs/operations.md).
 #include <atomic>
 #include <cstdio>
 #include <memory>
@@ -36,10 +37,15 @@ using ::clerk::userimage::client::UploadOptions;
 using ::clerk::userimage::client::UserImageClient;
 
 constexpr int kReplicas = 3;
-constexpr int kQuota = 100;
-constexpr absl::Duration kWindow = absl::Seconds(10);
-constexpr int kUploads = 300;
+constexpr int kQuota = 40;
+constexpr absl::Duration kWindow = absl::Seconds(2);
+constexpr int kUploads = 3 * kQuota;  // Three windows' worth.
 constexpr int kCallers = 24;
+// 429s tolerated: a request paced at a window's end may reach the emulator
+// in the next one on a loaded machine. Replicas pacing alone to the whole
+// quota are refused at least once each in every window they overrun (each
+// pauses on its own 429): 6 to 9 here.
+constexpr int kMaxRateLimited = 2;
 
 struct Report {
   int succeeded = 0;
@@ -73,13 +79,16 @@ class SharedRateLimitTest : public ::testing::Test {
   void SetUp() override {
     redis_ = RedisServer::Start().value();
     const std::vector<std::string> flags = {
-        absl::StrCat("--clerk_rate_limit=", kQuota), "--clerk_rate_window=10s",
+        absl::StrCat("--clerk_rate_limit=", kQuota),
+        absl::StrCat("--clerk_rate_window=", absl::FormatDuration(kWindow)),
         absl::StrCat("--clerk_rate_limit_replicas=", kReplicas),
         absl::StrCat("--redis_address=127.0.0.1:", redis_->port()),
         "--redis_retry_interval=500ms"};
     deployment_ =
         LocalDeployment::Start(
-            flags, {absl::StrCat("--rate_limit=", kQuota), "--rate_window=10s"})
+            flags,
+            {absl::StrCat("--rate_limit=", kQuota),
+             absl::StrCat("--rate_window=", absl::FormatDuration(kWindow))})
             .value();
     for (int i = 1; i < kReplicas; ++i)
       ASSERT_TRUE(deployment_->AddServer(flags).ok());
@@ -159,9 +168,9 @@ TEST_F(SharedRateLimitTest, ReplicasTogetherPaceToTheQuota) {
   }
   const Report report = Burst([](int) {});
   Print("shared quota", report);
-  EXPECT_EQ(report.succeeded, kUploads) << report.failures.front();
-  EXPECT_LE(report.rate_limited, report.clerk_requests / 100);
-  EXPECT_GE(report.goodput, 0.95);
+  EXPECT_EQ(report.succeeded, kUploads)
+      << (report.failures.empty() ? "" : report.failures.front());
+  EXPECT_LE(report.rate_limited, kMaxRateLimited);
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
                            "userimage_shared_quota_in_use"),
@@ -181,6 +190,7 @@ TEST_F(SharedRateLimitTest,
   Print("Redis killed after a third", report);
   EXPECT_EQ(report.succeeded, kUploads)
       << (report.failures.empty() ? "" : report.failures.front());
+  EXPECT_LE(report.rate_limited, kMaxRateLimited);
   for (int i = 0; i < kReplicas; ++i) {
     EXPECT_TRUE(deployment_->server(i).Running()) << "replica " << i;
     EXPECT_EQ(ScrapeMetric(deployment_->metrics_port(i),
