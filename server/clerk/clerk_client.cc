@@ -100,64 +100,78 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
   request.abort = std::move(abort);
   request.max_response_bytes = options_.max_response_bytes;
-  http_.Send(std::move(request),
-             [this, action = std::move(action), done = std::move(done),
-              body_bytes, sent](absl::StatusOr<HttpResponse> response) mutable {
-               ClerkOutcome outcome;
-               outcome.attempts = 1;
-               metrics_.RecordClerkRequest(response.ok() ? response->status : 0,
-                                           clock_.Now() - sent, body_bytes);
-               if (!response.ok() &&
-                   response.status().code() == absl::StatusCode::kOutOfRange) {
-                 outcome.user = ResponseTooLarge(action);
-                 outcome.failure = ClerkFailure::kInvalidAnswer;
-                 std::move(done)(std::move(outcome));
-                 return;
-               }
-               if (!response.ok()) {
-                 outcome.maybe_applied = RequestWasSent(response.status());
-                 outcome.failure =
-                     response.status().code() == absl::StatusCode::kCancelled
-                         ? ClerkFailure::kAborted
-                         : ClerkFailure::kUnreachable;
-                 absl::Status status(
-                     response.status().code(),
-                     absl::StrCat("could not reach Clerk to ", action, ": ",
-                                  response.status().message()));
-                 google::rpc::ErrorInfo info;
-                 info.set_reason(std::string(kClerkUnreachable));
-                 info.set_domain(std::string(kServiceErrorDomain));
-                 SetDetail(status, info);
-                 outcome.user = std::move(status);
-                 std::move(done)(std::move(outcome));
-                 return;
-               }
-               outcome.http_status = response->status;
-               outcome.maybe_applied =
-                   response->status == 502 || response->status == 504;
-               outcome.trace_id = ClerkTraceId(*response);
-               if (response->status != 200) {
-                 absl::Status status = ClerkErrorToStatus(*response, action);
-                 if (response->status == 401 || response->status == 403) {
-                   // Not the caller's fault: this service is misconfigured.
-                   LogEvent(LogLevel::kError, "clerk_rejected_secret_key",
-                            {{"http_status", LogNumber(response->status)},
-                             {"message", LogString(status.message())}});
-                 }
-                 if (auto header = response->Header("retry-after")) {
-                   outcome.retry_after = ParseRetryAfter(*header, clock_.Now());
-                 }
-                 outcome.failure = ClerkFailure::kAnswered;
-                 outcome.user = std::move(status);
-                 std::move(done)(std::move(outcome));
-                 return;
-               }
-               outcome.user = ParseUser(*response);
-               if (!outcome.user.ok()) {
-                 outcome.failure = ClerkFailure::kInvalidAnswer;
-               }
-               std::move(done)(std::move(outcome));
-             });
+  http_.Send(std::move(request), [this, action = std::move(action),
+                                  done = std::move(done), body_bytes,
+                                  sent](HttpResult result) mutable {
+    const HttpResponse* response =
+        result.response.ok() ? &*result.response : nullptr;
+    metrics_.RecordClerkRequest(response != nullptr ? response->status : 0,
+                                clock_.Now() - sent, body_bytes);
+    std::move(done)(OutcomeOf(std::move(result), action));
+  });
+}
+
+ClerkOutcome ClerkClient::OutcomeOf(HttpResult result,
+                                    absl::string_view action) const {
+  if (!result.response.ok()) {
+    if (result.response.status().code() == absl::StatusCode::kOutOfRange) {
+      ClerkOutcome outcome{ResponseTooLarge(action),
+                           ClerkFailure::kInvalidAnswer};
+      outcome.attempts = 1;
+      return outcome;
+    }
+    return Unreached(result, action);
+  }
+  if (result.response->status != 200) {
+    return Answered(*result.response, action);
+  }
+  ClerkOutcome outcome{ParseUser(*result.response), ClerkFailure::kNone};
+  outcome.attempts = 1;
+  outcome.http_status = 200;
+  outcome.trace_id = ClerkTraceId(*result.response);
+  if (!outcome.user.ok()) outcome.failure = ClerkFailure::kInvalidAnswer;
+  return outcome;
+}
+
+// No HTTP answer: a transport failure, or the request was aborted.
+ClerkOutcome ClerkClient::Unreached(const HttpResult& result,
+                                    absl::string_view action) const {
+  const absl::Status& failure = result.response.status();
+  absl::Status status(failure.code(),
+                      absl::StrCat("could not reach Clerk to ", action, ": ",
+                                   failure.message()));
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(kClerkUnreachable));
+  info.set_domain(std::string(kServiceErrorDomain));
+  SetDetail(status, info);
+  ClerkOutcome outcome{std::move(status),
+                       failure.code() == absl::StatusCode::kCancelled
+                           ? ClerkFailure::kAborted
+                           : ClerkFailure::kUnreachable};
+  outcome.attempts = 1;
+  outcome.maybe_applied = result.request_sent;
+  return outcome;
+}
+
+// An HTTP answer other than 200: Clerk's error, typed.
+ClerkOutcome ClerkClient::Answered(const HttpResponse& response,
+                                   absl::string_view action) const {
+  absl::Status status = ClerkErrorToStatus(response, action);
+  if (response.status == 401 || response.status == 403) {
+    // Not the caller's fault: this service is misconfigured.
+    LogEvent(LogLevel::kError, "clerk_rejected_secret_key",
+             {{"http_status", LogNumber(response.status)},
+              {"message", LogString(status.message())}});
+  }
+  ClerkOutcome outcome{std::move(status), ClerkFailure::kAnswered};
+  outcome.attempts = 1;
+  outcome.http_status = response.status;
+  outcome.maybe_applied = response.status == 502 || response.status == 504;
+  outcome.trace_id = ClerkTraceId(response);
+  if (auto header = response.Header("retry-after")) {
+    outcome.retry_after = ParseRetryAfter(*header, clock_.Now());
+  }
+  return outcome;
 }
 
 absl::StatusOr<User> ParseUser(const HttpResponse& response) {

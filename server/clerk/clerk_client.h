@@ -101,6 +101,12 @@ class ClerkClient {
   absl::Status ResponseTooLarge(absl::string_view action) const;
   void Send(HttpRequest request, absl::Time deadline, std::string action,
             std::shared_ptr<AbortSignal> abort, Callback done);
+  // What the transport's `result` means for a request to `action`.
+  ClerkOutcome OutcomeOf(HttpResult result, absl::string_view action) const;
+  ClerkOutcome Unreached(const HttpResult& result,
+                         absl::string_view action) const;
+  ClerkOutcome Answered(const HttpResponse& response,
+                        absl::string_view action) const;
 
   const ClerkClientOptions options_;
   HttpClient& http_;

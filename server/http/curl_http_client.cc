@@ -30,6 +30,9 @@ struct CurlHttpClient::Transfer {
   // The body outgrew request.max_response_bytes, and the transfer stopped.
   bool response_too_large = false;
 
+  // How the transfer ended, once libcurl reported `result`.
+  HttpResult ResultOf(CURL* easy, CURLcode result);
+
   // CURLOPT_WRITEFUNCTION: keeps the body within request.max_response_bytes
   // (returning less than it was given stops the transfer).
   static size_t Write(char* data, size_t size, size_t count, void* user) {
@@ -106,6 +109,27 @@ absl::Status TransportError(CURLcode code, const char* detail) {
 
 }  // namespace
 
+HttpResult CurlHttpClient::Transfer::ResultOf(CURL* easy, CURLcode result) {
+  if (response_too_large) {
+    return absl::OutOfRangeError(
+        absl::StrCat("the response body is larger than ",
+                     request.max_response_bytes, " bytes"));
+  }
+  if (result != CURLE_OK) {
+    // Headers out and, if there is one, the whole body: the server may have
+    // acted on it.
+    long request_size = 0;
+    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+    const bool sent = request_size > 0 &&
+                      (!request.multipart_file.has_value() || body_written);
+    return HttpResult(TransportError(result, error), sent);
+  }
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  response.status = static_cast<int>(status);
+  return std::move(response);
+}
+
 CurlHttpClient::CurlHttpClient(Options options)
     : options_(std::move(options)), multi_([] {
         static absl::once_flag once;
@@ -130,8 +154,7 @@ CurlHttpClient::~CurlHttpClient() {
   curl_multi_cleanup(multi_);
 }
 
-void CurlHttpClient::Deliver(Callback done,
-                             absl::StatusOr<HttpResponse> result) {
+void CurlHttpClient::Deliver(Callback done, HttpResult result) {
   callbacks_.Post(
       [done = std::move(done), result = std::move(result)]() mutable {
         std::move(done)(std::move(result));
@@ -286,28 +309,7 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   std::unique_ptr<Transfer> t(raw);
   in_flight_.erase(raw->id);
   curl_multi_remove_handle(multi_, easy);
-  absl::StatusOr<HttpResponse> outcome;
-  if (t->response_too_large) {
-    outcome = absl::OutOfRangeError(
-        absl::StrCat("the response body is larger than ",
-                     t->request.max_response_bytes, " bytes"));
-  } else if (result != CURLE_OK) {
-    absl::Status failure = TransportError(result, t->error);
-    // Headers out and, if there is one, the whole body: the server may have
-    // acted on it.
-    long request_size = 0;
-    curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
-    if (request_size > 0 &&
-        (!t->request.multipart_file.has_value() || t->body_written)) {
-      MarkRequestSent(failure);
-    }
-    outcome = std::move(failure);
-  } else {
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    t->response.status = static_cast<int>(status);
-    outcome = std::move(t->response);
-  }
+  HttpResult outcome = t->ResultOf(easy, result);
   // Freed before `done` can run: the image bytes it shares are let go.
   Callback done = std::move(t->done);
   t.reset();

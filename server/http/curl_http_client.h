@@ -85,7 +85,7 @@ class CurlHttpClient : public HttpClient {
   // On the I/O thread: removes a started transfer and reports CANCELLED.
   void Abort(TransferId id);
   // Posts `done(result)` to the callback thread.
-  void Deliver(Callback done, absl::StatusOr<HttpResponse> result);
+  void Deliver(Callback done, HttpResult result);
 
   const Options options_;
   CURLM* const multi_;

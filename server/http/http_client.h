@@ -56,12 +56,21 @@ struct HttpResponse {
   std::optional<absl::string_view> Header(absl::string_view name) const;
 };
 
-// Whether a transport failure (a timeout, a reset) came after the whole
-// request, body included, had been written to the connection: the server
-// may then have applied it. Implementations mark such failures with
-// MarkRequestSent(); a failure without the mark was not sent in full.
-bool RequestWasSent(const absl::Status& failure);
-void MarkRequestSent(absl::Status& failure);
+// How a request ended: the response, or the transport failure and whether
+// it came after the whole request, body included, had been written to the
+// connection (the server may then have applied it).
+struct HttpResult {
+  HttpResult(HttpResponse r) : response(std::move(r)) {}  // NOLINT
+  HttpResult(absl::Status failure, bool sent = false)     // NOLINT
+      : response(std::move(failure)), request_sent(sent) {}
+  HttpResult(absl::StatusOr<HttpResponse> r, bool sent = false)  // NOLINT
+      : response(std::move(r)), request_sent(sent) {}
+
+  absl::StatusOr<HttpResponse> response;
+  // For a failure: whether the whole request had been sent. A failure
+  // without it was not sent in full.
+  bool request_sent = false;
+};
 
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
@@ -73,7 +82,7 @@ void MarkRequestSent(absl::Status& failure);
 // block.
 class HttpClient {
  public:
-  using Callback = absl::AnyInvocable<void(absl::StatusOr<HttpResponse>) &&>;
+  using Callback = absl::AnyInvocable<void(HttpResult) &&>;
 
   virtual ~HttpClient() = default;
   virtual void Send(HttpRequest request, Callback done) = 0;

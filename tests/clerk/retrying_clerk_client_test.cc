@@ -258,9 +258,8 @@ TEST_F(RetryingClerkClientTest, AFinalErrorAfterAnAmbiguousAttemptSaysSo) {
   // A gateway timeout, then a request cut off after it was sent: either
   // may have been applied by Clerk, and the caller is told.
   http_.Push(ClerkAnswer(504));
-  absl::Status cut = absl::UnavailableError("Connection reset by peer");
-  MarkRequestSent(cut);
-  http_.Push(cut);
+  http_.Push(HttpResult(absl::UnavailableError("Connection reset by peer"),
+                        /*sent=*/true));
   http_.Push(ClerkAnswer(503));
   http_.Push(ClerkAnswer(503));
   Upload();

@@ -210,7 +210,7 @@ class OverlapCountingHttpClient final : public HttpClient {
       most_ = std::max(most_, now);
       ++sent_;
     }
-    absl::StatusOr<HttpResponse> answer = ClerkAnswer(200);
+    HttpResult answer = ClerkAnswer(200);
     {
       absl::MutexLock lock(&mu_);
       --inside_[request.url];

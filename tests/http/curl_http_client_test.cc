@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -42,16 +43,15 @@ class LocalServer {
   std::thread thread_;
 };
 
-absl::StatusOr<HttpResponse> SendAndWait(HttpClient& client,
-                                         HttpRequest request) {
+HttpResult SendAndWait(HttpClient& client, HttpRequest request) {
   absl::Notification done;
-  absl::StatusOr<HttpResponse> result;
-  client.Send(std::move(request), [&](absl::StatusOr<HttpResponse> r) {
+  std::optional<HttpResult> result;
+  client.Send(std::move(request), [&](HttpResult r) {
     result = std::move(r);
     done.Notify();
   });
   done.WaitForNotification();
-  return result;
+  return *std::move(result);
 }
 
 struct SeenRequest {
@@ -119,7 +119,8 @@ TEST_F(CurlHttpClientTest, PostsMultipartFileWithFixedLengthAndNoExpect) {
   request.headers = {{"X-Custom", "yes"}};
   request.multipart_file =
       MultipartFile{"file", "avatar \"1\".png", "image/png", data};
-  absl::StatusOr<HttpResponse> response = SendAndWait(client_, request);
+  absl::StatusOr<HttpResponse> response =
+      SendAndWait(client_, request).response;
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->status, 200);
   EXPECT_EQ(response->body, R"({"ok":true})");
@@ -148,14 +149,14 @@ TEST_F(CurlHttpClientTest, PostsMultipartFileWithFixedLengthAndNoExpect) {
 TEST_F(CurlHttpClientTest, ErrorStatusIsAResponseAndMethodsAreKept) {
   HttpRequest get;
   get.url = server_.Url("/missing");
-  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get);
+  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get).response;
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 404);
 
   HttpRequest del;
   del.method = "DELETE";
   del.url = server_.Url("/v1/users/user_1/profile_image");
-  response = SendAndWait(client_, del);
+  response = SendAndWait(client_, del).response;
   ASSERT_TRUE(response.ok());
   EXPECT_EQ(response->status, 200);
   std::vector<SeenRequest> seen = Seen();
@@ -170,12 +171,12 @@ TEST_F(CurlHttpClientTest, ABodyPastTheLimitStopsTheTransfer) {
   HttpRequest get;
   get.url = server_.Url("/huge");
   get.max_response_bytes = 1 << 20;
-  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get);
+  absl::StatusOr<HttpResponse> response = SendAndWait(client_, get).response;
   EXPECT_EQ(response.status().code(), absl::StatusCode::kOutOfRange)
       << response.status();
   // Within the limit the same body is kept whole.
   get.max_response_bytes = 4 << 20;
-  response = SendAndWait(client_, get);
+  response = SendAndWait(client_, get).response;
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->body.size(), 3u << 20);
 }
@@ -194,9 +195,9 @@ TEST(CurlHttpClientErrorsTest, ConnectionRefusedIsUnavailable) {
   CurlHttpClient client({.user_agent = "t"});
   HttpRequest request;
   request.url = absl::StrCat("http://127.0.0.1:", port, "/");
-  absl::StatusOr<HttpResponse> response = SendAndWait(client, request);
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_FALSE(RequestWasSent(response.status()));  // Nothing went out.
+  const HttpResult result = SendAndWait(client, request);
+  EXPECT_EQ(result.response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(result.request_sent);  // Nothing went out.
 }
 
 // Accepts one connection on 127.0.0.1, reads until `enough` says the bytes
@@ -256,11 +257,10 @@ TEST(CurlHttpClientErrorsTest, AResetAfterTheWholeRequestMaySinceHaveApplied) {
   CuttingServer server(
       [](const std::string& seen) { return absl::EndsWith(seen, "--\r\n"); });
   CurlHttpClient client({.user_agent = "t"});
-  absl::StatusOr<HttpResponse> response =
-      SendAndWait(client, Upload(server.Url(), 100000));
-  ASSERT_FALSE(response.ok());
-  EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(RequestWasSent(response.status())) << response.status();
+  const HttpResult result = SendAndWait(client, Upload(server.Url(), 100000));
+  ASSERT_FALSE(result.response.ok());
+  EXPECT_EQ(result.response.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(result.request_sent) << result.response.status();
 }
 
 TEST(CurlHttpClientErrorsTest, AResetBeforeTheBodyWasSentWasNotApplied) {
@@ -269,10 +269,9 @@ TEST(CurlHttpClientErrorsTest, AResetBeforeTheBodyWasSentWasNotApplied) {
     return absl::StrContains(seen, "\r\n\r\n");
   });
   CurlHttpClient client({.user_agent = "t"});
-  absl::StatusOr<HttpResponse> response =
-      SendAndWait(client, Upload(server.Url(), 32 << 20));
-  ASSERT_FALSE(response.ok());
-  EXPECT_FALSE(RequestWasSent(response.status())) << response.status();
+  const HttpResult result = SendAndWait(client, Upload(server.Url(), 32 << 20));
+  ASSERT_FALSE(result.response.ok());
+  EXPECT_FALSE(result.request_sent) << result.response.status();
 }
 
 TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
@@ -287,7 +286,7 @@ TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
   HttpRequest request;
   request.url = server.Url("/slow");
   request.timeout = absl::Milliseconds(50);
-  absl::StatusOr<HttpResponse> response = SendAndWait(client, request);
+  absl::StatusOr<HttpResponse> response = SendAndWait(client, request).response;
   release.Notify();
   EXPECT_EQ(response.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
@@ -307,8 +306,8 @@ TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
     CurlHttpClient client({.user_agent = "t"});
     HttpRequest request;
     request.url = server.Url("/hang");
-    client.Send(request, [&](absl::StatusOr<HttpResponse> r) {
-      status = r.status();
+    client.Send(request, [&](HttpResult r) {
+      status = r.response.status();
       done.Notify();
     });
     arrived.WaitForNotification();
@@ -367,8 +366,8 @@ TEST_F(HangingServerTest, AbortRemovesATransferInFlightAtOnce) {
   auto signal = std::make_shared<AbortSignal>();
   absl::Notification done;
   absl::Status status;
-  client_.Send(Hanging(signal), [&](absl::StatusOr<HttpResponse> r) {
-    status = r.status();
+  client_.Send(Hanging(signal), [&](HttpResult r) {
+    status = r.response.status();
     done.Notify();
   });
   ASSERT_TRUE(WaitForArrivals(1));
@@ -379,7 +378,7 @@ TEST_F(HangingServerTest, AbortRemovesATransferInFlightAtOnce) {
   // The client goes on serving.
   HttpRequest fast;
   fast.url = server_.Url("/fast");
-  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+  EXPECT_EQ(SendAndWait(client_, fast).response->body, "fast");
 }
 
 TEST_F(HangingServerTest, TheBodyIsReleasedBeforeDoneRuns) {
@@ -397,7 +396,7 @@ TEST_F(HangingServerTest, TheBodyIsReleasedBeforeDoneRuns) {
     request.abort = signal;
     absl::Notification done;
     bool released = false;
-    client_.Send(std::move(request), [&](absl::StatusOr<HttpResponse>) {
+    client_.Send(std::move(request), [&](HttpResult) {
       released = weak.expired();
       done.Notify();
     });
@@ -413,11 +412,11 @@ TEST_F(HangingServerTest, TheBodyIsReleasedBeforeDoneRuns) {
 TEST_F(HangingServerTest, AbortBeforeSendingNeverSends) {
   auto signal = std::make_shared<AbortSignal>();
   signal->Abort();
-  EXPECT_EQ(SendAndWait(client_, Hanging(signal)).status().code(),
+  EXPECT_EQ(SendAndWait(client_, Hanging(signal)).response.status().code(),
             absl::StatusCode::kCancelled);
   HttpRequest fast;
   fast.url = server_.Url("/fast");
-  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+  EXPECT_EQ(SendAndWait(client_, fast).response->body, "fast");
   absl::MutexLock lock(&mu_);
   EXPECT_EQ(arrived_, 0);
 }
@@ -427,7 +426,7 @@ TEST_F(HangingServerTest, AbortAfterCompletionChangesNothing) {
   HttpRequest fast;
   fast.url = server_.Url("/fast");
   fast.abort = signal;
-  EXPECT_EQ(SendAndWait(client_, fast)->body, "fast");
+  EXPECT_EQ(SendAndWait(client_, fast).response->body, "fast");
   signal->Abort();  // The transfer is gone: nothing runs twice.
 }
 
@@ -437,9 +436,10 @@ TEST_F(HangingServerTest, AbortInFlightEndsEveryTransfer) {
   int cancelled = 0;
   absl::Notification all_done;
   for (int i = 0; i < kTransfers; ++i) {
-    client_.Send(Hanging(), [&](absl::StatusOr<HttpResponse> r) {
+    client_.Send(Hanging(), [&](HttpResult r) {
       absl::MutexLock lock(&mu);
-      if (r.status().code() == absl::StatusCode::kCancelled) ++cancelled;
+      if (r.response.status().code() == absl::StatusCode::kCancelled)
+        ++cancelled;
       if (cancelled == kTransfers) all_done.Notify();
     });
   }
@@ -454,12 +454,12 @@ TEST_F(HangingServerTest, ABlockedCallbackDoesNotStallTransfers) {
   absl::Notification first_done, unblock;
   HttpRequest fast;
   fast.url = server_.Url("/fast");
-  client_.Send(fast, [&](absl::StatusOr<HttpResponse>) {
+  client_.Send(fast, [&](HttpResult) {
     first_done.Notify();
     unblock.WaitForNotificationWithTimeout(absl::Seconds(30));
   });
   ASSERT_TRUE(first_done.WaitForNotificationWithTimeout(absl::Seconds(30)));
-  client_.Send(Hanging(), [](absl::StatusOr<HttpResponse>) {});
+  client_.Send(Hanging(), [](HttpResult) {});
   EXPECT_TRUE(WaitForArrivals(1));  // Sent while the callback blocks.
   unblock.Notify();
 }

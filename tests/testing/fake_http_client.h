@@ -14,14 +14,13 @@ namespace userimage {
 // scripted it answers UNAVAILABLE. Thread-safe.
 class FakeHttpClient : public HttpClient {
  public:
-  void Push(absl::StatusOr<HttpResponse> result) {
+  void Push(HttpResult result) {
     absl::MutexLock lock(&mu_);
     results_.push_back(std::move(result));
   }
 
   void Send(HttpRequest request, Callback done) override {
-    absl::StatusOr<HttpResponse> result =
-        absl::UnavailableError("nothing scripted");
+    HttpResult result = absl::UnavailableError("nothing scripted");
     {
       absl::MutexLock lock(&mu_);
       requests_.push_back(request);
@@ -46,7 +45,7 @@ class FakeHttpClient : public HttpClient {
 
  private:
   absl::Mutex mu_;
-  std::deque<absl::StatusOr<HttpResponse>> results_ ABSL_GUARDED_BY(mu_);
+  std::deque<HttpResult> results_ ABSL_GUARDED_BY(mu_);
   std::vector<HttpRequest> requests_ ABSL_GUARDED_BY(mu_);
 };
 

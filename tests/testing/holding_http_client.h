@@ -35,7 +35,7 @@ class HoldingHttpClient final : public HttpClient {
   }
 
   // Answers the oldest request still held; false if none is.
-  bool Answer(absl::StatusOr<HttpResponse> result) {
+  bool Answer(HttpResult result) {
     Callback done;
     std::shared_ptr<AbortSignal> signal;
     {
