@@ -9,6 +9,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/status/status_details.h"
 #include "tests/testing/clerk_answers.h"
@@ -31,24 +32,21 @@ std::string Reason(const absl::Status& status) {
 // the clock and the order with the others.
 struct Replica {
   Replica(HttpClient& http, FakeTime& time, SharedUserOrder& order)
-      : clerk({.api_url = "http://clerk.test", .secret_key = "sk"}, http, time,
-              metrics),
-        gate({.quota = 100, .window = absl::Seconds(10), .pacing = false}, time,
-             time),
-        budget(RetryBudgetOptions{}, time),
-        client({.max_attempts = 4,
-                .backoff = {.base = absl::Milliseconds(100),
-                            .cap = absl::Seconds(5)},
-                .shared_order = &order,
-                .lease = {.ttl = absl::Seconds(3)}},
-               clerk, gate, budget, time, time, random, metrics) {}
+      : delivery({.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+                  .gate = {.quota = 100,
+                           .window = absl::Seconds(10),
+                           .pacing = false},
+                  .retry = {.max_attempts = 4,
+                            .backoff = {.base = absl::Milliseconds(100),
+                                        .cap = absl::Seconds(5)},
+                            .shared_order = &order,
+                            .lease = {.ttl = absl::Seconds(3)}}},
+                 http, time, time, random, metrics) {}
 
   FakeRandom random{{0.5}};
   Metrics metrics;
-  ClerkClient clerk;
-  RateGate gate;
-  RetryBudget budget;
-  RetryingClerkClient client;
+  ClerkDelivery delivery;
+  RetryingClerkClient& client = delivery.client();
 };
 
 class CrossReplicaOrderTest : public ::testing::Test {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/status/status_details.h"
 #include "tests/testing/clerk_answers.h"
@@ -69,40 +70,38 @@ class RetryingClerkClientLifecycleTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
-                     http_,
-                     time_,
-                     metrics_};
-  // A burst of one, then one request a second.
-  RateGate gate_{
-      {.quota = 11, .window = absl::Seconds(10), .pacing = true}, time_, time_};
-  RetryBudget budget_{RetryBudgetOptions{}, time_};
   struct PendingHook {
     RetryHookPoint point;
     std::function<void(ClerkOperation&)> act;
   };
   std::vector<PendingHook> hooks_;
-  RetryingClerkClient client_{
-      {.max_attempts = 4,
-       .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)},
-       .test_hook =
-           [this](RetryHookPoint point, ClerkOperation& op) {
-             for (auto it = hooks_.begin(); it != hooks_.end(); ++it) {
-               if (it->point == point) {
-                 auto act = std::move(it->act);
-                 hooks_.erase(it);
-                 act(op);
-                 return;
-               }
-             }
-           }},
-      clerk_,
-      gate_,
-      budget_,
+  ClerkDelivery delivery_{
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+       // A burst of one, then one request a second.
+       .gate = {.quota = 11, .window = absl::Seconds(10), .pacing = true},
+       .retry = {.max_attempts = 4,
+                 .backoff = {.base = absl::Milliseconds(100),
+                             .cap = absl::Seconds(5)},
+                 .test_hook =
+                     [this](RetryHookPoint point, ClerkOperation& op) {
+                       for (auto it = hooks_.begin(); it != hooks_.end();
+                            ++it) {
+                         if (it->point == point) {
+                           auto act = std::move(it->act);
+                           hooks_.erase(it);
+                           act(op);
+                           return;
+                         }
+                       }
+                     }}},
+      http_,
       time_,
       time_,
       random_,
       metrics_};
+  RateGate& gate_ = delivery_.gate();
+  RetryBudget& budget_ = delivery_.budget();
+  RetryingClerkClient& client_ = delivery_.client();
   std::shared_ptr<RetryingClerkClient::Operation> op_;
   std::vector<ClerkOutcome> outcomes_;
   std::weak_ptr<const std::string> bytes_;

@@ -4,6 +4,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "server/status/status_details.h"
 #include "tests/testing/clerk_answers.h"
 #include "tests/testing/fake_http_client.h"
@@ -45,24 +46,20 @@ class RetryingClerkClientTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
-                     http_,
-                     time_,
-                     metrics_};
-  RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
-                 time_,
-                 time_};
-  RetryBudget budget_{RetryBudgetOptions{}, time_};
-  RetryingClerkClient client_{
-      {.max_attempts = 4,
-       .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
-      clerk_,
-      gate_,
-      budget_,
+  ClerkDelivery delivery_{
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+       .gate = {.quota = 100, .window = absl::Seconds(10), .pacing = false},
+       .retry = {.max_attempts = 4,
+                 .backoff = {.base = absl::Milliseconds(100),
+                             .cap = absl::Seconds(5)}}},
+      http_,
       time_,
       time_,
       random_,
       metrics_};
+  RateGate& gate_ = delivery_.gate();
+  RetryBudget& budget_ = delivery_.budget();
+  RetryingClerkClient& client_ = delivery_.client();
   std::optional<absl::StatusOr<User>> result_;
   ClerkOutcome outcome_;
 };
@@ -340,12 +337,11 @@ TEST_F(RetryingClerkClientTest, InAnOutageRetriesStayWithinHalfTheCalls) {
     FakeTime time;
     FakeHttpClient http;
     for (int i = 0; i < 1000; ++i) http.Push(ClerkAnswer(503));
-    ClerkClient clerk({.api_url = "http://clerk.test", .secret_key = "sk"},
-                      http, time, metrics_);
-    RateGate gate({.quota = 100000, .window = absl::Seconds(10)}, time, time);
-    RetryBudget budget(RetryBudgetOptions{}, time);
-    RetryingClerkClient client({}, clerk, gate, budget, time, time, random_,
-                               metrics_);
+    ClerkDelivery delivery(
+        {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+         .gate = {.quota = 100000, .window = absl::Seconds(10)}},
+        http, time, time, random_, metrics_);
+    RetryingClerkClient& client = delivery.client();
     int finished = 0;
     for (int call = 0; call < 100; ++call) {
       client.UploadProfileImage(Image(absl::StrCat("user_", call)),

@@ -11,6 +11,7 @@
 
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "server/app/clerk_delivery.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/status/status_details.h"
 #include "tests/testing/clerk_answers.h"
@@ -71,24 +72,20 @@ class UserOrderTest : public ::testing::Test {
   FakeTime time_;
   FakeRandom random_{{0.5}};
   Metrics metrics_;
-  ClerkClient clerk_{{.api_url = "http://clerk.test", .secret_key = "sk"},
-                     http_,
-                     time_,
-                     metrics_};
-  RateGate gate_{{.quota = 100, .window = absl::Seconds(10), .pacing = false},
-                 time_,
-                 time_};
-  RetryBudget budget_{RetryBudgetOptions{}, time_};
-  RetryingClerkClient client_{
-      {.max_attempts = 4,
-       .backoff = {.base = absl::Milliseconds(100), .cap = absl::Seconds(5)}},
-      clerk_,
-      gate_,
-      budget_,
+  ClerkDelivery delivery_{
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+       .gate = {.quota = 100, .window = absl::Seconds(10), .pacing = false},
+       .retry = {.max_attempts = 4,
+                 .backoff = {.base = absl::Milliseconds(100),
+                             .cap = absl::Seconds(5)}}},
+      http_,
       time_,
       time_,
       random_,
       metrics_};
+  RateGate& gate_ = delivery_.gate();
+  RetryBudget& budget_ = delivery_.budget();
+  RetryingClerkClient& client_ = delivery_.client();
   std::vector<std::shared_ptr<RetryingClerkClient::Operation>> ops_;
   std::vector<std::optional<ClerkOutcome>> outcomes_;
 };
@@ -241,14 +238,13 @@ TEST(UserOrderConcurrencyTest, RacingRequestsEndOnceAndNeverOverlap) {
   FakeTime time;
   FakeRandom random({0.5});
   Metrics metrics;
-  ClerkClient clerk({.api_url = "http://clerk.test", .secret_key = "sk"}, http,
-                    time, metrics);
-  RateGate gate(
-      {.quota = 1000000, .window = absl::Seconds(10), .pacing = false}, time,
-      time);
-  RetryBudget budget(RetryBudgetOptions{}, time);
-  RetryingClerkClient client({}, clerk, gate, budget, time, time, random,
-                             metrics);
+  ClerkDelivery delivery(
+      {.clerk = {.api_url = "http://clerk.test", .secret_key = "sk"},
+       .gate = {.quota = 1000000,
+                .window = absl::Seconds(10),
+                .pacing = false}},
+      http, time, time, random, metrics);
+  RetryingClerkClient& client = delivery.client();
   constexpr int kThreads = 4;
   constexpr int kEach = 500;
   std::atomic<int> finished{0}, ok{0}, superseded{0}, cancelled{0};
