@@ -192,15 +192,17 @@ void RateGate::Dispatch() {
 }
 
 void RateGate::Update(Change change) {
-  Actions actions;
   {
-    const absl::Time now = clock_.Now();
-    absl::MutexLock lock(&mu_);
-    ++updates_running_;
-    std::move(change)(now, actions.deferred);
-    DispatchLocked(now, actions);
+    Actions actions;  // Destroyed before the gate may be.
+    {
+      const absl::Time now = clock_.Now();
+      absl::MutexLock lock(&mu_);
+      ++updates_running_;
+      std::move(change)(now, actions.deferred);
+      DispatchLocked(now, actions);
+    }
+    Run(actions);
   }
-  Run(actions);
   absl::MutexLock lock(&mu_);
   --updates_running_;
 }
@@ -242,10 +244,13 @@ void RateGate::PlanWakeLocked(absl::Time wake, WakeChange& change) {
   }
 }
 
+// The requests released are told before the source's deferred work runs:
+// a shared quota that answers its next question at once must not release
+// the next requests before these are (they left first).
 void RateGate::Run(Actions& actions) {
   ApplyWakeChange(actions.wake);
-  for (auto& work : actions.deferred) std::move(work)();
   for (Ready& r : actions.ready) std::move(r.proceed)(std::move(r.status));
+  for (auto& work : actions.deferred) std::move(work)();
 }
 
 void RateGate::ApplyWakeChange(const WakeChange& change) {

@@ -111,7 +111,11 @@ void SharedPermits::OnAnswer(absl::Time now,
   // Taken by the gate's Take() right after this; a pause (this one, or
   // this process's own 429 meanwhile) outranks it and it is lost.
   granted_ = result->granted;
-  next_ask_ = result->granted < asked_ ? now + result->retry_in : now;
+  // At least a millisecond between questions that were short, so that a
+  // quota answering "none, ask again now" cannot spin.
+  next_ask_ = result->granted < asked_
+                  ? now + std::max(result->retry_in, absl::Milliseconds(1))
+                  : now;
 }
 
 void SharedPermits::Tell(bool in_use, absl::Status why,

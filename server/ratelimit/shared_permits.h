@@ -33,13 +33,15 @@ struct SharedPermitsOptions {
 // Permits granted by a SharedQuota (Redis: every replica paces to one
 // quota), with this process's fair-share LocalPacing as the fallback while
 // the shared quota cannot be consulted:
-// - it asks the quota once on Attach(), to know from the start whether it
-//   answers;
+// - it asks the quota at its first Take() (the gate's construction), to
+//   know from the start whether it answers: a first question unanswered
+//   within answer_timeout falls back even before any request comes;
 // - then, while requests wait and nothing holds them, for up to 16 at a
 //   time, one question at a time, again when the answer says so;
 // - an error, or no answer within answer_timeout, falls back to the local
 //   bucket, drained (the shared one was likely just drained), and the quota
-//   is probed every retry_interval until it answers;
+//   is probed every retry_interval until it answers (a probe has no answer
+//   timeout of its own: the quota's connection timeouts bound it);
 // - a pause another replica shared holds every request (HeldUntil), capped
 //   at max_pause; this process's pauses are shared (Pause).
 //

@@ -292,8 +292,11 @@ TEST_F(SharedRateGateTest, AnUnansweredQuestionCountsAsUnreachable) {
   EXPECT_EQ(states_[0].second.code(), absl::StatusCode::kDeadlineExceeded);
   time_.Advance(absl::Seconds(10) / 24);  // Paced to the share meanwhile.
   EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
-  ASSERT_EQ(shared_.takes.size(), 1);  // Still only the hung question.
-  shared_.Answer(Granted(0));          // It answers at last.
+  // Past the probe interval (1 s): still only the hung question, never a
+  // second one in flight.
+  time_.Advance(absl::Seconds(3));
+  ASSERT_EQ(shared_.takes.size(), 1);
+  shared_.Answer(Granted(0));  // It answers at last.
   ASSERT_EQ(states_.size(), 2);
   EXPECT_TRUE(states_[1].first);
 }
@@ -335,7 +338,12 @@ class ReentrantWorld final : public Clock, public Timers, public SharedQuota {
   }
   void Take(int wanted, TakeCallback done) override {
     Touch();
-    std::move(done)(Granted(wanted));
+    ++takes;
+    if (fail_every > 0 && takes % fail_every == 0) {
+      std::move(done)(absl::UnavailableError("down for this question"));
+    } else {
+      std::move(done)(Granted(wanted));
+    }
   }
   void Pause(absl::Duration) override { Touch(); }
 
@@ -345,6 +353,8 @@ class ReentrantWorld final : public Clock, public Timers, public SharedQuota {
 
   FakeTime time;
   RateGate* gate = nullptr;
+  int takes = 0;
+  int fail_every = 0;  // Every n-th question fails (0: none).
 };
 
 TEST(RateGatePauseCapTest, NoPauseLastsLongerThanTheCapFromWhenItWasSet) {
@@ -394,6 +404,52 @@ TEST(RateGateLockTest, NeverCallsTheClockTimersOrQuotaUnderItsLock) {
     EXPECT_EQ(recorder.events.size(), 6u) << shared;
     EXPECT_EQ(recorder.Released().size(), 5u) << shared;
   }
+}
+
+TEST(RateGateLockTest, NeverCallsOutUnderItsLockWhileFallingBackAndBack) {
+  ReentrantWorld world;
+  world.fail_every = 3;
+  Recorder recorder;
+  int states = 0;
+  {
+    RateGate gate({.quota = 11,
+                   .window = absl::Seconds(10),
+                   .shared = &world,
+                   .shared_retry_interval = absl::Milliseconds(500),
+                   .on_shared_state =
+                       [&](bool, const absl::Status&) {
+                         world.Touch();
+                         ++states;
+                       }},
+                  world, world);
+    world.gate = &gate;
+    for (int i = 0; i < 8; ++i) {
+      gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+      world.time.Advance(absl::Milliseconds(700));
+    }
+    world.time.Advance(absl::Seconds(30));
+    world.gate = nullptr;
+  }
+  EXPECT_EQ(recorder.Released().size(), 8u);
+  EXPECT_GE(states, 2);  // It fell back and returned, at least once each.
+}
+
+// A quota that answers at once, with more waiting than one question asks
+// for (16): the requests are still told in the order they came.
+TEST(RateGateOrderTest, ASynchronousQuotaReleasesInArrivalOrder) {
+  ReentrantWorld world;
+  Recorder recorder;
+  {
+    RateGate gate({.quota = 100000, .shared = &world}, world, world);
+    gate.PauseUntil(world.time.Now() + absl::Seconds(1));
+    for (int i = 0; i < 40; ++i) {
+      gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+    }
+    world.time.Advance(absl::Seconds(1));
+  }
+  std::vector<int> expected;
+  for (int i = 0; i < 40; ++i) expected.push_back(i);
+  EXPECT_EQ(recorder.Released(), expected);
 }
 
 }  // namespace

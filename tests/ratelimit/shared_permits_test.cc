@@ -147,6 +147,9 @@ TEST_F(SharedPermitsTest, AnUnansweredQuestionFallsBackAndALateAnswerCounts) {
   ASSERT_EQ(states_.size(), 1u);
   EXPECT_EQ(states_[0].second.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_FALSE(permits_.idle());  // The answer may still come.
+  // Past the probe interval, still only that question: never two in
+  // flight (the gate's destructor waits for the one it knows of).
+  Take(kStart + absl::Seconds(3), 1);
   EXPECT_EQ(quota_.takes.size(), 1u);
   Answer(kStart + absl::Seconds(2), Granted(0));
   EXPECT_TRUE(permits_.idle());
@@ -181,6 +184,41 @@ TEST_F(SharedPermitsTest, EstimatesAsIfThisReplicaHadTheWholeQuota) {
   Answer(kStart, Granted(0, absl::Seconds(2)));
   EXPECT_EQ(permits_.EstimateStart(kStart, 1),
             kStart + absl::Seconds(2) + absl::Milliseconds(100));
+}
+
+TEST_F(SharedPermitsTest, CallsOutOnlyThroughDeferredWork) {
+  PermitSource::Deferred deferred;
+  permits_.Take(kStart, 0, deferred);
+  EXPECT_TRUE(quota_.takes.empty());  // Not asked under the gate's lock,
+  FakeHost::RunAll(deferred);         // but after it.
+  ASSERT_EQ(quota_.takes.size(), 1u);
+  quota_.Answer(absl::UnavailableError("down"));
+  ASSERT_EQ(host_.changes.size(), 1u);
+  std::move(host_.changes[0])(kStart, deferred);
+  host_.changes.clear();
+  EXPECT_TRUE(states_.empty());  // Health is told after the lock, too.
+  FakeHost::RunAll(deferred);
+  ASSERT_EQ(states_.size(), 1u);
+  EXPECT_FALSE(states_[0].first);
+}
+
+TEST_F(SharedPermitsTest, StaysBusyUntilTheAnswerIsAppliedUnderTheLock) {
+  Take(kStart, 0);
+  quota_.Answer(Granted(0));      // The quota called back; the gate has not run
+  EXPECT_FALSE(permits_.idle());  // the change yet: it must not be freed.
+  host_.Apply(kStart);
+  EXPECT_TRUE(permits_.idle());
+}
+
+TEST_F(SharedPermitsTest, AShortAnswerWithoutAWaitStillWaitsAMillisecond) {
+  Take(kStart, 0);
+  Answer(kStart, Granted(0));
+  Take(kStart, 2);
+  Answer(kStart, Granted(1, absl::ZeroDuration()));
+  PermitSource::Permits permits = Take(kStart, 2);
+  EXPECT_EQ(permits.granted, 1);
+  EXPECT_TRUE(quota_.takes.empty());
+  EXPECT_EQ(permits.ask_again, kStart + absl::Milliseconds(1));
 }
 
 }  // namespace
