@@ -46,10 +46,15 @@ ABSL_FLAG(std::string, caller_allowlist_file, "",
           "File of lines \"<RPC method or *> <identity>\": who may call what; "
           "unset: any authenticated caller may call every RPC");
 ABSL_FLAG(bool, allow_unauthenticated, false,
-          "Accept calls without any credentials. For development on loopback "
-          "only");
+          "Accept calls without any credentials. Only with a loopback (or "
+          "unix:) --listen_address: the server refuses to start otherwise");
+ABSL_FLAG(bool, allow_plaintext_tokens, false,
+          "UNSAFE: accept --bearer_tokens_file on a plaintext, non-loopback "
+          "--listen_address (only behind a TLS-terminating proxy on the same "
+          "host)");
 ABSL_FLAG(bool, allow_insecure_clerk_url, false,
-          "Allow a plain-http --clerk_api_url that is not a loopback address");
+          "Allow a plain-http --clerk_api_url whose host is not literally "
+          "loopback (127.0.0.0/8, ::1, localhost)");
 ABSL_FLAG(std::string, port_file, "",
           "If set, the bound gRPC port is written to this file once serving");
 ABSL_FLAG(std::string, clerk_api_url, "https://api.clerk.com",
@@ -199,6 +204,7 @@ ServerConfig ConfigFromFlags() {
   c.bearer_tokens_file = absl::GetFlag(FLAGS_bearer_tokens_file);
   c.caller_allowlist_file = absl::GetFlag(FLAGS_caller_allowlist_file);
   c.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
+  c.allow_plaintext_tokens = absl::GetFlag(FLAGS_allow_plaintext_tokens);
   c.clerk_api_url = absl::GetFlag(FLAGS_clerk_api_url);
   c.allow_insecure_clerk_url = absl::GetFlag(FLAGS_allow_insecure_clerk_url);
   c.clerk_api_version = absl::GetFlag(FLAGS_clerk_api_version);

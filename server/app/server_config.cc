@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/http/http_url.h"
 #include "server/log/json_log.h"
 #include "server/redis/redis_connection.h"
 
@@ -31,16 +32,34 @@ absl::Status ValidateCallers(const ServerConfig& c) {
   if (c.tls_cert_file.empty() && !c.tls_client_ca_file.empty()) {
     return Invalid("--tls_client_ca_file needs --tls_cert_file");
   }
+  const bool local = IsLoopbackListenAddress(c.listen_address);
+  if (c.allow_unauthenticated && !local) {
+    return Invalid(absl::StrCat(
+        "--allow_unauthenticated lets anyone who reaches --listen_address=",
+        c.listen_address,
+        " call the service; it is allowed only on a loopback address "
+        "(127.0.0.1, [::1], localhost) or a unix: socket. Authenticate "
+        "callers with --tls_client_ca_file or --bearer_tokens_file instead"));
+  }
+  if (!c.bearer_tokens_file.empty() && c.tls_cert_file.empty() && !local &&
+      !c.allow_plaintext_tokens) {
+    return Invalid(absl::StrCat(
+        "--bearer_tokens_file on a plaintext --listen_address=",
+        c.listen_address,
+        " would let anyone on the network read the tokens: add "
+        "--tls_cert_file and --tls_key_file, listen on loopback, or "
+        "--allow_plaintext_tokens (unsafe: only behind a TLS-terminating "
+        "proxy on the same host)"));
+  }
   return absl::OkStatus();
 }
 
 absl::Status ValidateClerk(const ServerConfig& c) {
-  const std::string url = c.ClerkApiUrl();
-  if (!absl::StartsWith(url, "https://") && !absl::StartsWith(url, "http://")) {
-    return Invalid("--clerk_api_url must start with https:// or http://");
+  absl::StatusOr<HttpUrl> url = ParseHttpUrl(c.ClerkApiUrl());
+  if (!url.ok()) {
+    return Invalid(absl::StrCat("--clerk_api_url: ", url.status().message()));
   }
-  if (absl::StartsWith(url, "http://") && !IsLoopbackUrl(url) &&
-      !c.allow_insecure_clerk_url) {
+  if (url->scheme == "http" && !url->loopback && !c.allow_insecure_clerk_url) {
     return Invalid(
         "--clerk_api_url is plain http to a non-loopback host: the secret key "
         "would cross the network in clear. Use https (TLS to Clerk is "
@@ -153,14 +172,6 @@ absl::Status ValidateUploads(const ServerConfig& c) {
 }
 
 }  // namespace
-
-bool IsLoopbackUrl(absl::string_view url) {
-  absl::ConsumePrefix(&url, "http://") || absl::ConsumePrefix(&url, "https://");
-  absl::string_view host = url.substr(0, url.find('/'));
-  if (absl::ConsumePrefix(&host, "[")) return absl::StartsWith(host, "::1]");
-  host = host.substr(0, host.find(':'));
-  return host == "localhost" || absl::StartsWith(host, "127.");
-}
 
 std::string ServerConfig::ClerkApiUrl() const {
   return std::string(absl::StripSuffix(clerk_api_url, "/"));

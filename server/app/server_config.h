@@ -35,6 +35,7 @@ struct ServerConfig {
   std::string bearer_tokens_file;
   std::string caller_allowlist_file;
   bool allow_unauthenticated = false;
+  bool allow_plaintext_tokens = false;
 
   // Clerk.
   std::string clerk_api_url = "https://api.clerk.com";
@@ -92,9 +93,6 @@ struct ServerConfig {
   // --clerk_api_url without a trailing slash.
   std::string ClerkApiUrl() const;
 };
-
-// Whether `url`'s host is a loopback address (the local emulator).
-bool IsLoopbackUrl(absl::string_view url);
 
 }  // namespace userimage
 

@@ -32,7 +32,23 @@ TEST(ServerConfigTest, EachRuleFailsAloneWithItsMessage) {
       {"client ca alone", [](auto& c) { c.tls_client_ca_file = "ca.pem"; },
        "--tls_client_ca_file needs --tls_cert_file"},
       {"clerk scheme", [](auto& c) { c.clerk_api_url = "ftp://clerk"; },
-       "--clerk_api_url must start with https:// or http://"},
+       "--clerk_api_url: \"ftp://clerk\" is not a usable http(s) URL"},
+      {"clerk user-info",
+       [](auto& c) { c.clerk_api_url = "http://127.0.0.1@evil.example"; },
+       "user-info"},
+      {"anonymous on a public address",
+       [](auto& c) {
+         c.allow_unauthenticated = true;
+         c.listen_address = "0.0.0.0:50051";
+       },
+       "--allow_unauthenticated lets anyone who reaches "
+       "--listen_address=0.0.0.0:50051"},
+      {"tokens in clear",
+       [](auto& c) {
+         c.bearer_tokens_file = "tokens";
+         c.listen_address = "[::]:50051";
+       },
+       "--allow_plaintext_tokens"},
       {"clerk plain http",
        [](auto& c) { c.clerk_api_url = "http://api.clerk.com"; },
        "--allow_insecure_clerk_url"},
@@ -129,6 +145,57 @@ TEST(ServerConfigTest, PlainHttpIsAllowedToLoopbackOrWhenAskedFor) {
   EXPECT_FALSE(config.Validate().ok());
   config.allow_insecure_clerk_url = true;
   EXPECT_TRUE(config.Validate().ok());
+}
+
+// Hosts that only look local would get the secret key in clear.
+TEST(ServerConfigTest, LookAlikeLoopbackClerkUrlsNeedTheInsecureFlag) {
+  ServerConfig config;
+  for (const char* url :
+       {"http://127.evil.example", "http://127.0.0.1.evil.example",
+        "http://localhost.evil.example:8080", "http://[::2]"}) {
+    config.clerk_api_url = url;
+    const absl::Status status = config.Validate();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_NE(status.message().find("--allow_insecure_clerk_url"),
+              std::string::npos)
+        << status;
+  }
+  // User-info is refused even with the flag: it is never what was meant.
+  config.allow_insecure_clerk_url = true;
+  config.clerk_api_url = "http://127.0.0.1@evil.example";
+  EXPECT_FALSE(config.Validate().ok());
+}
+
+TEST(ServerConfigTest, AnonymousCallersOnlyOnLoopback) {
+  ServerConfig config;
+  config.allow_unauthenticated = true;
+  for (const char* address : {"127.0.0.1:0", "localhost:50051", "[::1]:50051",
+                              "unix:/tmp/userimage.sock"}) {
+    config.listen_address = address;
+    EXPECT_TRUE(config.Validate().ok()) << address << config.Validate();
+  }
+  for (const char* address :
+       {"0.0.0.0:50051", "[::]:50051", "10.0.0.5:50051", "127.evil:1"}) {
+    config.listen_address = address;
+    EXPECT_FALSE(config.Validate().ok()) << address;
+  }
+}
+
+TEST(ServerConfigTest, TokensInClearOnlyOnLoopbackOrWhenAskedFor) {
+  ServerConfig config;
+  config.bearer_tokens_file = "tokens";
+  config.listen_address = "0.0.0.0:50051";
+  EXPECT_FALSE(config.Validate().ok());
+  config.tls_cert_file = "cert.pem";
+  config.tls_key_file = "key.pem";
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate();  // Over TLS.
+  config.tls_cert_file.clear();
+  config.tls_key_file.clear();
+  config.listen_address = "127.0.0.1:50051";
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate();
+  config.listen_address = "0.0.0.0:50051";
+  config.allow_plaintext_tokens = true;
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate();
 }
 
 TEST(ServerConfigTest, TheClerkUrlLosesItsTrailingSlash) {
