@@ -8,12 +8,26 @@
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "proto/clerk/userimage/v1/user_image_service.pb.h"
 #include "server/log/json_log.h"
 #include "server/ratelimit/token_bucket.h"
 #include "server/version.h"
 
 namespace userimage {
 namespace {
+
+// The RPCs callers may be allowed, read from the service's descriptor.
+CallerAuthorizer::Options::Service ServedRpcs() {
+  const google::protobuf::ServiceDescriptor* service =
+      clerk::userimage::v1::ImageMetadata::descriptor()
+          ->file()
+          ->FindServiceByName("UserImageService");
+  CallerAuthorizer::Options::Service rpcs{.full_name = service->full_name()};
+  for (int i = 0; i < service->method_count(); ++i) {
+    rpcs.methods.push_back(service->method(i)->name());
+  }
+  return rpcs;
+}
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path,
                                           absl::string_view flag) {
@@ -137,6 +151,7 @@ absl::Status ServerApp::LoadCallers(const ServerConfig& config) {
   absl::StatusOr<CallerAuthorizer> authorizer = CallerAuthorizer::Create(
       {.tokens_file_contents = tokens,
        .allowlist_file_contents = allowlist,
+       .service = ServedRpcs(),
        .allow_unauthenticated = config.allow_unauthenticated});
   if (!authorizer.ok()) return authorizer.status();
   authorizer_.emplace(*std::move(authorizer));

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "openssl/crypto.h"
 #include "openssl/sha.h"
@@ -13,10 +14,17 @@
 namespace userimage {
 namespace {
 
-// Non-empty, non-comment lines split into two whitespace-separated fields.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Pairs(
-    absl::string_view contents, absl::string_view what) {
-  std::vector<std::pair<std::string, std::string>> pairs;
+struct Line {
+  int number;
+  std::string first, second;
+};
+
+// Non-empty, non-comment lines split into two whitespace-separated fields,
+// `shape` saying which (for the message when a line has another count).
+absl::StatusOr<std::vector<Line>> Lines(absl::string_view contents,
+                                        absl::string_view what,
+                                        absl::string_view shape) {
+  std::vector<Line> lines;
   int number = 0;
   for (absl::string_view line : absl::StrSplit(contents, '\n')) {
     ++number;
@@ -25,12 +33,35 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Pairs(
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() != 2) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, " line ", number, ": expected two fields separated by spaces"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " line ", number, ": expected ", shape,
+                       ", two fields separated by spaces"));
     }
-    pairs.emplace_back(std::string(fields[0]), std::string(fields[1]));
+    lines.push_back({number, std::string(fields[0]), std::string(fields[1])});
   }
-  return pairs;
+  return lines;
+}
+
+// The short name of the method `name` stands for in the allow-list ("*"
+// for every method), or why it names none of `service`'s.
+absl::StatusOr<std::string> AllowedMethod(
+    absl::string_view name, const CallerAuthorizer::Options::Service& service,
+    int line) {
+  if (name == "*") return std::string(name);
+  absl::string_view method = name;
+  absl::ConsumePrefix(&method, "/");
+  if (absl::ConsumePrefix(&method, service.full_name) &&
+      !absl::ConsumePrefix(&method, "/")) {
+    method = name;  // Another service whose name starts the same.
+  }
+  for (const std::string& known : service.methods) {
+    if (method == known) return known;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("the caller allow-list line ", line, ": \"", name,
+                   "\" is not a method of ", service.full_name, " (",
+                   absl::StrJoin(service.methods, ", "),
+                   ", short or as <service>/<method>) nor *"));
 }
 
 std::array<unsigned char, 32> Sha256(absl::string_view data) {
@@ -46,9 +77,10 @@ absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
     const Options& options) {
   CallerAuthorizer authorizer;
   authorizer.allow_unauthenticated_ = options.allow_unauthenticated;
-  auto tokens = Pairs(options.tokens_file_contents, "the bearer tokens file");
+  auto tokens = Lines(options.tokens_file_contents, "the bearer tokens file",
+                      "\"<identity> <token>\"");
   if (!tokens.ok()) return tokens.status();
-  for (auto& [identity, token] : *tokens) {
+  for (auto& [number, identity, token] : *tokens) {
     if (token.size() < 16) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the bearer token of ", identity,
@@ -56,11 +88,14 @@ absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
     }
     authorizer.tokens_.push_back({Sha256(token), identity});
   }
-  auto allowed =
-      Pairs(options.allowlist_file_contents, "the caller allow-list");
+  auto allowed = Lines(options.allowlist_file_contents, "the caller allow-list",
+                       "\"<method or *> <identity>\"");
   if (!allowed.ok()) return allowed.status();
-  for (auto& [method, identity] : *allowed) {
-    authorizer.allowed_[identity].insert(method);
+  for (auto& [number, name, identity] : *allowed) {
+    absl::StatusOr<std::string> method =
+        AllowedMethod(name, options.service, number);
+    if (!method.ok()) return method.status();
+    authorizer.allowed_[identity].insert(*std::move(method));
   }
   return authorizer;
 }

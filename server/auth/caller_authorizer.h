@@ -38,9 +38,19 @@ class CallerAuthorizer {
   struct Options {
     // Lines "<identity> <token>"; '#' starts a comment. Empty: no tokens.
     std::string tokens_file_contents;
-    // Lines "<rpc method name or *> <identity>"; empty: any authenticated
-    // caller may call every RPC.
+    // Lines "<rpc method or *> <identity>"; empty: any authenticated
+    // caller may call every RPC. A method is named short
+    // ("UploadProfileImage") or in full, as grpcurl prints it
+    // ("clerk.userimage.v1.UserImageService/UploadProfileImage", with or
+    // without a leading '/'); a line naming a method `service` does not
+    // have fails Create(), saying which line.
     std::string allowlist_file_contents;
+    // The RPCs the allow-list may name: the service's full name and its
+    // methods' short names.
+    struct Service {
+      std::string full_name;
+      std::vector<std::string> methods;
+    } service;
     bool allow_unauthenticated = false;
   };
 

@@ -1,5 +1,9 @@
 #include "server/auth/caller_authorizer.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
@@ -15,11 +19,16 @@ constexpr char kAllowlist[] =
     "* svc-admin\n"
     "DeleteProfileImage spiffe://cluster/ns/admin\n";
 
+const CallerAuthorizer::Options::Service kService = {
+    .full_name = "clerk.userimage.v1.UserImageService",
+    .methods = {"UploadProfileImage", "DeleteProfileImage"}};
+
 CallerAuthorizer Make(bool allow_unauthenticated = false,
                       std::string allowlist = kAllowlist) {
   return *CallerAuthorizer::Create(
       {.tokens_file_contents = kTokens,
        .allowlist_file_contents = allowlist,
+       .service = kService,
        .allow_unauthenticated = allow_unauthenticated});
 }
 
@@ -87,6 +96,45 @@ TEST(CallerAuthorizerTest, RejectsBadFiles) {
       CallerAuthorizer::Create({.tokens_file_contents = "one-field"}).ok());
   EXPECT_FALSE(
       CallerAuthorizer::Create({.allowlist_file_contents = "a b c"}).ok());
+}
+
+TEST(CallerAuthorizerTest, MethodsMayBeNamedInFullAsGrpcurlPrintsThem) {
+  CallerAuthorizer a = Make(
+      false,
+      "clerk.userimage.v1.UserImageService/UploadProfileImage svc-profile\n"
+      "/clerk.userimage.v1.UserImageService/DeleteProfileImage svc-admin\n");
+  const CallerCredentials profile = {
+      .authorization = {"Bearer 0123456789abcdef0123"}};
+  const CallerCredentials admin = {
+      .authorization = {"Bearer fedcba9876543210fedc"}};
+  EXPECT_TRUE(a.Authorize(profile, "UploadProfileImage").ok());
+  EXPECT_EQ(a.Authorize(profile, "DeleteProfileImage").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(a.Authorize(admin, "DeleteProfileImage").ok());
+  EXPECT_EQ(a.Authorize(admin, "UploadProfileImage").status().code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(CallerAuthorizerTest, AnAllowListLineThatCannotMatchFailsNamingTheLine) {
+  for (const auto& [contents, message] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"UploadProfileImage svc\nUploadImage svc\n",
+            "line 2: \"UploadImage\" is not a method of "
+            "clerk.userimage.v1.UserImageService (UploadProfileImage, "
+            "DeleteProfileImage"},
+           {"other.Service/UploadProfileImage svc\n",
+            "line 1: \"other.Service/UploadProfileImage\""},
+           {"clerk.userimage.v1.UserImageServiceX/UploadProfileImage svc\n",
+            "line 1:"},
+           {"# comment\n\nUploadProfileImage\n",
+            "line 3: expected \"<method or *> <identity>\""}}) {
+    absl::StatusOr<CallerAuthorizer> a = CallerAuthorizer::Create(
+        {.allowlist_file_contents = contents, .service = kService});
+    ASSERT_FALSE(a.ok()) << contents;
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(a.status().message().find(message), std::string::npos)
+        << a.status();
+  }
 }
 
 }  // namespace

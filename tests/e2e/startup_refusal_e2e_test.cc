@@ -9,9 +9,11 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #include "tools/support/child_process.h"
@@ -23,6 +25,9 @@ struct Refusal {
   std::string name;
   std::vector<std::string> flags;
   std::string message;  // part of the startup_failed line
+  // Files written first, under the test's scratch directory; a flag's
+  // "@name" is replaced by the file's path.
+  std::vector<std::pair<std::string, std::string>> files = {};
 };
 
 std::string ReadAll(const std::string& path) {
@@ -41,7 +46,15 @@ TEST_P(StartupRefusalTest, ExitsBeforeServingAndSaysWhy) {
   std::vector<std::string> argv = {Runfile("server/user_image_server"),
                                    "--port_file=" + port_file,
                                    "--metrics_listen_address=127.0.0.1:0"};
-  argv.insert(argv.end(), refusal.flags.begin(), refusal.flags.end());
+  for (const auto& [name, contents] : refusal.files) {
+    std::ofstream(TestTempPath(name)) << contents;
+  }
+  for (std::string flag : refusal.flags) {
+    for (const auto& [name, contents] : refusal.files) {
+      flag = absl::StrReplaceAll(flag, {{"@" + name, TestTempPath(name)}});
+    }
+    argv.push_back(flag);
+  }
   auto server = ChildProcess::Start(
       argv, {"CLERK_SECRET_KEY=sk_test_refusal_e2e_0123456789"}, log);
   ASSERT_TRUE(server.ok()) << server.status();
@@ -73,7 +86,19 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"tokens_in_clear",
                 {"--listen_address=[::]:0", "--bearer_tokens_file=/dev/null",
                  "--clerk_api_url=http://127.0.0.1:1"},
-                "--allow_plaintext_tokens"}),
+                "--allow_plaintext_tokens"},
+        Refusal{"allowlist_unknown_method",
+                {"--listen_address=127.0.0.1:0", "--bearer_tokens_file=@tokens",
+                 "--caller_allowlist_file=@allowlist",
+                 "--clerk_api_url=http://127.0.0.1:1"},
+                "the caller allow-list line 2: \\\"clerk.userimage.v1."
+                "UserImageService/UploadImage\\\" is not a method",
+                {{"tokens", "uploader 0123456789abcdef0123\n"},
+                 {"allowlist",
+                  "clerk.userimage.v1.UserImageService/UploadProfileImage "
+                  "uploader\n"
+                  "clerk.userimage.v1.UserImageService/UploadImage "
+                  "uploader\n"}}}),
     [](const ::testing::TestParamInfo<Refusal>& info) {
       return info.param.name;
     });
