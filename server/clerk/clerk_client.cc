@@ -120,6 +120,10 @@ ClerkOutcome ClerkClient::OutcomeOf(HttpResult result,
       outcome.attempts = 1;
       return outcome;
     }
+    if (result.response.status().code() ==
+        absl::StatusCode::kFailedPrecondition) {
+      return TlsUnverified(result.response.status(), action);
+    }
     return Unreached(result, action);
   }
   if (result.response->status != 200) {
@@ -150,6 +154,28 @@ ClerkOutcome ClerkClient::Unreached(const HttpResult& result,
                            : ClerkFailure::kUnreachable};
   outcome.attempts = 1;
   outcome.maybe_applied = result.request_sent;
+  return outcome;
+}
+
+// TLS to Clerk failed before anything was sent: the peer's certificate
+// does not verify or TLS cannot be set up. Waiting will not fix it, so it
+// is not an outage: operators are told at error level.
+ClerkOutcome ClerkClient::TlsUnverified(const absl::Status& failure,
+                                        absl::string_view action) const {
+  absl::Status status = absl::FailedPreconditionError(
+      absl::StrCat("could not verify Clerk's TLS certificate or set up TLS to ",
+                   options_.api_url, " to ", action, ": ", failure.message(),
+                   ". This is the service's configuration, not the call: check "
+                   "--clerk_api_url and the system's CA certificates"));
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(kClerkTlsUnverified));
+  info.set_domain(std::string(kServiceErrorDomain));
+  SetDetail(status, info);
+  LogEvent(LogLevel::kError, "clerk_tls_unverified",
+           {{"clerk_api_url", LogString(options_.api_url)},
+            {"message", LogString(failure.message())}});
+  ClerkOutcome outcome{std::move(status), ClerkFailure::kTlsUnverified};
+  outcome.attempts = 1;
   return outcome;
 }
 

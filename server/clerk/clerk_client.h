@@ -23,6 +23,7 @@ enum class ClerkFailure {
   kNotSent,        // the deadline had passed: nothing was sent
   kAnswered,       // Clerk (or a gateway) answered an error status
   kUnreachable,    // no answer: refused, reset, timed out
+  kTlsUnverified,  // Clerk's certificate or TLS setup failed: configuration
   kAborted,        // this service aborted it (a cancel, the drain's end)
   kInvalidAnswer,  // a 200 that is not a User, or too large to read
 };
@@ -105,6 +106,8 @@ class ClerkClient {
   ClerkOutcome OutcomeOf(HttpResult result, absl::string_view action) const;
   ClerkOutcome Unreached(const HttpResult& result,
                          absl::string_view action) const;
+  ClerkOutcome TlsUnverified(const absl::Status& failure,
+                             absl::string_view action) const;
   ClerkOutcome Answered(const HttpResponse& response,
                         absl::string_view action) const;
 
@@ -120,6 +123,9 @@ absl::StatusOr<clerk::userimage::v1::User> ParseUser(
 
 // ErrorInfo reason of a failure to get any HTTP answer from Clerk.
 inline constexpr absl::string_view kClerkUnreachable = "CLERK_UNREACHABLE";
+// ErrorInfo reason of a Clerk whose certificate could not be verified, or
+// of TLS that could not be set up (FAILED_PRECONDITION, not retried).
+inline constexpr absl::string_view kClerkTlsUnverified = "CLERK_TLS_UNVERIFIED";
 // ErrorInfo reason of an answer larger than max_response_bytes.
 inline constexpr absl::string_view kClerkResponseTooLarge =
     "CLERK_RESPONSE_TOO_LARGE";

@@ -70,7 +70,8 @@ bool IsRetryable(const ClerkOutcome& outcome) {
       return true;
     case ClerkFailure::kNone:
     case ClerkFailure::kNotSent:
-    case ClerkFailure::kAborted:  // a cancelled call, the end of a drain
+    case ClerkFailure::kAborted:        // a cancelled call, the end of a drain
+    case ClerkFailure::kTlsUnverified:  // configuration: retrying cannot fix it
     case ClerkFailure::kInvalidAnswer:
       return false;
   }

@@ -98,12 +98,36 @@ absl::Status Aborted() {
   return absl::CancelledError("the request was aborted");
 }
 
+// Whether libcurl failed on the TLS setup or the peer's certificate: a
+// configuration to fix, not an outage to wait out.
+bool IsTlsSetupFailure(CURLcode code) {
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_NOT_BUILT_IN:
+      return true;
+    default:
+      return false;
+  }
+}
+
 absl::Status TransportError(CURLcode code, const char* detail) {
   std::string message = absl::StrCat(curl_easy_strerror(code),
                                      *detail ? absl::StrCat(": ", detail) : "");
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return absl::DeadlineExceededError(message);
   }
+  if (IsTlsSetupFailure(code)) return absl::FailedPreconditionError(message);
   return absl::UnavailableError(message);
 }
 

@@ -74,7 +74,10 @@ struct HttpResult {
 
 // Sends HTTP requests asynchronously. Transport failures (connection
 // refused or reset, timeouts, TLS errors) complete with an error status:
-// DEADLINE_EXCEEDED for a timeout, UNAVAILABLE otherwise, CANCELLED when the
+// DEADLINE_EXCEEDED for a timeout, FAILED_PRECONDITION when the peer's
+// certificate cannot be verified or TLS cannot be set up (a CA file, a
+// protocol: configuration, not an outage), UNAVAILABLE otherwise, CANCELLED
+// when the
 // request is aborted (HttpRequest::abort) or the client shuts down first,
 // OUT_OF_RANGE when the body outgrows HttpRequest::max_response_bytes.
 // Implementations are thread-safe: Send() may be called from any thread. `done`

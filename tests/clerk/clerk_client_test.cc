@@ -200,6 +200,21 @@ TEST_F(ClerkClientTest, TransportFailureIsUnavailable) {
   EXPECT_EQ(last_.failure, ClerkFailure::kUnreachable);
 }
 
+TEST_F(ClerkClientTest, AnUnverifiableCertificateIsAConfigurationError) {
+  http_.Push(absl::FailedPreconditionError(
+      "SSL peer certificate or SSH remote key was not OK"));
+  absl::StatusOr<User> user = Upload();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(user.status().message().find("could not verify Clerk's TLS"),
+            std::string::npos)
+      << user.status();
+  auto info = GetDetail<google::rpc::ErrorInfo>(user.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), kClerkTlsUnverified);
+  EXPECT_EQ(last_.failure, ClerkFailure::kTlsUnverified);
+  EXPECT_FALSE(last_.maybe_applied);
+}
+
 TEST_F(ClerkClientTest, AnOversizedAnswerIsInternalAndNotRetryable) {
   http_.Push(absl::OutOfRangeError("the response body is larger than 1 MiB"));
   absl::StatusOr<User> user = Upload();

@@ -105,6 +105,19 @@ TEST_F(RetryingClerkClientTest, RetriesServerErrorsAfterJitteredBackoff) {
   EXPECT_EQ(outcome_.http_status, 200);
 }
 
+TEST_F(RetryingClerkClientTest, AnUnverifiableClerkIsNotRetried) {
+  http_.Push(absl::FailedPreconditionError("certificate verify failed"));
+  http_.Push(ClerkAnswer(200));
+  Upload();
+  time_.Advance(absl::Seconds(30));
+  ASSERT_TRUE(result_.has_value());
+  EXPECT_EQ(result_->status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(GetDetail<google::rpc::ErrorInfo>(result_->status())->reason(),
+            kClerkTlsUnverified);
+  EXPECT_EQ(http_.requests().size(), 1);
+  EXPECT_EQ(outcome_.attempts, 1);
+}
+
 TEST_F(RetryingClerkClientTest, TooManyRequestsPausesEveryoneForRetryAfter) {
   http_.Push(ClerkAnswer(429, {{"retry-after", "2"}}));
   http_.Push(ClerkAnswer(200));

@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/rpc_details.h"
 #include "tests/testing/subprocess.h"
 
 namespace userimage {
@@ -41,18 +42,9 @@ std::vector<int> Answers(const LocalDeployment& d) {
   return statuses;
 }
 
-// Rich details the server attached to a failed call.
 template <typename T>
 std::optional<T> Detail(const absl::Status& status) {
-  auto payload = status.GetPayload(clerk::userimage::client::kRpcStatusTypeUrl);
-  if (!payload) return std::nullopt;
-  google::rpc::Status rpc;
-  if (!rpc.ParseFromString(std::string(*payload))) return std::nullopt;
-  for (const auto& any : rpc.details()) {
-    T detail;
-    if (any.UnpackTo(&detail)) return detail;
-  }
-  return std::nullopt;
+  return RpcDetail<T>(status);
 }
 
 class DeliveryEndToEndTest : public ::testing::Test {
