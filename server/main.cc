@@ -19,6 +19,7 @@
 #include "server/app/server_app.h"
 #include "server/app/server_config.h"
 #include "server/config/secret_key.h"
+#include "server/config/secret_memory.h"
 #include "server/log/json_log.h"
 
 ABSL_FLAG(std::string, listen_address, "0.0.0.0:50051",
@@ -267,8 +268,11 @@ absl::StatusOr<std::string> TakeSecretKey() {
 
 int Run() {
   const ServerConfig config = ConfigFromFlags();
+  // No core dump, no ptrace by the same user, before the key is in memory.
+  const absl::Status undumpable = MakeProcessUndumpable();
   // The key is taken (and wiped) before anything can fail.
   absl::StatusOr<std::string> secret_key = TakeSecretKey();
+  if (!undumpable.ok()) return Fail(undumpable.message());
   if (absl::Status valid = config.Validate(); !valid.ok()) {
     return Fail(valid.message());
   }

@@ -9,6 +9,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/clerk/userimage/v1/user_image_service.pb.h"
+#include "server/config/secret_memory.h"
 #include "server/log/json_log.h"
 #include "server/ratelimit/token_bucket.h"
 #include "server/version.h"
@@ -119,6 +120,7 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
   if (absl::Status s = app->LoadCallers(config); !s.ok()) return s;
   if (absl::Status s = app->WireRedis(config, secret_key); !s.ok()) return s;
   app->WireDelivery(config, std::move(secret_key));
+  Wipe(secret_key);  // A short key's bytes stay behind a move.
   app->WireService(config);
   app->AddGauges();
   if (absl::Status s = app->StartMetrics(config); !s.ok()) return s;

@@ -19,10 +19,13 @@ using ::clerk::userimage::v1::User;
 
 ClerkClient::ClerkClient(ClerkClientOptions options, HttpClient& http,
                          Clock& clock, Metrics& metrics)
-    : options_(std::move(options)),
+    : key_(options.secret_key),
+      options_(std::move(options)),
       http_(http),
       clock_(clock),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  Wipe(options_.secret_key);
+}
 
 absl::StatusOr<std::string> ClerkClient::ProfileImageUrl(
     absl::string_view user_id) const {
@@ -92,7 +95,7 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
       request.multipart_file ? request.multipart_file->data->size() : 0;
   const absl::Time sent = clock_.Now();
   request.headers = {
-      {"Authorization", absl::StrCat("Bearer ", options_.secret_key)},
+      {"Authorization", absl::StrCat("Bearer ", key_.view())},
       {"Clerk-API-Version", options_.api_version},
       {"Accept", "application/json"},
   };

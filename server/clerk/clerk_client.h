@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "clerk/userimage/v1/user.pb.h"
+#include "server/config/secret_memory.h"
 #include "server/http/http_client.h"
 #include "server/image/assembled_image.h"
 #include "server/metrics/metrics.h"
@@ -111,7 +112,10 @@ class ClerkClient {
   ClerkOutcome Answered(const HttpResponse& response,
                         absl::string_view action) const;
 
-  const ClerkClientOptions options_;
+  // The secret key, out of core dumps (declared first: it is taken from
+  // the options before they are moved in, and wiped there).
+  const SecretString key_;
+  ClerkClientOptions options_;  // Immutable; secret_key is wiped.
   HttpClient& http_;
   Clock& clock_;
   Metrics& metrics_;

@@ -46,8 +46,16 @@ struct CurlMimeFree {
 };
 using CurlMime = std::unique_ptr<curl_mime, CurlMimeFree>;
 
+// Overwrites every string of `list` (headers may carry credentials), in
+// place; the list stays allocated.
+void WipeSlist(curl_slist* list);
+
+// Frees a header list, wiped first.
 struct CurlSlistFree {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const {
+    WipeSlist(list);
+    curl_slist_free_all(list);
+  }
 };
 using CurlSlist = std::unique_ptr<curl_slist, CurlSlistFree>;
 

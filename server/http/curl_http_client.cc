@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "server/config/secret_memory.h"
 #include "server/http/curl_handle.h"
 
 namespace userimage {
@@ -70,8 +71,11 @@ struct CurlHttpClient::Transfer {
     return CURL_SEEKFUNC_OK;
   }
 
+  // Header values may carry credentials (the Clerk key): wiped, not just
+  // freed. `headers`, the copy libcurl sends, wipes itself.
   ~Transfer() {
     if (request.abort != nullptr) request.abort->Clear();
+    for (auto& header : request.headers) Wipe(header.second);
   }
 };
 
@@ -261,8 +265,9 @@ absl::Status CurlHttpClient::Configure(Transfer& t) const {
   // sending a large body.
   curl_slist* headers = curl_slist_append(nullptr, "Expect:");
   for (const auto& [name, value] : request.headers) {
-    headers =
-        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+    std::string line = absl::StrCat(name, ": ", value);
+    headers = curl_slist_append(headers, line.c_str());
+    Wipe(line);  // It may hold the Authorization header.
   }
   t.headers.reset(headers);
   s.Update(easy.SetOption(CURLOPT_HTTPHEADER, headers));

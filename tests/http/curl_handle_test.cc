@@ -1,5 +1,9 @@
 #include "server/http/curl_handle.h"
 
+#include <string.h>
+
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace userimage {
@@ -27,6 +31,21 @@ TEST(CurlHandleTest, MovesOwnership) {
   CURL* raw = handle->get();
   CurlHandle moved = *std::move(handle);
   EXPECT_EQ(moved.get(), raw);
+}
+
+TEST(CurlSlistTest, WipesEveryHeaderInPlace) {
+  CurlSlist list(curl_slist_append(nullptr, "Authorization: Bearer sk_1"));
+  curl_slist_append(list.get(), "Accept: application/json");
+  std::vector<size_t> lengths;
+  for (curl_slist* node = list.get(); node != nullptr; node = node->next) {
+    lengths.push_back(strlen(node->data));
+  }
+  WipeSlist(list.get());
+  size_t i = 0;
+  for (curl_slist* node = list.get(); node != nullptr; node = node->next) {
+    for (size_t j = 0; j < lengths[i]; ++j) EXPECT_EQ(node->data[j], '\0');
+    ++i;
+  }
 }
 
 }  // namespace
