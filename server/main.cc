@@ -166,6 +166,26 @@ ABSL_FLAG(bool, http2_bdp_probe, false,
           "bandwidth-delay product (up to about 4 MB a stream): faster "
           "uploads from distant callers, but gRPC then buffers far more per "
           "stream than the memory budget accounts for");
+ABSL_FLAG(int, grpc_max_concurrent_streams, 100,
+          "Calls one caller connection may have open at once; more wait");
+ABSL_FLAG(absl::Duration, grpc_keepalive_time, absl::Minutes(1),
+          "Ping a caller connection quiet for this long");
+ABSL_FLAG(absl::Duration, grpc_keepalive_timeout, absl::Seconds(20),
+          "Close a connection whose keepalive ping is not answered in this "
+          "long");
+ABSL_FLAG(absl::Duration, grpc_min_client_ping_interval, absl::Seconds(30),
+          "Callers may ping no more often than this (with or without calls); "
+          "faster pingers get GOAWAY after two strikes");
+ABSL_FLAG(absl::Duration, grpc_max_connection_idle, absl::Minutes(5),
+          "Close a connection without calls for this long (GOAWAY)");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age, absl::Minutes(30),
+          "Send GOAWAY to every connection at this age (+-10 %), so that load "
+          "balancers rebalance");
+ABSL_FLAG(absl::Duration, grpc_max_connection_age_grace, absl::Minutes(5),
+          "How long calls in progress on an aged-out connection may still run "
+          "(at least --max_upload_duration)");
+ABSL_FLAG(int, grpc_max_metadata_bytes, 16 * 1024,
+          "Bytes of request metadata (headers) a call may carry");
 ABSL_FLAG(absl::Duration, max_upload_duration, absl::Minutes(2),
           "An upload stream still sending this long after its metadata fails "
           "with DEADLINE_EXCEEDED and gives its memory back; 0 for no limit");
@@ -248,6 +268,18 @@ ServerConfig ConfigFromFlags() {
   c.upload_idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout);
   c.max_upload_duration = absl::GetFlag(FLAGS_max_upload_duration);
   c.http2_bdp_probe = absl::GetFlag(FLAGS_http2_bdp_probe);
+  c.grpc = {
+      .max_concurrent_streams =
+          absl::GetFlag(FLAGS_grpc_max_concurrent_streams),
+      .keepalive_time = absl::GetFlag(FLAGS_grpc_keepalive_time),
+      .keepalive_timeout = absl::GetFlag(FLAGS_grpc_keepalive_timeout),
+      .min_client_ping_interval =
+          absl::GetFlag(FLAGS_grpc_min_client_ping_interval),
+      .max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle),
+      .max_connection_age = absl::GetFlag(FLAGS_grpc_max_connection_age),
+      .max_connection_age_grace =
+          absl::GetFlag(FLAGS_grpc_max_connection_age_grace),
+      .max_metadata_bytes = absl::GetFlag(FLAGS_grpc_max_metadata_bytes)};
   return c;
 }
 

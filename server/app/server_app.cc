@@ -1,6 +1,8 @@
 #include "server/app/server_app.h"
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -16,6 +18,34 @@
 
 namespace userimage {
 namespace {
+
+int Millis(absl::Duration d) {
+  return static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(d),
+                                            std::numeric_limits<int>::max()));
+}
+
+// What one caller connection may do (ServerConfig::GrpcLimits).
+void AddConnectionLimits(const ServerConfig::GrpcLimits& limits,
+                         grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             limits.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Millis(limits.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Millis(limits.keepalive_timeout));
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Millis(limits.min_client_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             Millis(limits.max_connection_idle));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                             Millis(limits.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             Millis(limits.max_connection_age_grace));
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE,
+                             limits.max_metadata_bytes);
+}
 
 // The RPCs callers may be allowed, read from the service's descriptor.
 CallerAuthorizer::Options::Service ServedRpcs() {
@@ -351,6 +381,7 @@ absl::Status ServerApp::StartServer(const ServerConfig& config) {
   // gRPC sets SO_REUSEPORT by default: a second server (a stale process, a
   // typo in a port) would then share the port silently instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  AddConnectionLimits(config.grpc, builder);
   builder.AddListeningPort(config.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();

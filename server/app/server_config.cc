@@ -171,6 +171,34 @@ absl::Status ValidateUploads(const ServerConfig& c) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateGrpcLimits(const ServerConfig& c) {
+  const ServerConfig::GrpcLimits& g = c.grpc;
+  if (g.max_concurrent_streams < 1) {
+    return Invalid("--grpc_max_concurrent_streams must be at least 1");
+  }
+  if (g.max_metadata_bytes < 1024) {
+    return Invalid("--grpc_max_metadata_bytes must be at least 1024");
+  }
+  for (const auto& [flag, value] :
+       {std::pair<const char*, absl::Duration>{"grpc_keepalive_time",
+                                               g.keepalive_time},
+        {"grpc_keepalive_timeout", g.keepalive_timeout},
+        {"grpc_min_client_ping_interval", g.min_client_ping_interval},
+        {"grpc_max_connection_idle", g.max_connection_idle},
+        {"grpc_max_connection_age", g.max_connection_age}}) {
+    if (value < absl::Seconds(1)) {
+      return Invalid(absl::StrCat("--", flag, " must be at least 1s"));
+    }
+  }
+  if (g.max_connection_age_grace < c.max_upload_duration) {
+    return Invalid(
+        "--grpc_max_connection_age_grace must be at least "
+        "--max_upload_duration, so that an upload in progress when its "
+        "connection ages out can finish");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string ServerConfig::ClerkApiUrl() const {
@@ -180,7 +208,7 @@ std::string ServerConfig::ClerkApiUrl() const {
 absl::Status ServerConfig::Validate() const {
   for (auto* rule :
        {ValidateLogging, ValidateCallers, ValidateClerk, ValidateRetries,
-        ValidateQuota, ValidateRedis, ValidateUploads}) {
+        ValidateQuota, ValidateRedis, ValidateUploads, ValidateGrpcLimits}) {
     if (absl::Status s = rule(*this); !s.ok()) return s;
   }
   return absl::OkStatus();

@@ -85,6 +85,30 @@ struct ServerConfig {
   absl::Duration max_upload_duration = absl::Minutes(2);
   bool http2_bdp_probe = false;
 
+  // The gRPC server's limits on each caller connection.
+  struct GrpcLimits {
+    // Streams (calls) one connection may have open at once; more wait
+    // (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS).
+    int max_concurrent_streams = 100;
+    // The server pings a connection quiet for this long, and closes it if
+    // the ping is not answered within keepalive_timeout.
+    absl::Duration keepalive_time = absl::Minutes(1);
+    absl::Duration keepalive_timeout = absl::Seconds(20);
+    // Callers may ping no more often than this, with or without calls in
+    // flight; a caller that pings faster is sent GOAWAY
+    // (ENHANCE_YOUR_CALM) after two strikes.
+    absl::Duration min_client_ping_interval = absl::Seconds(30);
+    // A connection without calls for this long is closed (GOAWAY).
+    absl::Duration max_connection_idle = absl::Minutes(5);
+    // Every connection is sent GOAWAY at this age (±10 %), so that load
+    // balancers rebalance; calls in progress get max_connection_age_grace
+    // to finish (at least --max_upload_duration).
+    absl::Duration max_connection_age = absl::Minutes(30);
+    absl::Duration max_connection_age_grace = absl::Minutes(5);
+    // Bytes of request metadata (headers) a call may carry.
+    int max_metadata_bytes = 16 * 1024;
+  } grpc;
+
   // Every rule that needs no file and no network: OK, or INVALID_ARGUMENT
   // naming the flag to fix (the first broken rule).
   absl::Status Validate() const;

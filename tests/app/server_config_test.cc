@@ -43,6 +43,22 @@ TEST(ServerConfigTest, EachRuleFailsAloneWithItsMessage) {
        },
        "--allow_unauthenticated lets anyone who reaches "
        "--listen_address=0.0.0.0:50051"},
+      {"streams", [](auto& c) { c.grpc.max_concurrent_streams = 0; },
+       "--grpc_max_concurrent_streams must be at least 1"},
+      {"metadata", [](auto& c) { c.grpc.max_metadata_bytes = 100; },
+       "--grpc_max_metadata_bytes must be at least 1024"},
+      {"keepalive",
+       [](auto& c) { c.grpc.keepalive_time = absl::Milliseconds(10); },
+       "--grpc_keepalive_time must be at least 1s"},
+      {"ping interval",
+       [](auto& c) { c.grpc.min_client_ping_interval = absl::ZeroDuration(); },
+       "--grpc_min_client_ping_interval must be at least 1s"},
+      {"age", [](auto& c) { c.grpc.max_connection_age = absl::ZeroDuration(); },
+       "--grpc_max_connection_age must be at least 1s"},
+      {"age grace",
+       [](auto& c) { c.grpc.max_connection_age_grace = absl::Seconds(30); },
+       "--grpc_max_connection_age_grace must be at least "
+       "--max_upload_duration"},
       {"tokens in clear",
        [](auto& c) {
          c.bearer_tokens_file = "tokens";
