@@ -208,8 +208,8 @@ int Fail(absl::string_view message) {
   return 1;
 }
 
-ServerConfig ConfigFromFlags() {
-  ServerConfig c;
+// Each part of the configuration from its flags.
+void ServingFromFlags(ServerConfig& c) {
   c.listen_address = absl::GetFlag(FLAGS_listen_address);
   c.port_file = absl::GetFlag(FLAGS_port_file);
   c.health_listen_address = absl::GetFlag(FLAGS_health_listen_address);
@@ -226,6 +226,9 @@ ServerConfig ConfigFromFlags() {
   c.caller_allowlist_file = absl::GetFlag(FLAGS_caller_allowlist_file);
   c.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
   c.allow_plaintext_tokens = absl::GetFlag(FLAGS_allow_plaintext_tokens);
+}
+
+void ClerkFromFlags(ServerConfig& c) {
   c.clerk_api_url = absl::GetFlag(FLAGS_clerk_api_url);
   c.allow_insecure_clerk_url = absl::GetFlag(FLAGS_allow_insecure_clerk_url);
   c.clerk_api_version = absl::GetFlag(FLAGS_clerk_api_version);
@@ -246,6 +249,9 @@ ServerConfig ConfigFromFlags() {
       .ttl = absl::GetFlag(FLAGS_retry_budget_ttl)};
   c.retry_budget_tokens = absl::GetFlag(FLAGS_retry_budget_tokens);
   c.retry_budget_ratio = absl::GetFlag(FLAGS_retry_budget_ratio);
+}
+
+void RedisFromFlags(ServerConfig& c) {
   c.redis_address = absl::GetFlag(FLAGS_redis_address);
   c.redis_username = absl::GetFlag(FLAGS_redis_username);
   c.redis_password_file = absl::GetFlag(FLAGS_redis_password_file);
@@ -259,6 +265,9 @@ ServerConfig ConfigFromFlags() {
   c.redis_retry_interval = absl::GetFlag(FLAGS_redis_retry_interval);
   c.redis_key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
   c.user_lease_ttl = absl::GetFlag(FLAGS_user_lease_ttl);
+}
+
+void UploadsFromFlags(ServerConfig& c) {
   c.max_image_bytes = absl::GetFlag(FLAGS_max_image_bytes);
   c.strip_image_metadata = absl::GetFlag(FLAGS_strip_image_metadata);
   c.max_image_side_px = absl::GetFlag(FLAGS_max_image_side_px);
@@ -280,6 +289,14 @@ ServerConfig ConfigFromFlags() {
       .max_connection_age_grace =
           absl::GetFlag(FLAGS_grpc_max_connection_age_grace),
       .max_metadata_bytes = absl::GetFlag(FLAGS_grpc_max_metadata_bytes)};
+}
+
+ServerConfig ConfigFromFlags() {
+  ServerConfig c;
+  ServingFromFlags(c);
+  ClerkFromFlags(c);
+  RedisFromFlags(c);
+  UploadsFromFlags(c);
   return c;
 }
 
