@@ -49,6 +49,10 @@ ABSL_FLAG(std::string, caller_allowlist_file, "",
 ABSL_FLAG(bool, allow_unauthenticated, false,
           "Accept calls without any credentials. Only with a loopback (or "
           "unix:) --listen_address: the server refuses to start otherwise");
+ABSL_FLAG(std::string, response_fields_file, "",
+          "File of lines \"<identity> <comma-separated User field paths>\" "
+          "(\"*\" for everyone else): the most of the User each caller "
+          "receives; a call's read_mask narrows it. Unset: the whole User");
 ABSL_FLAG(bool, allow_plaintext_tokens, false,
           "UNSAFE: accept --bearer_tokens_file on a plaintext, non-loopback "
           "--listen_address (only behind a TLS-terminating proxy on the same "
@@ -226,6 +230,7 @@ void ServingFromFlags(ServerConfig& c) {
   c.caller_allowlist_file = absl::GetFlag(FLAGS_caller_allowlist_file);
   c.allow_unauthenticated = absl::GetFlag(FLAGS_allow_unauthenticated);
   c.allow_plaintext_tokens = absl::GetFlag(FLAGS_allow_plaintext_tokens);
+  c.response_fields_file = absl::GetFlag(FLAGS_response_fields_file);
 }
 
 void ClerkFromFlags(ServerConfig& c) {

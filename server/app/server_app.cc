@@ -6,6 +6,7 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -14,6 +15,7 @@
 #include "server/config/secret_memory.h"
 #include "server/log/json_log.h"
 #include "server/ratelimit/token_bucket.h"
+#include "server/service/response_fields.h"
 #include "server/version.h"
 
 namespace userimage {
@@ -146,12 +148,13 @@ absl::StatusOr<RedisOptions> RedisOptionsFor(const ServerConfig& config) {
 
 absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
     const ServerConfig& config, std::string secret_key) {
+  // On every path: a short key's bytes stay behind a move, too.
+  absl::Cleanup wipe = [&secret_key] { Wipe(secret_key); };
   std::unique_ptr<ServerApp> app(new ServerApp());
   if (absl::Status s = app->LoadCallers(config); !s.ok()) return s;
   if (absl::Status s = app->WireRedis(config, secret_key); !s.ok()) return s;
   app->WireDelivery(config, std::move(secret_key));
-  Wipe(secret_key);  // A short key's bytes stay behind a move.
-  app->WireService(config);
+  if (absl::Status s = app->WireService(config); !s.ok()) return s;
   app->AddGauges();
   if (absl::Status s = app->StartMetrics(config); !s.ok()) return s;
   if (absl::Status s = app->StartHealthServer(config); !s.ok()) return s;
@@ -273,7 +276,16 @@ void ServerApp::WireDelivery(const ServerConfig& config,
       std::move(options), *http_, clock_, http_->timers(), random_, metrics_);
 }
 
-void ServerApp::WireService(const ServerConfig& config) {
+absl::Status ServerApp::WireService(const ServerConfig& config) {
+  ResponseFields response_fields;
+  if (!config.response_fields_file.empty()) {
+    auto contents =
+        ReadWholeFile(config.response_fields_file, "--response_fields_file");
+    if (!contents.ok()) return contents.status();
+    absl::StatusOr<ResponseFields> parsed = ResponseFields::Parse(*contents);
+    if (!parsed.ok()) return parsed.status();
+    response_fields = *std::move(parsed);
+  }
   memory_ = std::make_unique<MemoryBudget>(config.memory_budget_bytes);
   service_ = std::make_unique<UserImageServiceImpl>(
       UserImageServiceOptions{
@@ -283,9 +295,11 @@ void ServerApp::WireService(const ServerConfig& config) {
           .max_concurrent_uploads = config.max_concurrent_uploads,
           .image_policy = {.limits = {.max_side = config.max_image_side_px,
                                       .max_pixels = config.max_image_pixels},
-                           .strip_metadata = config.strip_image_metadata}},
+                           .strip_metadata = config.strip_image_metadata},
+          .response_fields = std::move(response_fields)},
       delivery_->client(), *memory_, clock_, http_->timers(), metrics_,
       *authorizer_);
+  return absl::OkStatus();
 }
 
 void ServerApp::AddGauges() {

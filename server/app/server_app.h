@@ -61,7 +61,7 @@ class ServerApp {
   absl::Status WireRedis(const ServerConfig& config,
                          const std::string& secret_key);
   void WireDelivery(const ServerConfig& config, std::string secret_key);
-  void WireService(const ServerConfig& config);
+  absl::Status WireService(const ServerConfig& config);
   void AddGauges();
   absl::Status StartMetrics(const ServerConfig& config);
   absl::Status StartHealthServer(const ServerConfig& config);

@@ -36,6 +36,7 @@ struct ServerConfig {
   std::string caller_allowlist_file;
   bool allow_unauthenticated = false;
   bool allow_plaintext_tokens = false;
+  std::string response_fields_file;
 
   // Clerk.
   std::string clerk_api_url = "https://api.clerk.com";

@@ -153,7 +153,25 @@ void UploadReactor::OnReadDone(bool ok) {
     return;
   }
   NoteProgress(had_metadata, had_bytes);
+  if (!had_metadata && !assembler_.user_id().empty() &&
+      !ChooseResponseFields()) {
+    return;
+  }
   Read();
+}
+
+bool UploadReactor::ChooseResponseFields() {
+  static const ResponseFields* const kEveryField = new ResponseFields();
+  const ResponseFields& fields =
+      env_.response_fields != nullptr ? *env_.response_fields : *kEveryField;
+  absl::StatusOr<ResponseFields::Mask> mask =
+      fields.For(caller_, assembler_.read_mask(), "metadata.read_mask");
+  if (!mask.ok()) {
+    FinishOnce(Failed(mask.status()));
+    return false;
+  }
+  response_mask_ = *std::move(mask);
+  return true;
 }
 
 void UploadReactor::StartUpload() {
@@ -216,6 +234,7 @@ void UploadReactor::AnswerAndRecord(ClerkOutcome outcome) {
   // next upload at once.
   env_.in_flight->fetch_sub(1);
   if (outcome.user.ok()) {
+    ResponseFields::Apply(response_mask_, *outcome.user);
     grpc::Slice slice(outcome.user->SerializeAsString());
     *response_ = grpc::ByteBuffer(&slice, 1);
   }

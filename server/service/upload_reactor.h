@@ -14,6 +14,7 @@
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
+#include "server/service/response_fields.h"
 #include "server/time/clock.h"
 #include "server/upload/memory_budget.h"
 #include "server/upload/upload_assembler.h"
@@ -48,6 +49,8 @@ struct UploadEnvironment {
   Timers* timers = nullptr;
   Metrics* metrics = nullptr;
   const CallerAuthorizer* authorizer = nullptr;
+  // Which fields of the User the caller receives; null: every field.
+  const ResponseFields* response_fields = nullptr;
   // Uploads in progress, i.e. not yet answered (maintained by the
   // reactors), and the most allowed: a call beyond it is refused with
   // RESOURCE_EXHAUSTED.
@@ -104,6 +107,9 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void NoteProgress(bool had_metadata, uint64_t had_bytes);
   void Hook(UploadHookPoint point);
   void StartUpload();
+  // Once the metadata is in: the fields this call returns, from the
+  // caller's policy and read_mask. False (the call failed) for a bad mask.
+  bool ChooseResponseFields();
   // TryClaimFinish(), then, if this caller won, AnswerAndRecord().
   void FinishOnce(ClerkOutcome outcome);
   // The single claim: marks the call finished; true for the one caller
@@ -123,6 +129,8 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;
   std::string content_type_;
+  // Set by a reaction before the Clerk operation starts; read when it ends.
+  ResponseFields::Mask response_mask_;
   // Touched by reactions only (one at a time): when the stream last brought
   // something, and when it must be complete.
   absl::Time last_progress_;

@@ -34,6 +34,7 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .timers = &timers,
                   .metrics = &metrics,
                   .authorizer = &authorizer,
+                  .response_fields = &options_.response_fields,
                   .in_flight = &in_flight_,
                   .max_in_flight = options.max_concurrent_uploads,
                   .test_hook = options.upload_test_hook} {}
@@ -54,10 +55,14 @@ namespace {
 class DeleteReactor final : public grpc::ServerUnaryReactor {
  public:
   void Start(RetryingClerkClient& clerk, const std::string& user_id,
-             absl::Time deadline, User* response) {
+             absl::Time deadline, ResponseFields::Mask mask, User* response) {
     auto operation = clerk.DeleteProfileImage(
-        user_id, deadline, [this, response](ClerkOutcome outcome) {
-          if (outcome.user.ok()) *response = std::move(*outcome.user);
+        user_id, deadline,
+        [this, response, mask = std::move(mask)](ClerkOutcome outcome) {
+          if (outcome.user.ok()) {
+            ResponseFields::Apply(mask, *outcome.user);
+            *response = std::move(*outcome.user);
+          }
           Finish(ToGrpcStatus(outcome.user.status()));
         });
     bool cancelled;
@@ -94,9 +99,17 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
 grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     grpc::CallbackServerContext* context,
     const DeleteProfileImageRequest* request, User* response) {
-  absl::Status status =
-      AuthorizeCall(authorizer_, *context, "DeleteProfileImage").status();
+  absl::StatusOr<std::string> caller =
+      AuthorizeCall(authorizer_, *context, "DeleteProfileImage");
+  absl::Status status = caller.status();
   if (status.ok()) status = ValidateUserId(request->user_id(), "user_id");
+  ResponseFields::Mask mask;
+  if (status.ok()) {
+    absl::StatusOr<ResponseFields::Mask> chosen =
+        options_.response_fields.For(*caller, request->read_mask());
+    status = chosen.status();
+    if (chosen.ok()) mask = *std::move(chosen);
+  }
   if (!status.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
@@ -104,7 +117,8 @@ grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
   }
   auto* reactor = new DeleteReactor();
   reactor->Start(clerk_, request->user_id(),
-                 absl::FromChrono(context->deadline()), response);
+                 absl::FromChrono(context->deadline()), std::move(mask),
+                 response);
   return reactor;
 }
 

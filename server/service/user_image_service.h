@@ -8,6 +8,7 @@
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
+#include "server/service/response_fields.h"
 #include "server/service/upload_reactor.h"
 #include "server/time/clock.h"
 #include "server/upload/memory_budget.h"
@@ -27,6 +28,8 @@ struct UserImageServiceOptions {
   int max_concurrent_uploads = 1000;
   // Dimension limits and metadata stripping.
   ImagePolicy image_policy;
+  // Which fields of the User each caller receives (--response_fields_file).
+  ResponseFields response_fields;
   // Tests only: see UploadEnvironment::test_hook.
   std::function<void(UploadHookPoint)> upload_test_hook;
 };

@@ -74,6 +74,10 @@ class UploadAssembler {
 
   // The user id of accepted metadata; empty before.
   const std::string& user_id() const { return metadata_.user_id(); }
+  // The read_mask of accepted metadata; empty before.
+  const google::protobuf::FieldMask& read_mask() const {
+    return metadata_.read_mask();
+  }
 
   // Image bytes received so far.
   uint64_t received_bytes() const { return received_bytes_; }

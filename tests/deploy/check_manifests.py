@@ -103,6 +103,18 @@ class ManifestsTest(unittest.TestCase):
             path = self.flag(name)
             self.assertIn(path.rsplit("/", 1)[0], mounts)
 
+    def test_callers_have_least_privilege(self):
+        mounts = {m["name"]: m["mountPath"] for m in self.container["volumeMounts"]}
+        volumes = {v["name"]: v for v in self.pod["volumes"]}
+        for flag in ("caller_allowlist_file", "response_fields_file"):
+            path = self.flag(flag)
+            self.assertEqual(path.rsplit("/", 1)[0], mounts["callers"])
+        config_map = volumes["callers"]["configMap"]["name"]
+        rendered = self.docs["ConfigMap"]
+        self.assertEqual(rendered["metadata"]["name"], config_map)
+        self.assertEqual(set(rendered["data"]), {"allowlist", "response-fields"})
+        self.assertIn("\n* id\n", "\n" + rendered["data"]["response-fields"])
+
     def test_secret_key_comes_from_a_mounted_secret(self):
         key_file = self.flag("clerk_secret_key_file")
         mount = self.container["volumeMounts"][0]
