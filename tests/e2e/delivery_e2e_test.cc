@@ -3,12 +3,16 @@
 // burst of uploads under a small quota. Each case ends in success or in
 // the documented status with its details.
 
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/status_from_grpc.h"
 #include "client/user_image_client.h"
 #include "google/rpc/error_details.pb.h"
@@ -114,6 +118,37 @@ TEST_F(DeliveryEndToEndTest, PersistentOutageEndsUnavailableWithDetails) {
   EXPECT_FALSE(info->metadata().at("clerk_trace_id").empty());
   EXPECT_TRUE(Detail<google::rpc::RetryInfo>(user.status()).has_value());
   EXPECT_EQ(Answers(*deployment_).size(), 4);
+}
+
+// The server's peak resident memory (VmHWM), in bytes.
+int64_t PeakRss(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  for (std::string text; std::getline(status, text);) {
+    absl::string_view line = text;
+    int64_t kib = 0;
+    if (absl::ConsumePrefix(&line, "VmHWM:") &&
+        absl::SimpleAtoi(
+            absl::StripSuffix(absl::StripAsciiWhitespace(line), " kB"), &kib)) {
+      return kib * 1024;
+    }
+  }
+  return -1;
+}
+
+TEST_F(DeliveryEndToEndTest, AHugeAnswerIsDroppedAsItArrives) {
+  ASSERT_TRUE(Upload().ok());  // Warm: buffers and pools at their size.
+  const int64_t before = PeakRss(deployment_->server().pid());
+  ASSERT_GT(before, 0);
+  ASSERT_TRUE(deployment_->Control("faults?kind=200_huge"));
+  absl::StatusOr<User> user = Upload();
+  EXPECT_EQ(user.status().code(), absl::StatusCode::kInternal) << user.status();
+  auto info = Detail<google::rpc::ErrorInfo>(user.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "CLERK_RESPONSE_TOO_LARGE");
+  EXPECT_EQ(info->metadata().at("attempts"), "1");  // Not retried.
+  // 30 MB were answered; the server held at most its 1 MiB cap of them.
+  const int64_t after = PeakRss(deployment_->server().pid());
+  EXPECT_LT(after - before, 8 << 20) << before << " -> " << after;
 }
 
 TEST_F(DeliveryEndToEndTest, RetryAfterBeyondTheDeadlineFailsFast) {

@@ -281,6 +281,12 @@ struct Emulator::Reply {
         break;
       case FaultKind::kExtraFieldsSuccess:
         break;  // Answered as usual, then extended (Answer()).
+      case FaultKind::kHugeSuccess:
+        // A User whose metadata is 30 MB: an answer no client should hold.
+        reply = {200, absl::StrCat(R"({"object":"user","id":"user_huge",)",
+                                   R"("public_metadata":{"blob":")",
+                                   std::string(30 << 20, 'x'), R"("}})")};
+        break;
     }
     reply.retry_after = fault.retry_after;
     return reply;

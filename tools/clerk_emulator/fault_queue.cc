@@ -8,7 +8,7 @@
 namespace clerk::emulator {
 namespace {
 
-constexpr std::array<std::pair<FaultKind, absl::string_view>, 14> kNames = {{
+constexpr std::array<std::pair<FaultKind, absl::string_view>, 15> kNames = {{
     {FaultKind::kTooManyRequests, "429"},
     {FaultKind::kInternalError, "500"},
     {FaultKind::kBadGateway, "502"},
@@ -23,6 +23,7 @@ constexpr std::array<std::pair<FaultKind, absl::string_view>, 14> kNames = {{
     {FaultKind::kHtmlSuccess, "200_html"},
     {FaultKind::kGarbageSuccess, "200_garbage"},
     {FaultKind::kExtraFieldsSuccess, "200_extra"},
+    {FaultKind::kHugeSuccess, "200_huge"},
 }};
 
 }  // namespace
@@ -34,7 +35,8 @@ absl::StatusOr<FaultKind> ParseFaultKind(absl::string_view name) {
   return absl::InvalidArgumentError(
       absl::StrCat("unknown fault kind \"", name,
                    "\"; use 429, 500, 502, 503, 504, reset, 401, 404, 413, "
-                   "422, 500_text, 200_html, 200_garbage or 200_extra"));
+                   "422, 500_text, 200_html, 200_garbage, 200_extra or "
+                   "200_huge"));
 }
 
 absl::string_view FaultKindName(FaultKind kind) {

@@ -30,6 +30,7 @@ enum class FaultKind {
   kHtmlSuccess,         // "200_html": 200 with an HTML page, not a User
   kGarbageSuccess,      // "200_garbage": 200 with truncated JSON
   kExtraFieldsSuccess,  // "200_extra": the real answer plus unknown fields
+  kHugeSuccess,         // "200_huge": 200 with a 30 MB JSON body
 };
 
 // Parses the control API's name of a fault kind ("429", ..., "reset").
