@@ -51,15 +51,10 @@ void AddConnectionLimits(const ServerConfig::GrpcLimits& limits,
 
 // The RPCs callers may be allowed, read from the service's descriptor.
 CallerAuthorizer::Options::Service ServedRpcs() {
-  const google::protobuf::ServiceDescriptor* service =
-      clerk::userimage::v1::ImageMetadata::descriptor()
-          ->file()
-          ->FindServiceByName("UserImageService");
-  CallerAuthorizer::Options::Service rpcs{.full_name = service->full_name()};
-  for (int i = 0; i < service->method_count(); ++i) {
-    rpcs.methods.push_back(service->method(i)->name());
-  }
-  return rpcs;
+  return CallerAuthorizer::Options::Service::Of(
+      *clerk::userimage::v1::ImageMetadata::descriptor()
+           ->file()
+           ->FindServiceByName("UserImageService"));
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path,

@@ -73,6 +73,15 @@ std::array<unsigned char, 32> Sha256(absl::string_view data) {
 
 }  // namespace
 
+CallerAuthorizer::Options::Service CallerAuthorizer::Options::Service::Of(
+    const google::protobuf::ServiceDescriptor& service) {
+  Service rpcs{.full_name = service.full_name()};
+  for (int i = 0; i < service.method_count(); ++i) {
+    rpcs.methods.push_back(service.method(i)->name());
+  }
+  return rpcs;
+}
+
 absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
     const Options& options) {
   CallerAuthorizer authorizer;

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
 
 namespace userimage {
 
@@ -50,6 +51,8 @@ class CallerAuthorizer {
     struct Service {
       std::string full_name;
       std::vector<std::string> methods;
+      // The RPCs of `service`, read from its descriptor.
+      static Service Of(const google::protobuf::ServiceDescriptor& service);
     } service;
     bool allow_unauthenticated = false;
   };

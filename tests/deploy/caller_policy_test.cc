@@ -30,14 +30,10 @@ std::string Shipped(const std::string& name) {
 }
 
 CallerAuthorizer::Options::Service Rpcs() {
-  const auto* service = clerk::userimage::v1::ImageMetadata::descriptor()
-                            ->file()
-                            ->FindServiceByName("UserImageService");
-  CallerAuthorizer::Options::Service rpcs{.full_name = service->full_name()};
-  for (int i = 0; i < service->method_count(); ++i) {
-    rpcs.methods.push_back(service->method(i)->name());
-  }
-  return rpcs;
+  return CallerAuthorizer::Options::Service::Of(
+      *clerk::userimage::v1::ImageMetadata::descriptor()
+           ->file()
+           ->FindServiceByName("UserImageService"));
 }
 
 TEST(ShippedCallerPolicyTest, TheAllowListGrantsEachWorkloadItsRpcs) {
