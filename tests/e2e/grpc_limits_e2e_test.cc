@@ -60,8 +60,16 @@ TEST_F(GrpcLimitsTest, MetadataOverTheLimitIsRefusedBeforeTheService) {
   EXPECT_NE(refused.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
       << refused.error_message();
   EXPECT_EQ(deployment_->Requests().values_size(), 0);  // Clerk never asked.
+  // gRPC may close the connection that carried the oversized headers: the
+  // next call goes on a connection of its own, once it is up.
+  grpc::ChannelArguments own_connection;
+  own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  stub_ = UserImageService::NewStub(grpc::CreateCustomChannel(
+      deployment_->server_address(), grpc::InsecureChannelCredentials(),
+      own_connection));
   grpc::ClientContext small;
   Within(small, 10);
+  small.set_wait_for_ready(true);
   small.AddMetadata("x-padding", std::string(100, 'p'));
   const grpc::Status ok = Delete(small);
   EXPECT_TRUE(ok.ok()) << ok.error_message();
@@ -87,6 +95,7 @@ TEST_F(GrpcLimitsTest, ACallerConnectionOpensOneStreamAtATime) {
   // The stream is free again.
   grpc::ClientContext after;
   Within(after, 10);
+  after.set_wait_for_ready(true);
   const grpc::Status status = Delete(after);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
