@@ -256,8 +256,9 @@ void ServerApp::WireDelivery(const ServerConfig& config,
                                         absl::Milliseconds(100),
                .max_pause = config.clerk_max_retry_after,
                .on_shared_state =
-                   [this](bool in_use, const absl::Status& why) {
-                     shared_state_.Set(in_use, why);
+                   [this](uint64_t change, bool in_use,
+                          const absl::Status& why) {
+                     shared_state_.Set(change, in_use, why);
                    }},
       .budget = config.retry_budget,
       .retry = {.max_attempts = config.clerk_max_attempts,

@@ -45,8 +45,12 @@ struct RateGateOptions {
   // Retry-After of a day must not stop the service for a day.
   absl::Duration max_pause = absl::Seconds(60);
   // Told when the gate stops using the shared quota (false, with the
-  // reason) and when it uses it again (true). Runs outside the gate's lock.
-  std::function<void(bool shared_in_use, const absl::Status& why)>
+  // reason) and when it uses it again (true). Runs outside the gate's lock,
+  // so two changes may arrive in either order from different threads:
+  // `change` numbers them (1, 2, ...), and a change older than one already
+  // applied is stale.
+  std::function<void(uint64_t change, bool shared_in_use,
+                     const absl::Status& why)>
       on_shared_state;
 };
 

@@ -118,11 +118,12 @@ void SharedPermits::OnAnswer(absl::Time now,
                   : now;
 }
 
-void SharedPermits::Tell(bool in_use, absl::Status why,
-                         Deferred& deferred) const {
+void SharedPermits::Tell(bool in_use, absl::Status why, Deferred& deferred) {
   if (!options_.on_state) return;
-  deferred.push_back(
-      [this, in_use, why = std::move(why)] { options_.on_state(in_use, why); });
+  const uint64_t change = ++changes_;
+  deferred.push_back([this, change, in_use, why = std::move(why)] {
+    options_.on_state(change, in_use, why);
+  });
 }
 
 }  // namespace userimage

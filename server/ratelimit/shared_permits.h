@@ -26,8 +26,11 @@ struct SharedPermitsOptions {
   // The longest a pause read from the shared quota may hold requests.
   absl::Duration max_pause = absl::Seconds(60);
   // Told when the source stops using the shared quota (false, with the
-  // reason) and when it uses it again (true). Runs outside the gate's lock.
-  std::function<void(bool shared_in_use, const absl::Status& why)> on_state;
+  // reason) and when it uses it again (true), each change numbered
+  // (RateGateOptions::on_shared_state). Runs outside the gate's lock.
+  std::function<void(uint64_t change, bool shared_in_use,
+                     const absl::Status& why)>
+      on_state;
 };
 
 // Permits granted by a SharedQuota (Redis: every replica paces to one
@@ -68,7 +71,7 @@ class SharedPermits final : public PermitSource {
   void Ask(absl::Time now, int wanted, Deferred& deferred);
   void OnAnswer(absl::Time now, absl::StatusOr<SharedQuota::Grant> result,
                 Deferred& deferred);
-  void Tell(bool in_use, absl::Status why, Deferred& deferred) const;
+  void Tell(bool in_use, absl::Status why, Deferred& deferred);
 
   const SharedPermitsOptions options_;
   SharedQuota& quota_;
@@ -82,6 +85,7 @@ class SharedPermits final : public PermitSource {
   absl::Time next_ask_ = absl::InfinitePast();
   int granted_ = 0;  // From the last answer, for the Take() that follows it.
   absl::Time held_until_ = absl::InfinitePast();
+  uint64_t changes_ = 0;  // State changes told so far.
 };
 
 }  // namespace userimage

@@ -4,7 +4,21 @@
 
 namespace userimage {
 
-void SharedQuotaState::Set(bool in_use, const absl::Status& why) {
+void SharedQuotaState::Set(uint64_t change, bool in_use,
+                           const absl::Status& why) {
+  {
+    // The health services take their own locks; they are told under ours
+    // so that the newest change is the one they keep (gRPC's health
+    // service only records the status and notifies watchers
+    // asynchronously, so nothing calls back into this object).
+    absl::MutexLock lock(&mu_);
+    if (change <= last_change_) return;  // A later change came first.
+    last_change_ = change;
+    in_use_ = in_use;
+    for (grpc::HealthCheckServiceInterface* health : health_) {
+      health->SetServingStatus(kSharedQuotaHealth, in_use);
+    }
+  }
   if (in_use) {
     LogEvent(LogLevel::kInfo, "shared_rate_limit_restored",
              {{"message", LogString("Redis answers again: pacing to the quota "
@@ -16,15 +30,6 @@ void SharedQuotaState::Set(bool in_use, const absl::Status& why) {
                                     "replica's share of the quota until it "
                                     "answers")},
               {"error", LogString(why.message())}});
-  }
-  // The health services take their own locks; they are told under ours so
-  // that two changes in a row cannot reach them in the opposite order
-  // (gRPC's health service only records the status and notifies watchers
-  // asynchronously, so nothing calls back into this object).
-  absl::MutexLock lock(&mu_);
-  in_use_ = in_use;
-  for (grpc::HealthCheckServiceInterface* health : health_) {
-    health->SetServingStatus(kSharedQuotaHealth, in_use);
   }
 }
 

@@ -26,7 +26,10 @@ class SharedQuotaState {
  public:
   explicit SharedQuotaState(Metrics& metrics) : metrics_(metrics) {}
 
-  void Set(bool in_use, const absl::Status& why);
+  // Change number `change` (RateGateOptions::on_shared_state): applied
+  // unless a later change already was (changes told from two threads may
+  // arrive in either order).
+  void Set(uint64_t change, bool in_use, const absl::Status& why);
   // Reports the current state on `health` from now on.
   void Attach(grpc::HealthCheckServiceInterface* health);
   // Stops updating the health services (before they are destroyed).
@@ -36,6 +39,7 @@ class SharedQuotaState {
   Metrics& metrics_;
   mutable absl::Mutex mu_;
   bool in_use_ ABSL_GUARDED_BY(mu_) = true;
+  uint64_t last_change_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<grpc::HealthCheckServiceInterface*> health_ ABSL_GUARDED_BY(mu_);
 };
 

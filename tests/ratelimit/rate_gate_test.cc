@@ -169,7 +169,8 @@ class SharedRateGateTest : public RateGateTest {
             .window = absl::Seconds(10),
             .replicas = 4,
             .shared = &shared_,
-            .on_shared_state = [this](bool in_use, const absl::Status& why) {
+            .on_shared_state = [this](uint64_t, bool in_use,
+                                      const absl::Status& why) {
               states_.emplace_back(in_use, why);
             }};
   }
@@ -417,7 +418,7 @@ TEST(RateGateLockTest, NeverCallsOutUnderItsLockWhileFallingBackAndBack) {
                    .shared = &world,
                    .shared_retry_interval = absl::Milliseconds(500),
                    .on_shared_state =
-                       [&](bool, const absl::Status&) {
+                       [&](uint64_t, bool, const absl::Status&) {
                          world.Touch();
                          ++states;
                        }},

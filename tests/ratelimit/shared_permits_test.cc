@@ -37,17 +37,19 @@ class FakeHost final : public PermitSource::Host {
 class SharedPermitsTest : public ::testing::Test {
  protected:
   SharedPermitsTest()
-      : permits_({.pacing_interval = absl::Milliseconds(100),
-                  .retry_interval = absl::Seconds(1),
-                  .answer_timeout = absl::Milliseconds(500),
-                  .max_pause = absl::Seconds(60),
-                  .on_state =
-                      [this](bool in_use, const absl::Status& why) {
-                        states_.emplace_back(in_use, why);
-                      }},
-                 quota_,
-                 // A quarter of 100 per 10 s: one every 10 s / 24.
-                 LocalPacing({.quota = 100, .replicas = 4}, kStart)) {
+      : permits_(
+            {.pacing_interval = absl::Milliseconds(100),
+             .retry_interval = absl::Seconds(1),
+             .answer_timeout = absl::Milliseconds(500),
+             .max_pause = absl::Seconds(60),
+             .on_state =
+                 [this](uint64_t change, bool in_use, const absl::Status& why) {
+                   changes_.push_back(change);
+                   states_.emplace_back(in_use, why);
+                 }},
+            quota_,
+            // A quarter of 100 per 10 s: one every 10 s / 24.
+            LocalPacing({.quota = 100, .replicas = 4}, kStart)) {
     permits_.Attach(host_);
   }
 
@@ -68,6 +70,7 @@ class SharedPermitsTest : public ::testing::Test {
   FakeSharedQuota quota_;
   FakeHost host_;
   std::vector<std::pair<bool, absl::Status>> states_;
+  std::vector<uint64_t> changes_;
   SharedPermits permits_;
 };
 
@@ -136,6 +139,7 @@ TEST_F(SharedPermitsTest, AnErrorFallsBackToTheDrainedShareAndProbes) {
   ASSERT_EQ(states_.size(), 2u);
   EXPECT_TRUE(states_[1].first);
   EXPECT_TRUE(permits_.shared());
+  EXPECT_EQ(changes_, std::vector<uint64_t>({1, 2}));  // Numbered in order.
 }
 
 TEST_F(SharedPermitsTest, AnUnansweredQuestionFallsBackAndALateAnswerCounts) {
