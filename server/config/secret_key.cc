@@ -14,8 +14,8 @@
 namespace userimage {
 namespace {
 
-// The whole of the file at `path` into `out` (at most 64 KiB: a key is far
-// smaller).
+// The whole of the file at `path` into `out`; false if it cannot be read
+// or holds more than 64 KiB (a key is far smaller).
 bool ReadFileOnce(const std::string& path, std::string& out) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -32,7 +32,13 @@ bool ReadFileOnce(const std::string& path, std::string& out) {
     }
     size += static_cast<size_t>(n);
   }
+  char more;
+  const bool larger = size == out.size() && read(fd, &more, 1) > 0;
   close(fd);
+  if (larger) {  // Not a key: refused rather than cut.
+    Wipe(out);
+    return false;
+  }
   std::string kept(out.data(), size);
   Wipe(out);
   out = std::move(kept);  // kept's buffer moves: no copy is left behind.

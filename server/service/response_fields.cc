@@ -75,7 +75,7 @@ absl::StatusOr<ResponseFields::Mask> ResponseFields::For(
   }
   const bool narrowed = read_mask.paths_size() > 0;
   if (!has_policy_) return narrowed ? Mask(read_mask) : Mask();
-  auto it = allowed_.find(std::string(caller));
+  auto it = allowed_.find(caller);
   if (it == allowed_.end()) it = allowed_.find("*");
   if (it == allowed_.end()) return Mask(FieldMask());  // Nothing allowed.
   if (!narrowed) return Mask(it->second);

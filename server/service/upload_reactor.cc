@@ -161,11 +161,8 @@ void UploadReactor::OnReadDone(bool ok) {
 }
 
 bool UploadReactor::ChooseResponseFields() {
-  static const ResponseFields* const kEveryField = new ResponseFields();
-  const ResponseFields& fields =
-      env_.response_fields != nullptr ? *env_.response_fields : *kEveryField;
-  absl::StatusOr<ResponseFields::Mask> mask =
-      fields.For(caller_, assembler_.read_mask(), "metadata.read_mask");
+  absl::StatusOr<ResponseFields::Mask> mask = env_.response_fields->For(
+      caller_, assembler_.read_mask(), "metadata.read_mask");
   if (!mask.ok()) {
     FinishOnce(Failed(mask.status()));
     return false;

@@ -49,7 +49,7 @@ struct UploadEnvironment {
   Timers* timers = nullptr;
   Metrics* metrics = nullptr;
   const CallerAuthorizer* authorizer = nullptr;
-  // Which fields of the User the caller receives; null: every field.
+  // Which fields of the User the caller receives. Required.
   const ResponseFields* response_fields = nullptr;
   // Uploads in progress, i.e. not yet answered (maintained by the
   // reactors), and the most allowed: a call beyond it is refused with

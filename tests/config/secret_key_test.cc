@@ -24,6 +24,14 @@ TEST(LoadSecretKeyTest, FileWinsAndIsTrimmed) {
   EXPECT_EQ(*LoadSecretKey("sk_test_env", path), "sk_live_file");
 }
 
+TEST(LoadSecretKeyTest, AFileOfExactlyTheLimitIsReadAndALargerOneRefused) {
+  const std::string key(64 * 1024, 'k');
+  EXPECT_EQ(*LoadSecretKey(nullptr, WriteTempFile(key)), key);
+  const absl::StatusOr<std::string> larger =
+      LoadSecretKey(nullptr, WriteTempFile(key + "k"));
+  EXPECT_EQ(larger.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(LoadSecretKeyTest, ErrorsNeverEchoTheKey) {
   absl::StatusOr<std::string> key = LoadSecretKey("sk_test_a b", "");
   EXPECT_EQ(key.status().code(), absl::StatusCode::kFailedPrecondition);

@@ -5,14 +5,13 @@
 // log line. Nothing is retried, and the secret key never leaves the TLS
 // handshake (which failed before any request was written).
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/read_file.h"
 #include "client/user_image_client.h"
 #include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
@@ -31,10 +30,7 @@ using ::clerk::userimage::client::UploadOptions;
 using ::clerk::userimage::client::UserImageClient;
 
 std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return clerk::userimage::client::ReadFile(path).value_or("");
 }
 
 // The port `openssl s_server` prints ("ACCEPT [::]:PORT") once listening.

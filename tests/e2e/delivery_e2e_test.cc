@@ -46,11 +46,6 @@ std::vector<int> Answers(const LocalDeployment& d) {
   return statuses;
 }
 
-template <typename T>
-std::optional<T> Detail(const absl::Status& status) {
-  return RpcDetail<T>(status);
-}
-
 class DeliveryEndToEndTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -110,13 +105,13 @@ TEST_F(DeliveryEndToEndTest, PersistentOutageEndsUnavailableWithDetails) {
   ASSERT_TRUE(deployment_->Control("faults?kind=500&count=10"));
   absl::StatusOr<User> user = Upload();
   EXPECT_EQ(user.status().code(), absl::StatusCode::kUnavailable);
-  auto info = Detail<google::rpc::ErrorInfo>(user.status());
+  auto info = RpcDetail<google::rpc::ErrorInfo>(user.status());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), "internal_clerk_error");
   EXPECT_EQ(info->metadata().at("attempts"), "4");
   EXPECT_EQ(info->metadata().at("http_status"), "500");
   EXPECT_FALSE(info->metadata().at("clerk_trace_id").empty());
-  EXPECT_TRUE(Detail<google::rpc::RetryInfo>(user.status()).has_value());
+  EXPECT_TRUE(RpcDetail<google::rpc::RetryInfo>(user.status()).has_value());
   EXPECT_EQ(Answers(*deployment_).size(), 4);
 }
 
@@ -142,7 +137,7 @@ TEST_F(DeliveryEndToEndTest, AHugeAnswerIsDroppedAsItArrives) {
   ASSERT_TRUE(deployment_->Control("faults?kind=200_huge"));
   absl::StatusOr<User> user = Upload();
   EXPECT_EQ(user.status().code(), absl::StatusCode::kInternal) << user.status();
-  auto info = Detail<google::rpc::ErrorInfo>(user.status());
+  auto info = RpcDetail<google::rpc::ErrorInfo>(user.status());
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), "CLERK_RESPONSE_TOO_LARGE");
   EXPECT_EQ(info->metadata().at("attempts"), "1");  // Not retried.
@@ -155,7 +150,7 @@ TEST_F(DeliveryEndToEndTest, RetryAfterBeyondTheDeadlineFailsFast) {
   ASSERT_TRUE(deployment_->Control("faults?kind=429&retry_after=30"));
   absl::StatusOr<User> user = Upload(absl::Seconds(10));
   EXPECT_EQ(user.status().code(), absl::StatusCode::kResourceExhausted);
-  auto retry = Detail<google::rpc::RetryInfo>(user.status());
+  auto retry = RpcDetail<google::rpc::RetryInfo>(user.status());
   ASSERT_TRUE(retry.has_value());
   EXPECT_GE(retry->retry_delay().seconds(), 30);
   EXPECT_EQ(Answers(*deployment_), std::vector<int>({429}));

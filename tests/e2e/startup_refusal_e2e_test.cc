@@ -7,13 +7,13 @@
 #include <sys/wait.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "client/read_file.h"
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #include "tools/support/child_process.h"
@@ -31,10 +31,7 @@ struct Refusal {
 };
 
 std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return clerk::userimage::client::ReadFile(path).value_or("");
 }
 
 class StartupRefusalTest : public ::testing::TestWithParam<Refusal> {};
