@@ -84,6 +84,9 @@ TEST(ClerkTlsTest, AnUnverifiableCertificateIsAConfigurationError) {
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(info->reason(), "CLERK_TLS_UNVERIFIED");
   EXPECT_EQ(info->metadata().at("attempts"), "1");  // Not retried.
+  // Log lines are written off the request path; stopping the server drains
+  // its log writer, so every line of the failed upload is on disk after.
+  (*deployment)->server().Stop();
   const std::string server_log = ReadAll((*deployment)->log_path());
   EXPECT_NE(server_log.find("\"clerk_tls_unverified\""), std::string::npos)
       << server_log;

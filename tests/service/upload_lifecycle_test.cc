@@ -123,7 +123,9 @@ class UploadLifecycleTest : public ::testing::Test {
     ASSERT_TRUE(writer.Write(Metadata()));
     ASSERT_TRUE(writer.Write(Chunk(kPng)));
     const bool half_closed = writer.WritesDone();
-    if (!cancelled_on_half_close) ASSERT_TRUE(half_closed);
+    if (!cancelled_on_half_close) {
+      ASSERT_TRUE(half_closed);
+    }
   }
 
   Hooks hooks_;
@@ -197,7 +199,9 @@ TEST_F(UploadLifecycleTest, CancelBeforeMetadataAndMidStream) {
     grpc::ClientContext context;
     User user;
     auto writer = stub_->UploadProfileImage(&context, &user);
-    if (messages > 0) ASSERT_TRUE(writer->Write(Metadata()));
+    if (messages > 0) {
+      ASSERT_TRUE(writer->Write(Metadata()));
+    }
     context.TryCancel();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
