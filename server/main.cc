@@ -86,6 +86,14 @@ ABSL_FLAG(int, clerk_rate_limit_replicas, 1,
           "Replicas sharing the Clerk secret key. Without --redis_address, or "
           "while Redis is unreachable, each replica paces to "
           "--clerk_rate_limit divided by this: its fair share");
+ABSL_FLAG(std::string, caller_weights_file, "",
+          "File of lines \"<identity> <weight>\" (\"*\" for everyone else, "
+          "anonymous callers included): each caller's share of the quota "
+          "while callers compete. Unset: equal shares");
+ABSL_FLAG(int, max_queued_per_caller, 500,
+          "Requests one caller may have waiting for the quota; beyond it a "
+          "new one fails with RESOURCE_EXHAUSTED (reason CALLER_QUEUE_FULL) "
+          "and a RetryInfo. 0: no limit");
 ABSL_FLAG(std::string, redis_address, "",
           "host:port of a Redis that holds the quota shared by every replica "
           "(token bucket and 429 pause); empty: each replica paces alone");
@@ -243,6 +251,8 @@ void ClerkFromFlags(ServerConfig& c) {
   c.clerk_rate_limit = absl::GetFlag(FLAGS_clerk_rate_limit);
   c.clerk_rate_window = absl::GetFlag(FLAGS_clerk_rate_window);
   c.clerk_rate_limit_replicas = absl::GetFlag(FLAGS_clerk_rate_limit_replicas);
+  c.caller_weights_file = absl::GetFlag(FLAGS_caller_weights_file);
+  c.max_queued_per_caller = absl::GetFlag(FLAGS_max_queued_per_caller);
   c.clerk_shared_pause = absl::GetFlag(FLAGS_clerk_shared_pause);
   c.clerk_max_attempts = absl::GetFlag(FLAGS_clerk_max_attempts);
   c.clerk_backoff_base = absl::GetFlag(FLAGS_clerk_backoff_base);

@@ -185,6 +185,19 @@ absl::Status ServerApp::LoadCallers(const ServerConfig& config) {
        .allow_unauthenticated = config.allow_unauthenticated});
   if (!authorizer.ok()) return authorizer.status();
   authorizer_.emplace(*std::move(authorizer));
+  if (!config.caller_weights_file.empty()) {
+    auto contents =
+        ReadWholeFile(config.caller_weights_file, "--caller_weights_file");
+    if (!contents.ok()) return contents.status();
+    absl::StatusOr<CallerWeights> weights = CallerWeights::Parse(*contents);
+    if (!weights.ok()) return weights.status();
+    caller_weights_ = *std::move(weights);
+  }
+  // Callers the configuration names get metrics labels of their own.
+  std::vector<std::string> known = authorizer_->identities();
+  known.insert(known.end(), caller_weights_.identities().begin(),
+               caller_weights_.identities().end());
+  metrics_.SetKnownCallers(known);
   if (config.tls_client_ca_file.empty() && !authorizer_->has_tokens() &&
       !config.allow_unauthenticated) {
     return absl::InvalidArgumentError(
@@ -259,7 +272,10 @@ void ServerApp::WireDelivery(const ServerConfig& config,
                    [this](uint64_t change, bool in_use,
                           const absl::Status& why) {
                      shared_state_.Set(change, in_use, why);
-                   }},
+                   },
+               .weights = &caller_weights_,
+               .max_queued_per_caller =
+                   static_cast<size_t>(config.max_queued_per_caller)},
       .budget = config.retry_budget,
       .retry = {.max_attempts = config.clerk_max_attempts,
                 .backoff = {.base = config.clerk_backoff_base,

@@ -17,6 +17,7 @@
 #include "server/clerk/redis_user_order.h"
 #include "server/http/curl_http_client.h"
 #include "server/metrics/metrics.h"
+#include "server/ratelimit/caller_weights.h"
 #include "server/ratelimit/redis_quota.h"
 #include "server/ratelimit/shared_quota_state.h"
 #include "server/redis/redis_worker.h"
@@ -73,6 +74,8 @@ class ServerApp {
   Metrics metrics_;
   SharedQuotaState shared_state_{metrics_};
   std::optional<CallerAuthorizer> authorizer_;
+  // Each caller's share at the rate gate (which borrows it).
+  CallerWeights caller_weights_;
   std::shared_ptr<grpc::ServerCredentials> credentials_;
   // One thread and connection for everything kept in Redis.
   std::unique_ptr<RedisWorker> redis_;

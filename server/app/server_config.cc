@@ -101,6 +101,10 @@ absl::Status ValidateQuota(const ServerConfig& c) {
     return Invalid(
         "--clerk_rate_limit must be >= 0 and --clerk_rate_window > 0");
   }
+  if (c.max_queued_per_caller < 0) {
+    return Invalid(
+        "--max_queued_per_caller must be at least 1, or 0 for no limit");
+  }
   if (c.clerk_rate_limit_replicas < 1) {
     return Invalid("--clerk_rate_limit_replicas must be at least 1");
   }

@@ -50,6 +50,8 @@ struct ServerConfig {
   int clerk_rate_limit = 100;
   absl::Duration clerk_rate_window = absl::Seconds(10);
   int clerk_rate_limit_replicas = 1;
+  std::string caller_weights_file;
+  int max_queued_per_caller = 500;
   bool clerk_shared_pause = true;
   int clerk_max_attempts = 4;
   absl::Duration clerk_backoff_base = absl::Milliseconds(250);

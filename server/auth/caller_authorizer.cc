@@ -155,4 +155,11 @@ absl::StatusOr<std::string> CallerAuthorizer::Authorize(
       "; ask the service's operators to add it to the allow-list"));
 }
 
+std::vector<std::string> CallerAuthorizer::identities() const {
+  std::vector<std::string> names;
+  for (const Token& token : tokens_) names.push_back(token.identity);
+  for (const auto& [identity, methods] : allowed_) names.push_back(identity);
+  return names;
+}
+
 }  // namespace userimage

@@ -67,6 +67,8 @@ class CallerAuthorizer {
                                         absl::string_view method) const;
 
   bool has_tokens() const { return !tokens_.empty(); }
+  // Every identity the tokens file and the allow-list name.
+  std::vector<std::string> identities() const;
 
  private:
   using Digest = std::array<unsigned char, 32>;

@@ -89,10 +89,11 @@ class RetryingClerkClient::Call final
       public UserLanes::Member,
       public std::enable_shared_from_this<Call> {
  public:
-  Call(RetryingClerkClient& owner, std::string user_id, Attempt attempt,
-       absl::Time deadline, Callback done)
+  Call(RetryingClerkClient& owner, std::string user_id, Sender sender,
+       Attempt attempt, absl::Time deadline, Callback done)
       : owner_(owner),
         user_id_(std::move(user_id)),
+        sender_(std::move(sender)),
         deadline_(deadline),
         entered_at_(owner.clock_.Now()),
         attempt_(std::make_shared<Attempt>(std::move(attempt))),
@@ -167,8 +168,9 @@ class RetryingClerkClient::Call final
       FinishStopped();
       return;
     }
+    owner_.metrics_.RecordCallerQueued(sender_.caller, 1);
     const RateGate::Ticket ticket = owner_.gate_.Acquire(
-        deadline_, /*priority=*/retry,
+        {.deadline = deadline_, .retry = retry, .sender = sender_},
         [self = shared_from_this(), round](absl::Status status) {
           self->OnGate(round, std::move(status));
         });
@@ -336,6 +338,7 @@ class RetryingClerkClient::Call final
   void OnGate(uint64_t round, absl::Status status) {
     absl::Status finish;
     bool finishing = true;
+    bool refused = false;  // at once: the caller's cap, or no room
     absl::Duration waited;
     std::shared_ptr<UserLease> lease;
     const absl::Time now = owner_.clock_.Now();
@@ -347,6 +350,7 @@ class RetryingClerkClient::Call final
       if (stopping()) {
         status = absl::OkStatus();  // A stopped wait ends as Stopped().
       } else if (!status.ok()) {
+        refused = status.code() == absl::StatusCode::kResourceExhausted;
         finish =
             last_error_.ok() ? status : WithAttempts(last_error_, attempts_);
       } else {
@@ -356,6 +360,9 @@ class RetryingClerkClient::Call final
       }
     }
     owner_.metrics_.RecordGateWait(waited);
+    owner_.metrics_.RecordCallerQueued(sender_.caller, -1);
+    owner_.metrics_.RecordCallerGateWait(sender_.caller, waited);
+    if (refused) owner_.metrics_.RecordCallerRefused(sender_.caller);
     if (finishing) {
       if (status.ok()) {
         FinishStopped();
@@ -457,6 +464,7 @@ class RetryingClerkClient::Call final
       return;
     }
     if (retry) owner_.metrics_.RecordRetry();
+    owner_.metrics_.RecordCallerSent(sender_.caller);
     (*attempt)(
         [self = shared_from_this(), round](ClerkOutcome outcome) {
           self->OnResult(round, std::move(outcome));
@@ -631,6 +639,7 @@ class RetryingClerkClient::Call final
 
   RetryingClerkClient& owner_;
   const std::string user_id_;
+  const Sender sender_;
   const absl::Time deadline_;
   const absl::Time entered_at_;
   mutable absl::Mutex mu_;
@@ -673,10 +682,12 @@ RetryingClerkClient::RetryingClerkClient(RetryOptions options,
       metrics_(metrics) {}
 
 std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
-    std::string user_id, Attempt attempt, absl::Time deadline, Callback done) {
+    std::string user_id, Sender sender, Attempt attempt, absl::Time deadline,
+    Callback done) {
   budget_.Deposit();
-  auto call = std::make_shared<Call>(
-      *this, std::move(user_id), std::move(attempt), deadline, std::move(done));
+  auto call =
+      std::make_shared<Call>(*this, std::move(user_id), std::move(sender),
+                             std::move(attempt), deadline, std::move(done));
   if (options_.shared_order != nullptr) {
     call->Arrive();
   } else {
@@ -687,10 +698,11 @@ std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
 
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::UploadProfileImage(AssembledImage image,
-                                        absl::Time deadline, Callback done) {
+                                        absl::Time deadline, Callback done,
+                                        Sender sender) {
   std::string user_id = image.user_id;
   return Start(
-      std::move(user_id),
+      std::move(user_id), std::move(sender),
       [this, image = std::move(image), deadline](
           Callback result, std::shared_ptr<AbortSignal> abort) {
         clerk_.UploadProfileImage(image, deadline, std::move(result),
@@ -701,10 +713,11 @@ RetryingClerkClient::UploadProfileImage(AssembledImage image,
 
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::DeleteProfileImage(std::string user_id,
-                                        absl::Time deadline, Callback done) {
+                                        absl::Time deadline, Callback done,
+                                        Sender sender) {
   std::string line = user_id;
   return Start(
-      std::move(line),
+      std::move(line), std::move(sender),
       [this, user_id = std::move(user_id), deadline](
           Callback result, std::shared_ptr<AbortSignal> abort) {
         clerk_.DeleteProfileImage(user_id, deadline, std::move(result),

@@ -14,6 +14,7 @@
 #include "server/clerk/user_lease.h"
 #include "server/http/abort_signal.h"
 #include "server/metrics/metrics.h"
+#include "server/ratelimit/fair_queue.h"
 #include "server/ratelimit/rate_gate.h"
 #include "server/retry/backoff.h"
 #include "server/retry/retry_budget.h"
@@ -120,19 +121,24 @@ class RetryingClerkClient {
                       RetryBudget& budget, Clock& clock, Timers& timers,
                       RandomSource& random, Metrics& metrics);
 
+  // `sender` places the request in the gate's fair order (its caller's
+  // share, its priority); by default the anonymous caller, interactive.
   std::shared_ptr<Operation> UploadProfileImage(AssembledImage image,
                                                 absl::Time deadline,
-                                                Callback done);
+                                                Callback done,
+                                                Sender sender = {});
   std::shared_ptr<Operation> DeleteProfileImage(std::string user_id,
                                                 absl::Time deadline,
-                                                Callback done);
+                                                Callback done,
+                                                Sender sender = {});
 
  private:
   class Call;
   using Attempt =
       absl::AnyInvocable<void(Callback, std::shared_ptr<AbortSignal>)>;
-  std::shared_ptr<Operation> Start(std::string user_id, Attempt attempt,
-                                   absl::Time deadline, Callback done);
+  std::shared_ptr<Operation> Start(std::string user_id, Sender sender,
+                                   Attempt attempt, absl::Time deadline,
+                                   Callback done);
 
   const RetryOptions options_;
   ClerkClient& clerk_;

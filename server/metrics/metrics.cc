@@ -161,7 +161,28 @@ Metrics::Metrics()
                   "Times the quota shared through Redis became unreachable and "
                   "the rate gate fell back to this replica's share.")
               .Register(*registry_)
-              .Add({})) {}
+              .Add({})),
+      caller_queued_(prometheus::BuildGauge()
+                         .Name("userimage_caller_queued_requests")
+                         .Help("Requests of each caller waiting at the rate "
+                               "gate now.")
+                         .Register(*registry_)),
+      caller_gate_wait_(prometheus::BuildHistogram()
+                            .Name("userimage_caller_gate_wait_seconds")
+                            .Help("Time each caller's requests waited at the "
+                                  "rate gate (sent or not).")
+                            .Register(*registry_)),
+      caller_sent_(prometheus::BuildCounter()
+                       .Name("userimage_caller_sent_total")
+                       .Help("Requests to Clerk sent for each caller, retries "
+                             "included.")
+                       .Register(*registry_)),
+      caller_refused_(prometheus::BuildCounter()
+                          .Name("userimage_caller_refused_total")
+                          .Help("Requests of each caller the rate gate "
+                                "refused at once (the caller's cap, or no "
+                                "room before the deadline).")
+                          .Register(*registry_)) {}
 
 void Metrics::RecordUpload(absl::StatusCode code, uint64_t bytes_received,
                            absl::Duration latency) {
@@ -207,6 +228,34 @@ void Metrics::RecordGateWait(absl::Duration wait) {
 
 void Metrics::RecordSharedQuotaFallback() {
   shared_quota_fallbacks_.Increment();
+}
+
+void Metrics::SetKnownCallers(const std::vector<std::string>& identities) {
+  known_callers_.insert(identities.begin(), identities.end());
+}
+
+std::string Metrics::CallerLabel(absl::string_view caller) const {
+  if (caller.empty()) return "anonymous";
+  if (known_callers_.contains(caller)) return std::string(caller);
+  return "other";
+}
+
+void Metrics::RecordCallerQueued(absl::string_view caller, int delta) {
+  caller_queued_.Add({{"caller", CallerLabel(caller)}}).Increment(delta);
+}
+
+void Metrics::RecordCallerGateWait(absl::string_view caller,
+                                   absl::Duration wait) {
+  caller_gate_wait_.Add({{"caller", CallerLabel(caller)}}, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(wait));
+}
+
+void Metrics::RecordCallerSent(absl::string_view caller) {
+  caller_sent_.Add({{"caller", CallerLabel(caller)}}).Increment();
+}
+
+void Metrics::RecordCallerRefused(absl::string_view caller) {
+  caller_refused_.Add({{"caller", CallerLabel(caller)}}).Increment();
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,

@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -45,6 +48,23 @@ class Metrics {
   void RecordRateLimitPause();
   void RecordGateWait(absl::Duration wait);
   void RecordSharedQuotaFallback();
+
+  // Per-caller metrics, labelled `caller` with bounded cardinality: an
+  // identity given to SetKnownCallers() is its own label, the anonymous
+  // caller ("") is "anonymous", and every other is "other". Call
+  // SetKnownCallers() once, before serving (it is not safe against
+  // concurrent Record*() calls).
+  void SetKnownCallers(const std::vector<std::string>& identities);
+  // The caller's requests waiting at the rate gate changed by `delta`.
+  void RecordCallerQueued(absl::string_view caller, int delta);
+  void RecordCallerGateWait(absl::string_view caller, absl::Duration wait);
+  // An attempt of the caller's went to Clerk.
+  void RecordCallerSent(absl::string_view caller);
+  // The gate refused one of the caller's requests (its cap, or no room
+  // before the deadline).
+  void RecordCallerRefused(absl::string_view caller);
+  // The label `caller` is recorded under.
+  std::string CallerLabel(absl::string_view caller) const;
 
   // A gauge whose value `sample` returns at each scrape. Call before
   // exposing; `sample` must be thread-safe and outlive this object's use.
@@ -80,6 +100,11 @@ class Metrics {
   prometheus::Counter& pauses_;
   prometheus::Histogram& gate_wait_;
   prometheus::Counter& shared_quota_fallbacks_;
+  prometheus::Family<prometheus::Gauge>& caller_queued_;
+  prometheus::Family<prometheus::Histogram>& caller_gate_wait_;
+  prometheus::Family<prometheus::Counter>& caller_sent_;
+  prometheus::Family<prometheus::Counter>& caller_refused_;
+  absl::flat_hash_set<std::string> known_callers_;
 };
 
 }  // namespace userimage

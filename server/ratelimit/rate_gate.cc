@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/ratelimit/local_pacing.h"
@@ -49,7 +50,9 @@ RateGate::RateGate(std::unique_ptr<PermitSource> source,
     : options_(std::move(options)),
       clock_(clock),
       timers_(timers),
-      source_(std::move(source)) {
+      source_(std::move(source)),
+      queue_(options_.weights != nullptr ? *options_.weights
+                                         : default_weights_) {
   source_->Attach(*this);
   Dispatch();  // A source may start work at once (asking Redis).
 }
@@ -82,14 +85,14 @@ absl::Time RateGate::EstimateStart(absl::Time now, size_t position) const {
   return source_->EstimateStart(std::max(now, HeldUntilLocked()), position);
 }
 
-absl::Status RateGate::NoRoomBefore(absl::Time start, absl::Time now) const {
+absl::Status RateGate::NoRoomBefore(absl::Time start, absl::Time now,
+                                    size_t position) const {
   const absl::Duration wait = start - now;
   absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
       "Clerk's rate limit leaves no room to send this request before the "
-      "call's deadline (the earliest start is in %s, %d requests are "
-      "waiting); retry after that or with a longer deadline",
-      absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1))),
-      queue_.size()));
+      "call's deadline (the earliest start is in %s, %d waiting requests "
+      "leave before it); retry after that or with a longer deadline",
+      absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1))), position));
   SetRetryDelay(status, wait);
   google::rpc::ErrorInfo info;
   info.set_reason("RATE_LIMITED");
@@ -98,24 +101,54 @@ absl::Status RateGate::NoRoomBefore(absl::Time start, absl::Time now) const {
   return status;
 }
 
-RateGate::Ticket RateGate::Acquire(absl::Time deadline, bool priority,
-                                   Callback proceed) {
+absl::Status RateGate::QueueFull(absl::string_view caller,
+                                 absl::Time now) const {
+  // A place frees when the caller's first waiting request leaves, which
+  // its share of the permits decides.
+  const absl::Time next =
+      EstimateStart(now, queue_.FirstPositionOf(caller).value_or(0));
+  const absl::Duration wait = std::max(next - now, absl::Milliseconds(1));
+  absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
+      "caller %s already has %d requests waiting for Clerk's rate limit, "
+      "the most allowed (--max_queued_per_caller); at its share of the "
+      "quota the next leaves in %s: send more slowly",
+      caller.empty() ? "(anonymous)" : std::string(caller),
+      options_.max_queued_per_caller,
+      absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))));
+  SetRetryDelay(status, wait);
+  google::rpc::ErrorInfo info;
+  info.set_reason("CALLER_QUEUE_FULL");
+  info.set_domain(std::string(kServiceErrorDomain));
+  (*info.mutable_metadata())["caller"] = std::string(caller);
+  (*info.mutable_metadata())["max_queued"] =
+      absl::StrCat(options_.max_queued_per_caller);
+  SetDetail(status, info);
+  return status;
+}
+
+absl::Status RateGate::Admit(const Request& request, absl::Time now) const {
+  const std::string& caller = request.sender.caller;
+  if (!request.retry && options_.max_queued_per_caller > 0 &&
+      queue_.queued(caller) >= options_.max_queued_per_caller) {
+    return QueueFull(caller, now);
+  }
+  const size_t position = queue_.PositionOf(request.sender, request.retry);
+  const absl::Time start = EstimateStart(now, position);
+  if (start > request.deadline) return NoRoomBefore(start, now, position);
+  return absl::OkStatus();
+}
+
+RateGate::Ticket RateGate::Acquire(Request request, Callback proceed) {
   absl::Status refusal;
   Ticket ticket = 0;
   {
     const absl::Time now = clock_.Now();
     absl::MutexLock lock(&mu_);
-    const absl::Time start = EstimateStart(now, priority ? 0 : queue_.size());
-    if (start > deadline) {
-      refusal = NoRoomBefore(start, now);
-    } else {
+    refusal = Admit(request, now);
+    if (refusal.ok()) {
       ticket = next_ticket_++;
-      Waiter waiter{ticket, deadline, std::move(proceed)};
-      if (priority) {
-        queue_.push_front(std::move(waiter));
-      } else {
-        queue_.push_back(std::move(waiter));
-      }
+      queue_.Push(request.sender, request.retry,
+                  {ticket, request.deadline, std::move(proceed)});
     }
   }
   if (ticket == 0) {
@@ -130,12 +163,9 @@ bool RateGate::Cancel(Ticket ticket) {
   Callback proceed;
   {
     absl::MutexLock lock(&mu_);
-    auto it =
-        std::find_if(queue_.begin(), queue_.end(),
-                     [ticket](const Waiter& w) { return w.ticket == ticket; });
-    if (it == queue_.end()) return false;
-    proceed = std::move(it->proceed);
-    queue_.erase(it);
+    std::optional<FairQueue::Entry> entry = queue_.Remove(ticket);
+    if (!entry.has_value()) return false;
+    proceed = std::move(entry->proceed);
   }
   std::move(proceed)(absl::CancelledError(
       "the call was cancelled while waiting for Clerk's rate limit"));
@@ -150,17 +180,16 @@ void RateGate::PauseUntil(absl::Time until) {
     absl::MutexLock lock(&mu_);
     paused_until_ = std::max(paused_until_, until);
     if (until > now) source_->Pause(until - now, actions.deferred);
-    size_t position = 0;
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      const absl::Time start = EstimateStart(now, position);
-      if (start > it->deadline) {
-        actions.ready.push_back(
-            {std::move(it->proceed), NoRoomBefore(start, now)});
-        it = queue_.erase(it);
-      } else {
-        ++it;
-        ++position;
-      }
+    std::vector<absl::Status> why;
+    std::vector<FairQueue::Entry> late = queue_.RemoveInOrder(
+        [&](const FairQueue::Entry& entry, size_t position) {
+          const absl::Time start = EstimateStart(now, position);
+          if (start <= entry.deadline) return false;
+          why.push_back(NoRoomBefore(start, now, position));
+          return true;
+        });
+    for (size_t i = 0; i < late.size(); ++i) {
+      actions.ready.push_back({std::move(late[i].proceed), std::move(why[i])});
     }
   }
   Run(actions);
@@ -168,16 +197,11 @@ void RateGate::PauseUntil(absl::Time until) {
 }
 
 void RateGate::ExpireLocked(absl::Time now, std::vector<Ready>& ready) {
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    if (it->deadline <= now) {
-      ready.push_back({std::move(it->proceed),
-                       absl::DeadlineExceededError(
-                           "the call's deadline passed while it waited for "
-                           "Clerk's rate limit")});
-      it = queue_.erase(it);
-    } else {
-      ++it;
-    }
+  for (FairQueue::Entry& entry : queue_.RemoveExpired(now)) {
+    ready.push_back({std::move(entry.proceed),
+                     absl::DeadlineExceededError(
+                         "the call's deadline passed while it waited for "
+                         "Clerk's rate limit")});
   }
 }
 
@@ -220,15 +244,14 @@ void RateGate::DispatchLocked(absl::Time now, Actions& actions) {
       source_->Take(now, wanted, actions.deferred);
   for (int i = 0; i < permits.granted && !queue_.empty(); ++i) {
     actions.ready.push_back(
-        {std::move(queue_.front().proceed), absl::OkStatus()});
-    queue_.pop_front();
+        {std::move(queue_.Pop().proceed), absl::OkStatus()});
   }
   // Wake for the source's next permits or work, the end of a pause, and
   // the first deadline.
   absl::Time wake = permits.ask_again;
   if (!queue_.empty()) {
     if (held) wake = std::min(wake, held_until);
-    for (const Waiter& w : queue_) wake = std::min(wake, w.deadline);
+    wake = std::min(wake, queue_.EarliestDeadline());
   }
   PlanWakeLocked(wake, actions.wake);
 }
@@ -293,6 +316,11 @@ void RateGate::Wake(uint64_t generation) {
 size_t RateGate::waiting() const {
   absl::MutexLock lock(&mu_);
   return queue_.size();
+}
+
+size_t RateGate::waiting(absl::string_view caller) const {
+  absl::MutexLock lock(&mu_);
+  return queue_.queued(caller);
 }
 
 absl::Time RateGate::paused_until() const {

@@ -2,7 +2,6 @@
 #define SERVER_RATELIMIT_RATE_GATE_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,6 +12,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/ratelimit/caller_weights.h"
+#include "server/ratelimit/fair_queue.h"
 #include "server/ratelimit/permit_source.h"
 #include "server/ratelimit/shared_quota.h"
 #include "server/time/clock.h"
@@ -52,6 +53,13 @@ struct RateGateOptions {
   std::function<void(uint64_t change, bool shared_in_use,
                      const absl::Status& why)>
       on_shared_state;
+  // Each caller's share of the permits (null: every caller weighs 1).
+  // Borrowed; it must outlive the gate.
+  const CallerWeights* weights = nullptr;
+  // The most requests one caller may have waiting (0: no limit); a new
+  // request beyond it is refused with RESOURCE_EXHAUSTED (retries of
+  // requests already admitted are not).
+  size_t max_queued_per_caller = 0;
 };
 
 // The one process-wide gate every request to Clerk passes, so that the
@@ -66,9 +74,15 @@ struct RateGateOptions {
 // - PauseUntil() (called on a 429 with Retry-After) holds *every* request
 //   until then, not only the one that was refused; with a shared quota the
 //   pause is shared with every replica;
-// - waiting requests leave in arrival order (retries may go to the front);
-// - a request that cannot leave before its deadline fails at once with
-//   RESOURCE_EXHAUSTED and a RetryInfo saying when a retry can succeed;
+// - waiting requests leave in a fair order (FairQueue): interactive before
+//   bulk, callers sharing by weight, each caller's in arrival order
+//   (retries first);
+// - a caller may have at most max_queued_per_caller requests waiting;
+//   beyond that a new one fails at once with RESOURCE_EXHAUSTED and a
+//   RetryInfo saying when the caller's next waiting request should leave;
+// - a request that cannot leave before its deadline, from its place in the
+//   fair order, fails at once with RESOURCE_EXHAUSTED and a RetryInfo saying
+//   when a retry can succeed;
 // - waits are timers, never blocked threads.
 // The gate keeps the queue, the pauses, the deadlines and the wake timer;
 // the source only counts permits.
@@ -97,11 +111,18 @@ class RateGate final : private PermitSource::Host {
   RateGate(const RateGate&) = delete;
   RateGate& operator=(const RateGate&) = delete;
 
-  // Queues a request that must start by `deadline`; `priority` queues it
-  // ahead of every waiting request (for retries of requests already
-  // admitted once). Returns a ticket for Cancel(), or 0 when `proceed` has
-  // already run.
-  Ticket Acquire(absl::Time deadline, bool priority, Callback proceed);
+  struct Request {
+    // The request must start by then.
+    absl::Time deadline = absl::InfiniteFuture();
+    // A retry of a request already admitted once: first in its caller's
+    // line, and never refused for the caller's cap.
+    bool retry = false;
+    Sender sender;
+  };
+
+  // Queues a request. Returns a ticket for Cancel(), or 0 when `proceed`
+  // has already run.
+  Ticket Acquire(Request request, Callback proceed);
 
   // Fails a waiting request with CANCELLED. False if it already left.
   bool Cancel(Ticket ticket);
@@ -112,17 +133,14 @@ class RateGate final : private PermitSource::Host {
   void PauseUntil(absl::Time until);
 
   size_t waiting() const;
+  // Waiting requests of `caller`.
+  size_t waiting(absl::string_view caller) const;
   // Until when requests are held (this process's pause or a shared one).
   absl::Time paused_until() const;
   // Whether a shared quota is configured and answering.
   bool shared_in_use() const;
 
  private:
-  struct Waiter {
-    Ticket ticket;
-    absl::Time deadline;
-    Callback proceed;
-  };
   struct Ready {
     Callback proceed;
     absl::Status status;
@@ -144,7 +162,15 @@ class RateGate final : private PermitSource::Host {
   // When a request at `position` in the queue could start, seen at `now`.
   absl::Time EstimateStart(absl::Time now, size_t position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status NoRoomBefore(absl::Time start, absl::Time now) const
+  // Why a request `position` places back cannot start before its deadline.
+  absl::Status NoRoomBefore(absl::Time start, absl::Time now,
+                            size_t position) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Why `caller` may queue no more.
+  absl::Status QueueFull(absl::string_view caller, absl::Time now) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Why `request` is refused at once, or OK.
+  absl::Status Admit(const Request& request, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Fails the requests whose deadline has passed.
   void ExpireLocked(absl::Time now, std::vector<Ready>& ready)
@@ -163,11 +189,12 @@ class RateGate final : private PermitSource::Host {
   void Update(Change change) override;
 
   const RateGateOptions options_;
+  const CallerWeights default_weights_;
   Clock& clock_;
   Timers& timers_;
   mutable absl::Mutex mu_;
   const std::unique_ptr<PermitSource> source_ ABSL_PT_GUARDED_BY(mu_);
-  std::deque<Waiter> queue_ ABSL_GUARDED_BY(mu_);
+  FairQueue queue_ ABSL_GUARDED_BY(mu_);
   absl::Time paused_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Ticket next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
   Timers::Id wake_timer_ ABSL_GUARDED_BY(mu_) = 0;

@@ -10,6 +10,7 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/log/json_log.h"
 #include "server/service/caller_identity.h"
+#include "server/service/request_priority.h"
 #include "server/status/status_details.h"
 #include "server/status/status_to_grpc.h"
 
@@ -153,21 +154,27 @@ void UploadReactor::OnReadDone(bool ok) {
     return;
   }
   NoteProgress(had_metadata, had_bytes);
-  if (!had_metadata && !assembler_.user_id().empty() &&
-      !ChooseResponseFields()) {
+  if (!had_metadata && !assembler_.user_id().empty() && !AcceptMetadata()) {
     return;
   }
   Read();
 }
 
-bool UploadReactor::ChooseResponseFields() {
+bool UploadReactor::AcceptMetadata() {
   absl::StatusOr<ResponseFields::Mask> mask = env_.response_fields->For(
       caller_, assembler_.read_mask(), "metadata.read_mask");
   if (!mask.ok()) {
     FinishOnce(Failed(mask.status()));
     return false;
   }
+  absl::StatusOr<Priority> priority =
+      RequestPriority(assembler_.priority(), "metadata.priority");
+  if (!priority.ok()) {
+    FinishOnce(Failed(priority.status()));
+    return false;
+  }
   response_mask_ = *std::move(mask);
+  priority_ = *priority;
   return true;
 }
 
@@ -186,7 +193,8 @@ void UploadReactor::StartUpload() {
       [this](ClerkOutcome outcome) {
         Hook(UploadHookPoint::kClerkAnswered);
         FinishOnce(std::move(outcome));
-      });
+      },
+      {.caller = caller_, .priority = priority_});
   Hook(UploadHookPoint::kOperationStarted);
   bool cancelled;
   {

@@ -14,6 +14,7 @@
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
+#include "server/ratelimit/fair_queue.h"
 #include "server/service/response_fields.h"
 #include "server/time/clock.h"
 #include "server/upload/memory_budget.h"
@@ -108,8 +109,9 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void Hook(UploadHookPoint point);
   void StartUpload();
   // Once the metadata is in: the fields this call returns, from the
-  // caller's policy and read_mask. False (the call failed) for a bad mask.
-  bool ChooseResponseFields();
+  // caller's policy and read_mask, and its priority at the rate gate. False
+  // (the call failed) for a bad mask or an unknown priority.
+  bool AcceptMetadata();
   // TryClaimFinish(), then, if this caller won, AnswerAndRecord().
   void FinishOnce(ClerkOutcome outcome);
   // The single claim: marks the call finished; true for the one caller
@@ -131,6 +133,7 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   std::string content_type_;
   // Set by a reaction before the Clerk operation starts; read when it ends.
   ResponseFields::Mask response_mask_;
+  Priority priority_ = Priority::kInteractive;  // Set with response_mask_.
   // Touched by reactions only (one at a time): when the stream last brought
   // something, and when it must be complete.
   absl::Time last_progress_;

@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "server/clerk/user_id.h"
 #include "server/service/caller_identity.h"
+#include "server/service/request_priority.h"
 #include "server/service/upload_reactor.h"
 #include "server/status/status_to_grpc.h"
 
@@ -55,7 +56,8 @@ namespace {
 class DeleteReactor final : public grpc::ServerUnaryReactor {
  public:
   void Start(RetryingClerkClient& clerk, const std::string& user_id,
-             absl::Time deadline, ResponseFields::Mask mask, User* response) {
+             Sender sender, absl::Time deadline, ResponseFields::Mask mask,
+             User* response) {
     auto operation = clerk.DeleteProfileImage(
         user_id, deadline,
         [this, response, mask = std::move(mask)](ClerkOutcome outcome) {
@@ -64,7 +66,8 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
             *response = std::move(*outcome.user);
           }
           Finish(ToGrpcStatus(outcome.user.status()));
-        });
+        },
+        std::move(sender));
     bool cancelled;
     {
       absl::MutexLock lock(&mu_);
@@ -110,13 +113,20 @@ grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     status = chosen.status();
     if (chosen.ok()) mask = *std::move(chosen);
   }
+  Sender sender;
+  if (status.ok()) {
+    absl::StatusOr<Priority> priority =
+        RequestPriority(request->priority(), "priority");
+    status = priority.status();
+    if (priority.ok()) sender = {.caller = *caller, .priority = *priority};
+  }
   if (!status.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(ToGrpcStatus(status));
     return reactor;
   }
   auto* reactor = new DeleteReactor();
-  reactor->Start(clerk_, request->user_id(),
+  reactor->Start(clerk_, request->user_id(), std::move(sender),
                  absl::FromChrono(context->deadline()), std::move(mask),
                  response);
   return reactor;

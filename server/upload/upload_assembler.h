@@ -78,6 +78,10 @@ class UploadAssembler {
   const google::protobuf::FieldMask& read_mask() const {
     return metadata_.read_mask();
   }
+  // The priority of accepted metadata; unset before.
+  clerk::userimage::v1::Priority priority() const {
+    return metadata_.priority();
+  }
 
   // Image bytes received so far.
   uint64_t received_bytes() const { return received_bytes_; }

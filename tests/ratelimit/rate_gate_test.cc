@@ -37,7 +37,7 @@ TEST_F(RateGateTest, PacesToTheQuotaInArrivalOrder) {
   // 10 per second: burst 1, then one every 1/9 s.
   RateGate gate({.quota = 10, .window = absl::Seconds(1)}, time_, time_);
   for (int i = 0; i < 5; ++i) {
-    gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+    gate.Acquire({}, recorder_.For(i));
   }
   EXPECT_EQ(recorder_.Released(), std::vector<int>({0}));
   EXPECT_EQ(gate.waiting(), 4);
@@ -53,8 +53,8 @@ TEST_F(RateGateTest, PauseHoldsEveryRequestUntilItEnds) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10), .pacing = false},
                 time_, time_);
   gate.PauseUntil(time_.Now() + absl::Seconds(3));
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(2));
+  gate.Acquire({}, recorder_.For(1));
+  gate.Acquire({}, recorder_.For(2));
   time_.Advance(absl::Milliseconds(2999));
   EXPECT_TRUE(recorder_.events.empty());
   time_.Advance(absl::Milliseconds(1));
@@ -63,10 +63,9 @@ TEST_F(RateGateTest, PauseHoldsEveryRequestUntilItEnds) {
 
 TEST_F(RateGateTest, PriorityGoesFirst) {
   RateGate gate({.quota = 10, .window = absl::Seconds(1)}, time_, time_);
-  gate.Acquire(absl::InfiniteFuture(), false,
-               recorder_.For(0));  // Takes the burst.
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
-  gate.Acquire(absl::InfiniteFuture(), true, recorder_.For(2));
+  gate.Acquire({}, recorder_.For(0));  // Takes the burst.
+  gate.Acquire({}, recorder_.For(1));
+  gate.Acquire({.retry = true}, recorder_.For(2));
   time_.Advance(absl::Seconds(1));
   EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 2, 1}));
 }
@@ -75,7 +74,7 @@ TEST_F(RateGateTest, FailsFastWithRetryInfoWhenTheDeadlineCannotBeMet) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10), .pacing = false},
                 time_, time_);
   gate.PauseUntil(time_.Now() + absl::Seconds(5));
-  gate.Acquire(time_.Now() + absl::Seconds(2), false, recorder_.For(7));
+  gate.Acquire({.deadline = time_.Now() + absl::Seconds(2)}, recorder_.For(7));
   ASSERT_EQ(recorder_.events.size(), 1);  // At once, not at the deadline.
   const absl::Status& status = recorder_.events[0].second;
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
@@ -91,7 +90,8 @@ TEST_F(RateGateTest, QueuePositionCountsAgainstTheDeadline) {
   // One slot per 1/9 s after the first: the 11th waiter needs > 1 s.
   RateGate gate({.quota = 10, .window = absl::Seconds(1)}, time_, time_);
   for (int i = 0; i < 12; ++i) {
-    gate.Acquire(time_.Now() + absl::Seconds(1), false, recorder_.For(i));
+    gate.Acquire({.deadline = time_.Now() + absl::Seconds(1)},
+                 recorder_.For(i));
   }
   int refused = 0;
   for (const auto& [id, s] : recorder_.events) {
@@ -110,8 +110,8 @@ TEST_F(RateGateTest, PauseFailsWaitersThatCanNoLongerMakeIt) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10), .pacing = false},
                 time_, time_);
   gate.PauseUntil(time_.Now() + absl::Seconds(1));
-  gate.Acquire(time_.Now() + absl::Seconds(3), false, recorder_.For(1));
-  gate.Acquire(time_.Now() + absl::Seconds(30), false, recorder_.For(2));
+  gate.Acquire({.deadline = time_.Now() + absl::Seconds(3)}, recorder_.For(1));
+  gate.Acquire({.deadline = time_.Now() + absl::Seconds(30)}, recorder_.For(2));
   gate.PauseUntil(time_.Now() + absl::Seconds(10));
   ASSERT_EQ(recorder_.events.size(), 1);
   EXPECT_EQ(recorder_.events[0].first, 1);
@@ -125,8 +125,7 @@ TEST_F(RateGateTest, CancelAnswersAtOnce) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10), .pacing = false},
                 time_, time_);
   gate.PauseUntil(time_.Now() + absl::Seconds(10));
-  RateGate::Ticket ticket =
-      gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  RateGate::Ticket ticket = gate.Acquire({}, recorder_.For(1));
   ASSERT_NE(ticket, 0);
   EXPECT_TRUE(gate.Cancel(ticket));
   ASSERT_EQ(recorder_.events.size(), 1);
@@ -140,7 +139,7 @@ TEST_F(RateGateTest, SustainedLoadStaysWithinTheQuotaInEveryWindow) {
   RateGate gate({.quota = 100, .window = absl::Seconds(10)}, time_, time_);
   std::vector<absl::Time> released;
   for (int i = 0; i < 1000; ++i) {
-    gate.Acquire(absl::InfiniteFuture(), false, [&](absl::Status s) {
+    gate.Acquire({}, [&](absl::Status s) {
       if (s.ok()) released.push_back(time_.Now());
     });
   }
@@ -181,8 +180,7 @@ class SharedRateGateTest : public RateGateTest {
 TEST_F(SharedRateGateTest, RequestsLeaveOnTheSharedQuotasGrantsInOrder) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
-  for (int i = 0; i < 3; ++i)
-    gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  for (int i = 0; i < 3; ++i) gate.Acquire({}, recorder_.For(i));
   EXPECT_TRUE(recorder_.events.empty());     // Not even the local burst.
   ASSERT_EQ(shared_.takes.size(), 1);        // One question at a time,
   EXPECT_EQ(shared_.Answer(Granted(1)), 1);  // asked when the first came.
@@ -204,7 +202,7 @@ TEST_F(SharedRateGateTest, RequestsLeaveOnTheSharedQuotasGrantsInOrder) {
 TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  gate.Acquire({}, recorder_.For(1));
   shared_.Answer(Granted(0, absl::Seconds(5), absl::Seconds(5)));
   EXPECT_EQ(gate.paused_until(), time_.Now() + absl::Seconds(5));
   time_.Advance(absl::Milliseconds(4999));
@@ -218,7 +216,7 @@ TEST_F(SharedRateGateTest, AnotherReplicasPauseHoldsThisOne) {
 TEST_F(SharedRateGateTest, AGrantArrivingDuringALocalPauseSendsNothing) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  gate.Acquire({}, recorder_.For(1));
   ASSERT_EQ(shared_.takes.size(), 1);
   gate.PauseUntil(time_.Now() + absl::Seconds(2));  // A 429 meanwhile.
   shared_.Answer(Granted(1));
@@ -240,8 +238,7 @@ TEST_F(SharedRateGateTest,
        FallsBackToItsFairShareAndReturnsWhenTheQuotaAnswers) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
-  for (int i = 0; i < 3; ++i)
-    gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(i));
+  for (int i = 0; i < 3; ++i) gate.Acquire({}, recorder_.For(i));
   shared_.Answer(absl::UnavailableError("Redis is down"));
   ASSERT_EQ(states_.size(), 1);
   EXPECT_FALSE(states_[0].first);
@@ -265,7 +262,7 @@ TEST_F(SharedRateGateTest,
   EXPECT_TRUE(states_[1].first);
   EXPECT_TRUE(gate.shared_in_use());
   // Back on the shared quota: the next request waits for its grant.
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(3));
+  gate.Acquire({}, recorder_.For(3));
   ASSERT_EQ(shared_.takes.size(), 1);
   EXPECT_EQ(shared_.Answer(Granted(1)), 1);
   EXPECT_EQ(recorder_.Released(), std::vector<int>({0, 1, 2, 3}));
@@ -277,14 +274,14 @@ TEST_F(SharedRateGateTest, StartsOnItsShareWhenTheSharedQuotaIsUnreachable) {
   shared_.Answer(absl::UnavailableError("connection refused"));
   ASSERT_EQ(states_.size(), 1);
   EXPECT_FALSE(states_[0].first);
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  gate.Acquire({}, recorder_.For(1));
   time_.Advance(absl::Seconds(10) / 24);
   EXPECT_EQ(recorder_.Released(), std::vector<int>({1}));
 }
 
 TEST_F(SharedRateGateTest, AnUnansweredQuestionCountsAsUnreachable) {
   RateGate gate(Options(), time_, time_);  // The first question hangs.
-  gate.Acquire(absl::InfiniteFuture(), false, recorder_.For(1));
+  gate.Acquire({}, recorder_.For(1));
   time_.Advance(absl::Milliseconds(999));
   EXPECT_TRUE(states_.empty());
   time_.Advance(absl::Milliseconds(1));  // The default answer timeout: 1 s.
@@ -305,7 +302,7 @@ TEST_F(SharedRateGateTest, AnUnansweredQuestionCountsAsUnreachable) {
 TEST_F(SharedRateGateTest, ARequestWhoseDeadlinePassesWhileAskingFails) {
   RateGate gate(Options(), time_, time_);
   ASSERT_EQ(shared_.Answer(Granted(0)), 0);  // The first question: reachable?
-  gate.Acquire(time_.Now() + absl::Seconds(1), false, recorder_.For(1));
+  gate.Acquire({.deadline = time_.Now() + absl::Seconds(1)}, recorder_.For(1));
   time_.Advance(absl::Seconds(2));
   ASSERT_EQ(recorder_.events.size(), 1);
   EXPECT_EQ(recorder_.events[0].second.code(),
@@ -373,7 +370,7 @@ TEST(RateGatePauseCapTest, NoPauseLastsLongerThanTheCapFromWhenItWasSet) {
   // A day-long pause read back from the shared quota is capped as well.
   time.Advance(absl::Seconds(61));
   Recorder recorder;
-  gate.Acquire(absl::InfiniteFuture(), false, recorder.For(1));
+  gate.Acquire({}, recorder.For(1));
   ASSERT_FALSE(shared.takes.empty());
   shared.Answer(Granted(0, absl::Seconds(1), absl::Hours(24)));
   EXPECT_LE(gate.paused_until(), time.Now() + absl::Seconds(60));
@@ -393,11 +390,10 @@ TEST(RateGateLockTest, NeverCallsTheClockTimersOrQuotaUnderItsLock) {
                     world, world);
       world.gate = &gate;
       for (int i = 0; i < 5; ++i) {
-        gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+        gate.Acquire({}, recorder.For(i));
       }
       gate.PauseUntil(world.time.Now() + absl::Seconds(2));
-      const RateGate::Ticket ticket =
-          gate.Acquire(absl::InfiniteFuture(), false, recorder.For(9));
+      const RateGate::Ticket ticket = gate.Acquire({}, recorder.For(9));
       gate.Cancel(ticket);
       world.time.Advance(absl::Seconds(20));
       world.gate = nullptr;
@@ -425,7 +421,7 @@ TEST(RateGateLockTest, NeverCallsOutUnderItsLockWhileFallingBackAndBack) {
                   world, world);
     world.gate = &gate;
     for (int i = 0; i < 8; ++i) {
-      gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+      gate.Acquire({}, recorder.For(i));
       world.time.Advance(absl::Milliseconds(700));
     }
     world.time.Advance(absl::Seconds(30));
@@ -444,7 +440,7 @@ TEST(RateGateOrderTest, ASynchronousQuotaReleasesInArrivalOrder) {
     RateGate gate({.quota = 100000, .shared = &world}, world, world);
     gate.PauseUntil(world.time.Now() + absl::Seconds(1));
     for (int i = 0; i < 40; ++i) {
-      gate.Acquire(absl::InfiniteFuture(), false, recorder.For(i));
+      gate.Acquire({}, recorder.For(i));
     }
     world.time.Advance(absl::Seconds(1));
   }

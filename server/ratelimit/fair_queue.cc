@@ -1,0 +1,217 @@
+#include "server/ratelimit/fair_queue.h"
+
+#include <algorithm>
+#include <iterator>
+#include <tuple>
+#include <utility>
+
+namespace userimage {
+
+size_t FairQueue::queued(absl::string_view caller) const {
+  size_t n = 0;
+  for (const Class& c : classes_) {
+    auto it = c.flows.find(caller);
+    if (it != c.flows.end()) n += it->second.items.size();
+  }
+  return n;
+}
+
+FairQueue::Key FairQueue::KeyFor(const Class& c, absl::string_view caller,
+                                 bool retry) const {
+  auto it = c.flows.find(caller);
+  const Flow* flow = it == c.flows.end() ? nullptr : &it->second;
+  if (retry) {
+    double start = c.virtual_time;
+    if (flow != nullptr && !flow->items.empty()) {
+      start = std::min(start, flow->items.front().key.start);
+    }
+    return {start, next_retry_rank_ - 1};
+  }
+  const double finish = flow == nullptr ? 0 : flow->finish;
+  return {std::max(c.virtual_time, finish), next_rank_ + 1};
+}
+
+size_t FairQueue::CountBefore(const Class& c, const Key& key) {
+  size_t n = 0;
+  for (const auto& [caller, flow] : c.flows) {
+    n += std::lower_bound(
+             flow.items.begin(), flow.items.end(), key,
+             [](const Item& item, const Key& k) { return item.key < k; }) -
+         flow.items.begin();
+  }
+  return n;
+}
+
+size_t FairQueue::PositionOfKey(Priority priority, const Key& key) const {
+  size_t n = CountBefore(ClassOf(priority), key);
+  if (priority == Priority::kBulk) n += ClassOf(Priority::kInteractive).size;
+  return n;
+}
+
+size_t FairQueue::PositionOf(const Sender& sender, bool retry) const {
+  return PositionOfKey(sender.priority,
+                       KeyFor(ClassOf(sender.priority), sender.caller, retry));
+}
+
+std::optional<size_t> FairQueue::FirstPositionOf(
+    absl::string_view caller) const {
+  for (Priority p : {Priority::kInteractive, Priority::kBulk}) {
+    const Class& c = ClassOf(p);
+    auto it = c.flows.find(caller);
+    if (it != c.flows.end() && !it->second.items.empty()) {
+      return PositionOfKey(p, it->second.items.front().key);
+    }
+  }
+  return std::nullopt;
+}
+
+void FairQueue::Push(const Sender& sender, bool retry, Entry entry) {
+  Class& c = ClassOf(sender.priority);
+  const Key key = KeyFor(c, sender.caller, retry);
+  (retry ? next_retry_rank_ : next_rank_) = key.rank;
+  auto [it, created] = c.flows.try_emplace(sender.caller);
+  Flow& flow = it->second;
+  if (created) flow.weight = weights_.For(sender.caller);
+  Item item{key, retry, std::move(entry)};
+  if (retry) {
+    flow.items.push_front(std::move(item));
+  } else {
+    flow.items.push_back(std::move(item));
+    flow.finish = key.start + 1 / flow.weight;
+  }
+  ++c.size;
+  ++size_;
+}
+
+FairQueue::Entry FairQueue::Pop() {
+  Class& c =
+      ClassOf(ClassOf(Priority::kInteractive).size > 0 ? Priority::kInteractive
+                                                       : Priority::kBulk);
+  Flow* next = nullptr;
+  for (auto& [caller, flow] : c.flows) {
+    if (flow.items.empty()) continue;
+    if (next == nullptr || flow.items.front().key < next->items.front().key) {
+      next = &flow;
+    }
+  }
+  Item& item = next->items.front();
+  c.virtual_time = item.key.start;
+  Entry entry = std::move(item.entry);
+  next->items.pop_front();
+  --c.size;
+  --size_;
+  Forget(c);
+  return entry;
+}
+
+void FairQueue::Forget(Class& c) {
+  if (c.size == 0) {
+    // Idle: V moves past every tag handed out, so no caller keeps an
+    // advantage or a debt into the next busy period.
+    for (const auto& [caller, flow] : c.flows) {
+      c.virtual_time = std::max(c.virtual_time, flow.finish);
+    }
+    c.flows.clear();
+    return;
+  }
+  for (auto it = c.flows.begin(); it != c.flows.end();) {
+    const Flow& flow = it->second;
+    if (flow.items.empty() && flow.finish <= c.virtual_time) {
+      c.flows.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+std::optional<FairQueue::Entry> FairQueue::Remove(Ticket ticket) {
+  std::optional<Entry> removed;
+  bool found = false;
+  RemoveWhere(
+      [&](const Entry& e) {
+        if (found || e.ticket != ticket) return false;
+        found = true;
+        return true;
+      },
+      [&](Entry e) { removed = std::move(e); });
+  return removed;
+}
+
+std::vector<FairQueue::Entry> FairQueue::RemoveExpired(absl::Time now) {
+  std::vector<Entry> expired;
+  RemoveWhere([now](const Entry& e) { return e.deadline <= now; },
+              [&](Entry e) { expired.push_back(std::move(e)); });
+  return expired;
+}
+
+void FairQueue::RemoveWhere(absl::FunctionRef<bool(const Entry&)> remove,
+                            absl::FunctionRef<void(Entry)> take) {
+  for (Class& c : classes_) {
+    bool changed = false;
+    for (auto& [caller, flow] : c.flows) {
+      for (auto it = flow.items.begin(); it != flow.items.end();) {
+        if (!remove(it->entry)) {
+          ++it;
+          continue;
+        }
+        // The last of a caller's line gives its virtual time back.
+        if (std::next(it) == flow.items.end() && !it->retry) {
+          flow.finish = it->key.start;
+        }
+        take(std::move(it->entry));
+        it = flow.items.erase(it);
+        --c.size;
+        --size_;
+        changed = true;
+      }
+    }
+    if (changed) Forget(c);
+  }
+}
+
+std::vector<FairQueue::Entry> FairQueue::RemoveInOrder(
+    absl::FunctionRef<bool(const Entry&, size_t position)> remove) {
+  // Every waiting request, in the order it leaves.
+  std::vector<std::tuple<int, Key, Item*>> order;
+  order.reserve(size_);
+  for (int p = 0; p < 2; ++p) {
+    for (auto& [caller, flow] : classes_[p].flows) {
+      for (Item& item : flow.items) order.emplace_back(p, item.key, &item);
+    }
+  }
+  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    return std::get<0>(a) != std::get<0>(b) ? std::get<0>(a) < std::get<0>(b)
+                                            : std::get<1>(a) < std::get<1>(b);
+  });
+  absl::flat_hash_map<Ticket, size_t> chosen;  // ticket -> index in order
+  size_t kept = 0;
+  for (const auto& [p, key, item] : order) {
+    if (remove(item->entry, kept)) {
+      chosen.emplace(item->entry.ticket, chosen.size());
+    } else {
+      ++kept;
+    }
+  }
+  // Returned in the order they would have left.
+  std::vector<Entry> removed(chosen.size());
+  RemoveWhere([&](const Entry& e) { return chosen.contains(e.ticket); },
+              [&](Entry e) {
+                const size_t index = chosen.at(e.ticket);
+                removed[index] = std::move(e);
+              });
+  return removed;
+}
+
+absl::Time FairQueue::EarliestDeadline() const {
+  absl::Time earliest = absl::InfiniteFuture();
+  for (const Class& c : classes_) {
+    for (const auto& [caller, flow] : c.flows) {
+      for (const Item& item : flow.items) {
+        earliest = std::min(earliest, item.entry.deadline);
+      }
+    }
+  }
+  return earliest;
+}
+
+}  // namespace userimage

@@ -1,0 +1,136 @@
+#ifndef SERVER_RATELIMIT_FAIR_QUEUE_H_
+#define SERVER_RATELIMIT_FAIR_QUEUE_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/ratelimit/caller_weights.h"
+
+namespace userimage {
+
+// How urgently a request should reach Clerk when the quota is contended.
+enum class Priority {
+  kInteractive,  // someone waits on the answer: served first
+  kBulk,         // background work: only on quota interactive ones leave
+};
+
+// Who a request to Clerk is for, as the RateGate schedules it.
+struct Sender {
+  std::string caller;  // the authenticated identity; "" when anonymous
+  Priority priority = Priority::kInteractive;
+};
+
+// The RateGate's waiting requests, in the order they are to leave.
+//
+// Interactive requests leave before every bulk one. Within a priority,
+// callers share by start-time fair queuing (Goyal, Vin and Cheng, SIGCOMM
+// '96): a request gets the start tag S = max(V, F) and its caller's finish
+// tag F becomes S + 1 / weight; the request with the smallest start tag
+// leaves next, and V becomes its tag. So a caller's requests are spaced
+// 1 / weight apart in virtual time whatever the others queue: while two
+// callers both wait they receive shares in proportion to their weights, and
+// a caller that arrives with no backlog starts at V, behind at most one
+// request per weight unit of each other caller, not behind their backlogs.
+// Within a caller, requests leave in arrival order; a retry (already
+// admitted once) goes first in its caller's line, and does not move F.
+//
+// Not thread-safe: the gate's lock guards it. Borrows `weights`.
+class FairQueue {
+ public:
+  using Ticket = uint64_t;
+  using Callback = absl::AnyInvocable<void(absl::Status) &&>;
+  struct Entry {
+    Ticket ticket = 0;
+    absl::Time deadline;
+    Callback proceed;
+  };
+
+  explicit FairQueue(const CallerWeights& weights) : weights_(weights) {}
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Requests waiting for `caller`, of both priorities.
+  size_t queued(absl::string_view caller) const;
+
+  // How many waiting requests would leave before one pushed now.
+  size_t PositionOf(const Sender& sender, bool retry) const;
+  // How many waiting requests leave before `caller`'s first one; nullopt
+  // when it has none waiting.
+  std::optional<size_t> FirstPositionOf(absl::string_view caller) const;
+
+  void Push(const Sender& sender, bool retry, Entry entry);
+  // The next to leave. Requires !empty().
+  Entry Pop();
+  // Takes out a waiting request; nullopt if none has that ticket.
+  std::optional<Entry> Remove(Ticket ticket);
+  // Takes out every request whose deadline is at or before `now`.
+  std::vector<Entry> RemoveExpired(absl::Time now);
+  // Visits the waiting requests in the order they leave, with the number
+  // of requests kept ahead of each; takes out those `remove` says.
+  std::vector<Entry> RemoveInOrder(
+      absl::FunctionRef<bool(const Entry&, size_t position)> remove);
+  // The earliest deadline of a waiting request (InfiniteFuture if none).
+  absl::Time EarliestDeadline() const;
+
+ private:
+  // The order of leaving within a priority: start tag, then `rank`
+  // (arrivals count up; retries count down, so a newer retry leads).
+  struct Key {
+    double start = 0;
+    int64_t rank = 0;
+    bool operator<(const Key& other) const {
+      return start != other.start ? start < other.start : rank < other.rank;
+    }
+  };
+  struct Item {
+    Key key;
+    bool retry = false;
+    Entry entry;
+  };
+  // One caller's line within a priority, sorted by key.
+  struct Flow {
+    std::deque<Item> items;
+    double finish = 0;
+    double weight = 1;
+  };
+  struct Class {
+    absl::flat_hash_map<std::string, Flow> flows;
+    double virtual_time = 0;
+    size_t size = 0;
+  };
+
+  Key KeyFor(const Class& c, absl::string_view caller, bool retry) const;
+  // Requests of `c` that leave before `key`.
+  static size_t CountBefore(const Class& c, const Key& key);
+  size_t PositionOfKey(Priority priority, const Key& key) const;
+  // Takes out (to `take`) every request `remove` says, in no set order.
+  void RemoveWhere(absl::FunctionRef<bool(const Entry&)> remove,
+                   absl::FunctionRef<void(Entry)> take);
+  // Forgets callers with nothing waiting whose tags V has passed.
+  static void Forget(Class& c);
+  Class& ClassOf(Priority p) { return classes_[static_cast<int>(p)]; }
+  const Class& ClassOf(Priority p) const {
+    return classes_[static_cast<int>(p)];
+  }
+
+  const CallerWeights& weights_;
+  std::array<Class, 2> classes_;
+  size_t size_ = 0;
+  int64_t next_rank_ = 0;
+  int64_t next_retry_rank_ = 0;
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_RATELIMIT_FAIR_QUEUE_H_
