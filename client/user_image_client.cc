@@ -50,6 +50,7 @@ absl::StatusOr<v1::User> UserImageClient::UploadProfileImage(
   v1::UploadProfileImageRequest request;
   v1::ImageMetadata& metadata = *request.mutable_metadata();
   metadata.set_user_id(options.user_id);
+  metadata.set_priority(options.priority);
   metadata.set_filename(options.filename);
   metadata.set_content_type(options.content_type);
   metadata.set_total_size(image.size());

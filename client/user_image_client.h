@@ -41,6 +41,9 @@ struct UploadOptions {
   std::function<void(uint64_t sent, uint64_t total)> progress;
   // Whether to send the image's SHA-256 so the server can verify the bytes.
   bool send_digest = true;
+  // PRIORITY_BULK for background work: it only uses the quota interactive
+  // uploads leave. Unset: interactive.
+  v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
 };
 
 // Client of clerk.userimage.v1.UserImageService over a gRPC channel.

@@ -4,6 +4,9 @@
 
 #include "server/app/server_app.h"
 
+#include <cstdlib>
+#include <fstream>
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -65,6 +68,22 @@ TEST(ServerAppTest, AFileThatCannotBeReadIsNamed) {
   EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(app.status().message(),
             "cannot read --bearer_tokens_file /nonexistent/tokens");
+}
+
+TEST(ServerAppTest, ABadCallerWeightsFileIsRefusedNamingTheLine) {
+  const std::string path =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/caller_weights");
+  std::ofstream(path) << "web 2\nbatch lots\n";
+  ServerConfig config = LocalConfig();
+  config.caller_weights_file = path;
+  auto app = ServerApp::Start(config, "sk_test_app");
+  EXPECT_EQ(app.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(app.status().message().find("caller weights, line 2"),
+            std::string::npos)
+      << app.status();
+  config.caller_weights_file = "/nonexistent/weights";
+  EXPECT_EQ(ServerApp::Start(config, "sk_test_app").status().message(),
+            "cannot read --caller_weights_file /nonexistent/weights");
 }
 
 TEST(ServerAppTest, APortInUseIsRefused) {

@@ -86,6 +86,8 @@ TEST(ServerConfigTest, EachRuleFailsAloneWithItsMessage) {
       {"rate window",
        [](auto& c) { c.clerk_rate_window = absl::ZeroDuration(); },
        "--clerk_rate_window > 0"},
+      {"caller cap", [](auto& c) { c.max_queued_per_caller = -1; },
+       "--max_queued_per_caller must be at least 1, or 0 for no limit"},
       {"replicas", [](auto& c) { c.clerk_rate_limit_replicas = 0; },
        "--clerk_rate_limit_replicas must be at least 1"},
       {"share below one",
