@@ -16,20 +16,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/ratelimit/caller_weights.h"
+#include "server/ratelimit/sender.h"
 
 namespace userimage {
-
-// How urgently a request should reach Clerk when the quota is contended.
-enum class Priority {
-  kInteractive,  // someone waits on the answer: served first
-  kBulk,         // background work: only on quota interactive ones leave
-};
-
-// Who a request to Clerk is for, as the RateGate schedules it.
-struct Sender {
-  std::string caller;  // the authenticated identity; "" when anonymous
-  Priority priority = Priority::kInteractive;
-};
 
 // The RateGate's waiting requests, in the order they are to leave.
 //
@@ -60,6 +49,8 @@ class FairQueue {
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
+  // Requests waiting of priority `p`.
+  size_t size(Priority p) const { return ClassOf(p).size; }
   // Requests waiting for `caller`, of both priorities.
   size_t queued(absl::string_view caller) const;
 

@@ -13,8 +13,10 @@ LocalPacing::LocalPacing(const LocalPacingOptions& options, absl::Time start) {
   }
 }
 
-PermitSource::Permits LocalPacing::Take(absl::Time now, int wanted,
+PermitSource::Permits LocalPacing::Take(absl::Time now, Demand demand,
                                         Deferred& /*deferred*/) {
+  // This process's own bucket: the gate already puts interactive first.
+  const int wanted = demand.total();
   if (!bucket_.has_value()) return {.granted = wanted};
   Permits permits;
   while (permits.granted < wanted && bucket_->TryTake(now)) ++permits.granted;

@@ -28,7 +28,7 @@ class LocalPacing final : public PermitSource {
  public:
   LocalPacing(const LocalPacingOptions& options, absl::Time start);
 
-  Permits Take(absl::Time now, int wanted, Deferred& deferred) override;
+  Permits Take(absl::Time now, Demand demand, Deferred& deferred) override;
   absl::Time EstimateStart(absl::Time from, size_t position) const override;
 
   // Empties the bucket: permits come back only with time.

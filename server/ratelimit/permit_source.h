@@ -38,6 +38,15 @@ class PermitSource {
     ~Host() = default;
   };
 
+  // What the waiting requests want. Interactive ones leave first; a source
+  // shared with other replicas asks for bulk ones on terms that leave the
+  // other replicas' interactive requests room (SharedQuota::Take).
+  struct Demand {
+    int interactive = 0;
+    int bulk = 0;
+    int total() const { return interactive + bulk; }
+  };
+
   struct Permits {
     // Requests that may leave now; at most the number wanted.
     int granted = 0;
@@ -52,10 +61,10 @@ class PermitSource {
   // Called once, before any other method, by the gate that owns the source.
   virtual void Attach(Host& host) { (void)host; }
 
-  // Takes up to `wanted` permits at `now` (0: none wanted; the source may
-  // still do its own work). Permits are for now: any not granted from what
-  // is at hand are not kept for later.
-  virtual Permits Take(absl::Time now, int wanted, Deferred& deferred) = 0;
+  // Takes up to demand.total() permits at `now` (0: none wanted; the
+  // source may still do its own work). Permits are for now: any not granted
+  // from what is at hand are not kept for later.
+  virtual Permits Take(absl::Time now, Demand demand, Deferred& deferred) = 0;
 
   // When a request `position` places behind the head of the line could
   // leave, if requests could leave from `from` on (an estimate, for failing

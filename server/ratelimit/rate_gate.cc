@@ -236,12 +236,16 @@ void RateGate::DispatchLocked(absl::Time now, Actions& actions) {
   if (stopping_) return;  // Nothing waits; no new work for the source.
   const absl::Time held_until = HeldUntilLocked();
   const bool held = now < held_until;
-  const int wanted = held
-                         ? 0
-                         : static_cast<int>(std::min<size_t>(
-                               queue_.size(), std::numeric_limits<int>::max()));
+  auto count = [held](size_t n) {
+    return held ? 0
+                : static_cast<int>(
+                      std::min<size_t>(n, std::numeric_limits<int>::max() / 2));
+  };
   const PermitSource::Permits permits =
-      source_->Take(now, wanted, actions.deferred);
+      source_->Take(now,
+                    {.interactive = count(queue_.size(Priority::kInteractive)),
+                     .bulk = count(queue_.size(Priority::kBulk))},
+                    actions.deferred);
   for (int i = 0; i < permits.granted && !queue_.empty(); ++i) {
     actions.ready.push_back(
         {std::move(queue_.Pop().proceed), absl::OkStatus()});

@@ -12,8 +12,9 @@ namespace {
 
 // KEYS: the bucket's theoretical arrival time (TAT) and the pause's end,
 // both in microseconds of Redis's clock. ARGV: burst, interval (µs),
-// wanted. Returns {granted, retry_in_us, paused_for_us}. The bucket holds
-// `burst` tokens when TAT <= now and one fewer per interval TAT is ahead.
+// wanted, reserve (tokens this ask must leave in the bucket). Returns
+// {granted, retry_in_us, paused_for_us}. The bucket holds `burst` tokens
+// when TAT <= now and one fewer per interval TAT is ahead.
 // Numbers are written with %d: Lua's default number format keeps 14
 // digits, fewer than a microsecond timestamp has.
 const RedisScript& TakeScript() {
@@ -25,8 +26,9 @@ if pause > now then return {0, pause - now, pause - now} end
 local burst = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local wanted = tonumber(ARGV[3])
+local reserve = tonumber(ARGV[4])
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or 0), now)
-local available = math.floor((burst * interval - (tat - now)) / interval)
+local available = math.floor((burst * interval - (tat - now)) / interval) - reserve
 local granted = math.max(0, math.min(wanted, available))
 if granted > 0 then
   tat = tat + granted * interval
@@ -34,7 +36,7 @@ if granted > 0 then
              string.format('%d', math.ceil((tat - now) / 1000) + 1000))
 end
 local retry_in = 0
-if granted < wanted then retry_in = math.max(0, tat - (burst - 1) * interval - now) end
+if granted < wanted then retry_in = math.max(0, tat - (burst - 1 - reserve) * interval - now) end
 return {granted, retry_in, 0}
 )lua");
   return *script;
@@ -73,9 +75,9 @@ RedisQuota::RedisQuota(RedisQuotaOptions options, RedisWorker& worker)
       pause_key_(absl::StrCat(options_.key_prefix, ":{", options_.key_id,
                               "}:paused_until")) {}
 
-void RedisQuota::Take(int wanted, TakeCallback done) {
-  worker_.Post([this, wanted, done = std::move(done)]() mutable {
-    std::move(done)(RunTake(wanted));
+void RedisQuota::Take(int wanted, Priority priority, TakeCallback done) {
+  worker_.Post([this, wanted, priority, done = std::move(done)]() mutable {
+    std::move(done)(RunTake(wanted, priority));
   });
 }
 
@@ -83,7 +85,12 @@ void RedisQuota::Pause(absl::Duration duration) {
   worker_.Post([this, duration] { (void)RunPause(duration); });
 }
 
-absl::StatusOr<SharedQuota::Grant> RedisQuota::RunTake(int wanted) {
+absl::StatusOr<SharedQuota::Grant> RedisQuota::RunTake(int wanted,
+                                                       Priority priority) {
+  // A bulk ask leaves one token for interactive asks, if the burst has one
+  // to spare (with a burst of one it would halve the bulk rate).
+  const int reserve =
+      priority == Priority::kBulk && options_.pacing.burst >= 2 ? 1 : 0;
   absl::StatusOr<RedisReply> reply =
       worker_.Eval(TakeScript(), "rate-limit", {tat_key_, pause_key_},
                    {absl::StrCat(options_.pacing.burst),
@@ -91,7 +98,7 @@ absl::StatusOr<SharedQuota::Grant> RedisQuota::RunTake(int wanted) {
                     // quota, never faster.
                     absl::StrCat(absl::ToInt64Microseconds(absl::Ceil(
                         options_.pacing.interval, absl::Microseconds(1)))),
-                    absl::StrCat(wanted)});
+                    absl::StrCat(wanted), absl::StrCat(reserve)});
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisReply::Type::kArray || reply->elements.size() != 3) {
     return worker_.Unexpected("rate-limit");

@@ -29,6 +29,10 @@ struct RedisQuotaOptions {
 // (a single "theoretical arrival time"), updated atomically by a Lua script
 // on Redis's clock, so every replica together paces to the quota; and a
 // shared "paused until" entry that a 429 extends and every Take honours.
+// A bulk Take may not take the bucket's last token (when its burst holds
+// two or more): one is always left for an interactive request on any
+// replica, without costing the bulk ones throughput (the bucket refills at
+// the same rate; only the first token of a busy period is held back).
 //
 // Runs its scripts on `worker` (which it borrows, and which must outlive
 // it): a slow or unreachable Redis delays only that thread, never a
@@ -40,12 +44,12 @@ class RedisQuota final : public SharedQuota {
   RedisQuota(const RedisQuota&) = delete;
   RedisQuota& operator=(const RedisQuota&) = delete;
 
-  void Take(int wanted, TakeCallback done) override;
+  void Take(int wanted, Priority priority, TakeCallback done) override;
   void Pause(absl::Duration duration) override;
 
  private:
   // Worker thread only.
-  absl::StatusOr<Grant> RunTake(int wanted);
+  absl::StatusOr<Grant> RunTake(int wanted, Priority priority);
   absl::Status RunPause(absl::Duration duration);
 
   const RedisQuotaOptions options_;

@@ -20,8 +20,9 @@ SharedPermits::SharedPermits(SharedPermitsOptions options, SharedQuota& quota,
 
 void SharedPermits::Attach(Host& host) { host_ = &host; }
 
-PermitSource::Permits SharedPermits::Take(absl::Time now, int wanted,
+PermitSource::Permits SharedPermits::Take(absl::Time now, Demand demand,
                                           Deferred& deferred) {
+  const int wanted = demand.total();
   // A question left unanswered too long (a hung connection, a slow name
   // lookup) counts as unreachable; a late answer is still taken.
   const absl::Time answer_due = asked_at_ + options_.answer_timeout;
@@ -34,17 +35,23 @@ PermitSource::Permits SharedPermits::Take(absl::Time now, int wanted,
   }
   Permits permits;
   if (degraded_) {
-    permits = fallback_.Take(now, wanted, deferred);
+    permits = fallback_.Take(now, demand, deferred);
   } else {
     permits.granted = std::min(granted_, wanted);
   }
   granted_ = 0;
   // Ask for the requests still waiting or, while falling back (or before
-  // the first answer), whether the shared quota answers.
+  // the first answer), whether the shared quota answers. Interactive ones
+  // leave first: while one waits, only they are asked for; bulk ones are
+  // asked for as bulk.
   const int more = wanted - permits.granted;
+  const int interactive = demand.interactive - permits.granted;
+  const Priority priority =
+      interactive > 0 ? Priority::kInteractive : Priority::kBulk;
+  const int ask = priority == Priority::kInteractive ? interactive : more;
   if (!in_flight_ && (degraded_ || !answered_ || more > 0)) {
     if (now >= next_ask_) {
-      Ask(now, degraded_ ? 0 : std::min(more, kMaxAsk), deferred);
+      Ask(now, degraded_ ? 0 : std::min(ask, kMaxAsk), priority, deferred);
     } else {
       permits.ask_again = std::min(permits.ask_again, next_ask_);
     }
@@ -77,17 +84,19 @@ void SharedPermits::Degrade(absl::Time now, const absl::Status& why,
   next_ask_ = now + std::max(options_.retry_interval, absl::Milliseconds(10));
 }
 
-void SharedPermits::Ask(absl::Time now, int wanted, Deferred& deferred) {
+void SharedPermits::Ask(absl::Time now, int wanted, Priority priority,
+                        Deferred& deferred) {
   in_flight_ = true;
   asked_ = wanted;
   asked_at_ = now;
-  deferred.push_back([this, wanted] {
-    quota_.Take(wanted, [this](absl::StatusOr<SharedQuota::Grant> result) {
-      host_->Update([this, result = std::move(result)](
-                        absl::Time now, Deferred& deferred) mutable {
-        OnAnswer(now, std::move(result), deferred);
-      });
-    });
+  deferred.push_back([this, wanted, priority] {
+    quota_.Take(
+        wanted, priority, [this](absl::StatusOr<SharedQuota::Grant> result) {
+          host_->Update([this, result = std::move(result)](
+                            absl::Time now, Deferred& deferred) mutable {
+            OnAnswer(now, std::move(result), deferred);
+          });
+        });
   });
 }
 

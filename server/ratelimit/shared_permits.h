@@ -57,7 +57,7 @@ class SharedPermits final : public PermitSource {
                 LocalPacing fallback);
 
   void Attach(Host& host) override;
-  Permits Take(absl::Time now, int wanted, Deferred& deferred) override;
+  Permits Take(absl::Time now, Demand demand, Deferred& deferred) override;
   absl::Time EstimateStart(absl::Time from, size_t position) const override;
   absl::Time HeldUntil() const override { return held_until_; }
   void Pause(absl::Duration duration, Deferred& deferred) override;
@@ -68,7 +68,7 @@ class SharedPermits final : public PermitSource {
   // Falls back to the local bucket (telling why) if not already.
   void Degrade(absl::Time now, const absl::Status& why, Deferred& deferred);
   // Asks the quota for `wanted` (0: a probe).
-  void Ask(absl::Time now, int wanted, Deferred& deferred);
+  void Ask(absl::Time now, int wanted, Priority priority, Deferred& deferred);
   void OnAnswer(absl::Time now, absl::StatusOr<SharedQuota::Grant> result,
                 Deferred& deferred);
   void Tell(bool in_use, absl::Status why, Deferred& deferred);

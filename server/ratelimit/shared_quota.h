@@ -4,6 +4,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/ratelimit/sender.h"
 
 namespace userimage {
 
@@ -30,10 +31,12 @@ class SharedQuota {
 
   virtual ~SharedQuota() = default;
 
-  // Asks to send up to `wanted` requests now (0: only learn whether the
-  // quota is reachable and paused). An error means the shared quota cannot
-  // be consulted; the caller decides alone.
-  virtual void Take(int wanted, TakeCallback done) = 0;
+  // Asks to send up to `wanted` requests of `priority` now (0: only learn
+  // whether the quota is reachable and paused). Bulk requests are granted
+  // only what leaves a permit at hand for any replica's interactive ones
+  // (when the quota's burst holds more than one). An error means the
+  // shared quota cannot be consulted; the caller decides alone.
+  virtual void Take(int wanted, Priority priority, TakeCallback done) = 0;
 
   // Holds every replica's requests for `duration` from now (extends a
   // current pause, never shortens it). Best effort: not confirmed.

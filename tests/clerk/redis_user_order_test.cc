@@ -217,8 +217,9 @@ TEST_F(RedisUserOrderTest, ARefusedScriptFailsOnlyItself) {
   RedisQuota quota({.key_id = QuotaKeyId("sk_test_order")}, worker);
   RedisUserOrder elsewhere({.key_prefix = "elsewhere", .key_id = "k"}, worker);
   auto take = [&] {
-    return Wait<SharedQuota::Grant>(
-        [&](auto done) { quota.Take(1, std::move(done)); });
+    return Wait<SharedQuota::Grant>([&](auto done) {
+      quota.Take(1, Priority::kInteractive, std::move(done));
+    });
   };
   ASSERT_TRUE(take().ok());
   absl::Status refused = Wait<uint64_t>([&](auto done) {

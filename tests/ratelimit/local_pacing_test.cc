@@ -13,10 +13,11 @@ TEST(LocalPacingTest, GrantsTheBurstThenOnePerIntervalOfItsShare) {
                      kStart);
   const absl::Duration interval = absl::Seconds(10) / 49;
   PermitSource::Deferred deferred;
-  PermitSource::Permits permits = pacing.Take(kStart, 3, deferred);
+  PermitSource::Permits permits =
+      pacing.Take(kStart, {.interactive = 3}, deferred);
   EXPECT_EQ(permits.granted, 1);
   EXPECT_EQ(permits.ask_again, kStart + interval);
-  permits = pacing.Take(kStart + interval, 3, deferred);
+  permits = pacing.Take(kStart + interval, {.interactive = 3}, deferred);
   EXPECT_EQ(permits.granted, 1);
   EXPECT_EQ(permits.ask_again, kStart + interval * 2);
   EXPECT_TRUE(deferred.empty());  // Never any work outside the lock.
@@ -25,10 +26,12 @@ TEST(LocalPacingTest, GrantsTheBurstThenOnePerIntervalOfItsShare) {
 TEST(LocalPacingTest, WantingNothingTakesNothingAndAsksNoWakeUp) {
   LocalPacing pacing({.quota = 10, .window = absl::Seconds(1)}, kStart);
   PermitSource::Deferred deferred;
-  const PermitSource::Permits permits = pacing.Take(kStart, 0, deferred);
+  const PermitSource::Permits permits =
+      pacing.Take(kStart, {.interactive = 0}, deferred);
   EXPECT_EQ(permits.granted, 0);
   EXPECT_EQ(permits.ask_again, absl::InfiniteFuture());
-  EXPECT_EQ(pacing.Take(kStart, 1, deferred).granted, 1);  // Still full.
+  EXPECT_EQ(pacing.Take(kStart, {.interactive = 1}, deferred).granted,
+            1);  // Still full.
 }
 
 TEST(LocalPacingTest, EstimatesAStartFromThePlaceInLine) {
@@ -38,7 +41,7 @@ TEST(LocalPacingTest, EstimatesAStartFromThePlaceInLine) {
   EXPECT_EQ(pacing.EstimateStart(kStart, 0), kStart);
   EXPECT_EQ(pacing.EstimateStart(kStart, 3), kStart + interval * 3);
   PermitSource::Deferred deferred;
-  ASSERT_EQ(pacing.Take(kStart, 1, deferred).granted, 1);
+  ASSERT_EQ(pacing.Take(kStart, {.interactive = 1}, deferred).granted, 1);
   EXPECT_EQ(pacing.EstimateStart(kStart, 0), kStart + interval);
   // From a later start (the end of a pause), counted from there.
   EXPECT_EQ(pacing.EstimateStart(kStart + absl::Seconds(5), 2),
@@ -50,8 +53,9 @@ TEST(LocalPacingTest, ADrainedBucketRefillsOnlyWithTime) {
   const absl::Duration interval = absl::Seconds(10) / 98;
   pacing.Drain(kStart);
   PermitSource::Deferred deferred;
-  EXPECT_EQ(pacing.Take(kStart, 1, deferred).granted, 0);
-  EXPECT_EQ(pacing.Take(kStart + interval, 5, deferred).granted, 1);
+  EXPECT_EQ(pacing.Take(kStart, {.interactive = 1}, deferred).granted, 0);
+  EXPECT_EQ(
+      pacing.Take(kStart + interval, {.interactive = 5}, deferred).granted, 1);
 }
 
 TEST(LocalPacingTest, WithoutPacingEveryRequestMayLeave) {
@@ -59,7 +63,8 @@ TEST(LocalPacingTest, WithoutPacingEveryRequestMayLeave) {
        {LocalPacingOptions{.pacing = false}, LocalPacingOptions{.quota = 0}}) {
     LocalPacing pacing(options, kStart);
     PermitSource::Deferred deferred;
-    const PermitSource::Permits permits = pacing.Take(kStart, 1000, deferred);
+    const PermitSource::Permits permits =
+        pacing.Take(kStart, {.interactive = 1000}, deferred);
     EXPECT_EQ(permits.granted, 1000);
     EXPECT_EQ(permits.ask_again, absl::InfiniteFuture());
     EXPECT_EQ(pacing.EstimateStart(kStart, 999), kStart);

@@ -334,7 +334,7 @@ class ReentrantWorld final : public Clock, public Timers, public SharedQuota {
     Touch();
     return time.Cancel(id);
   }
-  void Take(int wanted, TakeCallback done) override {
+  void Take(int wanted, Priority /*priority*/, TakeCallback done) override {
     Touch();
     ++takes;
     if (fail_every > 0 && takes % fail_every == 0) {

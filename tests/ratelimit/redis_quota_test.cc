@@ -21,13 +21,15 @@ struct Replica {
 };
 
 // Waits for a Take's answer.
-absl::StatusOr<SharedQuota::Grant> TakeNow(Replica& replica, int wanted) {
+absl::StatusOr<SharedQuota::Grant> TakeNow(
+    Replica& replica, int wanted, Priority priority = Priority::kInteractive) {
   absl::Notification done;
   absl::StatusOr<SharedQuota::Grant> result;
-  replica.quota.Take(wanted, [&](absl::StatusOr<SharedQuota::Grant> grant) {
-    result = std::move(grant);
-    done.Notify();
-  });
+  replica.quota.Take(wanted, priority,
+                     [&](absl::StatusOr<SharedQuota::Grant> grant) {
+                       result = std::move(grant);
+                       done.Notify();
+                     });
   done.WaitForNotification();
   return result;
 }
@@ -74,6 +76,29 @@ TEST_F(RedisQuotaTest, GrantsTheBurstThenSaysWhenTheNextTokenComes) {
   grant = TakeNow(quota, 0).value();
   EXPECT_EQ(grant.granted, 0);
   EXPECT_EQ(grant.retry_in, absl::ZeroDuration());
+}
+
+TEST_F(RedisQuotaTest, BulkAsksLeaveATokenForAnyReplicasInteractiveOnes) {
+  Replica bulk_replica(WorkerOptions(), Options(), time_);
+  Replica web_replica(WorkerOptions(), Options(), time_);
+  // The burst is 2: a bulk ask gets one and leaves one.
+  auto grant = TakeNow(bulk_replica, 5, Priority::kBulk).value();
+  EXPECT_EQ(grant.granted, 1);
+  EXPECT_GT(grant.retry_in, absl::ZeroDuration());
+  EXPECT_EQ(TakeNow(bulk_replica, 5, Priority::kBulk)->granted, 0);
+  // The other replica's interactive request finds it.
+  EXPECT_EQ(TakeNow(web_replica, 5)->granted, 1);
+  EXPECT_EQ(TakeNow(web_replica, 1)->granted, 0);
+}
+
+TEST_F(RedisQuotaTest, WithABurstOfOneBulkAsksMayTakeIt) {
+  // 10 per 1000 s: a burst of 1. Holding it back would halve the bulk
+  // rate, so it is not.
+  RedisQuotaOptions options = Options();
+  options.pacing = PacingFor(10, absl::Seconds(1000));
+  ASSERT_EQ(options.pacing.burst, 1);
+  Replica quota(WorkerOptions(), options, time_);
+  EXPECT_EQ(TakeNow(quota, 5, Priority::kBulk)->granted, 1);
 }
 
 TEST_F(RedisQuotaTest, ReplicasOfOneKeyShareOneBucketAndOtherKeysDoNot) {

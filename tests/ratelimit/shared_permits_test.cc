@@ -56,7 +56,8 @@ class SharedPermitsTest : public ::testing::Test {
   // A Take() as the gate makes it, with its deferred work run after.
   PermitSource::Permits Take(absl::Time now, int wanted) {
     PermitSource::Deferred deferred;
-    const PermitSource::Permits permits = permits_.Take(now, wanted, deferred);
+    const PermitSource::Permits permits =
+        permits_.Take(now, {.interactive = wanted}, deferred);
     FakeHost::RunAll(deferred);
     return permits;
   }
@@ -113,6 +114,28 @@ TEST_F(SharedPermitsTest, AsksForAtMostSixteenAtOnce) {
   Take(kStart, 100);
   ASSERT_EQ(quota_.takes.size(), 1u);
   EXPECT_EQ(quota_.takes[0].first, 16);
+}
+
+TEST_F(SharedPermitsTest, AsksForInteractiveOnesFirstAndBulkOnesAsBulk) {
+  Take(kStart, 0);
+  Answer(kStart, Granted(0));
+  PermitSource::Deferred deferred;
+  // Three interactive and five bulk requests wait: only the three are
+  // asked for, as interactive.
+  permits_.Take(kStart, {.interactive = 3, .bulk = 5}, deferred);
+  FakeHost::RunAll(deferred);
+  ASSERT_EQ(quota_.takes.size(), 1u);
+  EXPECT_EQ(quota_.takes[0].first, 3);
+  EXPECT_EQ(quota_.priorities.back(), Priority::kInteractive);
+  Answer(kStart, Granted(3));
+  // They leave; the five bulk ones are asked for as bulk.
+  EXPECT_EQ(
+      permits_.Take(kStart, {.interactive = 3, .bulk = 5}, deferred).granted,
+      3);
+  FakeHost::RunAll(deferred);
+  ASSERT_EQ(quota_.takes.size(), 1u);
+  EXPECT_EQ(quota_.takes[0].first, 5);
+  EXPECT_EQ(quota_.priorities.back(), Priority::kBulk);
 }
 
 TEST_F(SharedPermitsTest, AnErrorFallsBackToTheDrainedShareAndProbes) {
@@ -192,7 +215,7 @@ TEST_F(SharedPermitsTest, EstimatesAsIfThisReplicaHadTheWholeQuota) {
 
 TEST_F(SharedPermitsTest, CallsOutOnlyThroughDeferredWork) {
   PermitSource::Deferred deferred;
-  permits_.Take(kStart, 0, deferred);
+  permits_.Take(kStart, {}, deferred);
   EXPECT_TRUE(quota_.takes.empty());  // Not asked under the gate's lock,
   FakeHost::RunAll(deferred);         // but after it.
   ASSERT_EQ(quota_.takes.size(), 1u);

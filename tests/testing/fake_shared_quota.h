@@ -14,8 +14,9 @@ namespace userimage {
 // Answer() is called (on the test's thread). Not thread-safe.
 class FakeSharedQuota final : public SharedQuota {
  public:
-  void Take(int wanted, TakeCallback done) override {
+  void Take(int wanted, Priority priority, TakeCallback done) override {
     takes.emplace_back(wanted, std::move(done));
+    priorities.push_back(priority);
   }
   void Pause(absl::Duration duration) override { pauses.push_back(duration); }
 
@@ -28,6 +29,8 @@ class FakeSharedQuota final : public SharedQuota {
   }
 
   std::vector<std::pair<int, TakeCallback>> takes;
+  // The priority of every Take asked, oldest first (answered or not).
+  std::vector<Priority> priorities;
   std::vector<absl::Duration> pauses;
 };
 
