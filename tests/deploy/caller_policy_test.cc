@@ -1,7 +1,8 @@
 // The example caller policy shipped in deploy/k8s/base/callers parses as the
 // server parses it, and grants what docs/security.md says: the uploader
 // may only upload and sees only the image fields; the support console may
-// call everything and also sees names and emails; anyone else gets the id.
+// call everything and also sees names and emails; anyone else gets the id;
+// the uploader has twice the others' share of the quota.
 
 #include <fstream>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "clerk/userimage/v1/user_image_service.pb.h"
 #include "gtest/gtest.h"
 #include "server/auth/caller_authorizer.h"
+#include "server/ratelimit/caller_weights.h"
 #include "server/service/response_fields.h"
 #include "tests/testing/subprocess.h"
 
@@ -82,6 +84,15 @@ TEST(ShippedCallerPolicyTest, TheFieldPolicyGivesEachWorkloadItsFields) {
   user = answer("someone else");
   EXPECT_EQ(user.id(), "user_1");
   EXPECT_TRUE(user.image_url().empty());
+}
+
+TEST(ShippedCallerPolicyTest, TheWeightsGiveTheProfileScreenTwiceTheShare) {
+  absl::StatusOr<CallerWeights> weights =
+      CallerWeights::Parse(Shipped("caller-weights"));
+  ASSERT_TRUE(weights.ok()) << weights.status();
+  EXPECT_EQ(weights->For(kUploader), 2);
+  EXPECT_EQ(weights->For(kAdmin), 1);
+  EXPECT_EQ(weights->For(""), 1);
 }
 
 }  // namespace

@@ -106,13 +106,15 @@ class ManifestsTest(unittest.TestCase):
     def test_callers_have_least_privilege(self):
         mounts = {m["name"]: m["mountPath"] for m in self.container["volumeMounts"]}
         volumes = {v["name"]: v for v in self.pod["volumes"]}
-        for flag in ("caller_allowlist_file", "response_fields_file"):
+        for flag in ("caller_allowlist_file", "response_fields_file",
+                     "caller_weights_file"):
             path = self.flag(flag)
             self.assertEqual(path.rsplit("/", 1)[0], mounts["callers"])
         config_map = volumes["callers"]["configMap"]["name"]
         rendered = self.docs["ConfigMap"]
         self.assertEqual(rendered["metadata"]["name"], config_map)
-        self.assertEqual(set(rendered["data"]), {"allowlist", "response-fields"})
+        self.assertEqual(set(rendered["data"]),
+                         {"allowlist", "response-fields", "caller-weights"})
         self.assertIn("\n* id\n", "\n" + rendered["data"]["response-fields"])
 
     def test_secret_key_comes_from_a_mounted_secret(self):
