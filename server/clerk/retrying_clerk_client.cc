@@ -336,6 +336,8 @@ class RetryingClerkClient::Call final
   }
 
   void OnGate(uint64_t round, absl::Status status) {
+    // The gate answers every Acquire() exactly once, stale or not.
+    owner_.metrics_.RecordCallerQueued(sender_.caller, -1);
     absl::Status finish;
     bool finishing = true;
     bool refused = false;  // at once: the caller's cap, or no room
@@ -360,7 +362,6 @@ class RetryingClerkClient::Call final
       }
     }
     owner_.metrics_.RecordGateWait(waited);
-    owner_.metrics_.RecordCallerQueued(sender_.caller, -1);
     owner_.metrics_.RecordCallerGateWait(sender_.caller, waited);
     if (refused) owner_.metrics_.RecordCallerRefused(sender_.caller);
     if (finishing) {

@@ -1,6 +1,8 @@
 #include "server/ratelimit/fair_queue.h"
 
 #include <map>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -184,6 +186,70 @@ TEST_F(FairQueueTest, RemovesExpiredAndVisitsInOrder) {
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_EQ(removed[0].ticket, 2u);
   EXPECT_EQ(queue_.size(), 1u);
+}
+
+TEST(FairQueueRandomTest, LosesNothingAndKeepsEachCallersOrder) {
+  // Random pushes, pops, cancels and expiries: every request leaves exactly
+  // once, each caller's new requests leave in arrival order, and no bulk
+  // request leaves while an interactive one waits.
+  auto weights = CallerWeights::Parse("a 3\nb 0.5\n");
+  ASSERT_TRUE(weights.ok());
+  FairQueue queue(*weights);
+  std::mt19937 random(20261202);
+  const std::vector<std::string> callers = {"a", "b", "c", ""};
+  struct Info {
+    std::string caller;
+    Priority priority;
+    bool retry;
+  };
+  std::map<FairQueue::Ticket, Info> waiting;
+  std::map<std::pair<std::string, Priority>, FairQueue::Ticket> last_left;
+  FairQueue::Ticket next = 0;
+  const absl::Time t0 = absl::UnixEpoch();
+  absl::Time now = t0;
+  for (int step = 0; step < 20000; ++step) {
+    const int op = random() % 10;
+    if (op < 5) {
+      const Info info{
+          callers[random() % callers.size()],
+          random() % 3 == 0 ? Priority::kBulk : Priority::kInteractive,
+          random() % 10 == 0};
+      const FairQueue::Ticket ticket = ++next;
+      const absl::Time deadline = now + absl::Seconds(random() % 50 + 1);
+      const size_t position =
+          queue.PositionOf({info.caller, info.priority}, info.retry);
+      ASSERT_LE(position, queue.size());
+      queue.Push({info.caller, info.priority}, info.retry,
+                 {ticket, deadline, [](absl::Status) {}});
+      waiting[ticket] = info;
+    } else if (op < 8 && !queue.empty()) {
+      const FairQueue::Ticket ticket = queue.Pop().ticket;
+      ASSERT_EQ(waiting.count(ticket), 1u);
+      const Info info = waiting[ticket];
+      waiting.erase(ticket);
+      if (info.priority == Priority::kBulk) {
+        ASSERT_EQ(queue.size(Priority::kInteractive), 0u);
+      }
+      if (!info.retry) {
+        auto& last = last_left[{info.caller, info.priority}];
+        ASSERT_GT(ticket, last) << "out of order for " << info.caller;
+        last = ticket;
+      }
+    } else if (op == 8 && !waiting.empty()) {
+      auto it = waiting.begin();
+      std::advance(it, random() % waiting.size());
+      ASSERT_TRUE(queue.Remove(it->first).has_value());
+      waiting.erase(it);
+    } else {
+      now += absl::Seconds(1);
+      for (const FairQueue::Entry& e : queue.RemoveExpired(now)) {
+        ASSERT_EQ(waiting.erase(e.ticket), 1u);
+      }
+    }
+    ASSERT_EQ(queue.size(), waiting.size());
+  }
+  while (!queue.empty()) waiting.erase(queue.Pop().ticket);
+  EXPECT_TRUE(waiting.empty());
 }
 
 }  // namespace
