@@ -28,7 +28,7 @@ class UploadCall final
     : public grpc::ClientWriteReactor<UploadProfileImageRequest> {
  public:
   UploadCall(Driver* driver, absl::Time scheduled, int64_t index);
-  void Start(v1::UserImageService::Stub& stub, absl::Duration deadline);
+  void Start(v1::UserImageService::Stub& stub, const GrpcLoadOptions& options);
 
   void OnWriteDone(bool ok) override;
   void OnDone(const grpc::Status& status) override;
@@ -84,6 +84,7 @@ class Driver {
   const std::string& UserFor(int64_t index) const {
     return options_.users[index % options_.users.size()];
   }
+  v1::Priority priority() const { return options_.priority; }
 
   void Done(absl::Time scheduled, const grpc::Status& status) {
     const absl::Time now = absl::Now();
@@ -119,7 +120,7 @@ class Driver {
       }
     }
     auto* call = new UploadCall(this, scheduled, index);
-    call->Start(*stub_, options_.deadline);
+    call->Start(*stub_, options_);
   }
 
   const std::unique_ptr<v1::UserImageService::Stub> stub_;
@@ -144,11 +145,16 @@ UploadCall::UploadCall(Driver* driver, absl::Time scheduled, int64_t index)
   metadata.set_filename(absl::StrCat("bench-", index, ".png"));
   metadata.set_total_size(image_->size);
   metadata.set_sha256(image_->sha256_hex);
+  metadata.set_priority(driver->priority());
 }
 
 void UploadCall::Start(v1::UserImageService::Stub& stub,
-                       absl::Duration deadline) {
-  context_.set_deadline(absl::ToChronoTime(scheduled_ + deadline));
+                       const GrpcLoadOptions& options) {
+  context_.set_deadline(absl::ToChronoTime(scheduled_ + options.deadline));
+  if (!options.bearer_token.empty()) {
+    context_.AddMetadata("authorization",
+                         absl::StrCat("Bearer ", options.bearer_token));
+  }
   stub.async()->UploadProfileImage(&context_, &user_, this);
   StartWrite(&metadata_);
   StartCall();

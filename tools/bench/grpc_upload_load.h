@@ -30,6 +30,10 @@ struct GrpcLoadOptions {
   std::vector<std::string> users;
   // Deadline of each call, from its scheduled start.
   absl::Duration deadline = absl::Seconds(60);
+  // When not empty, sent with every call as `authorization: Bearer <token>`.
+  std::string bearer_token;
+  // ImageMetadata.priority of every upload.
+  v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
 };
 
 // Runs `plan` against UserImageService on `channel` with the gRPC callback
