@@ -91,7 +91,8 @@ ABSL_FLAG(std::string, caller_weights_file, "",
           "anonymous callers included): each caller's share of the quota "
           "while callers compete. Unset: equal shares");
 ABSL_FLAG(int, max_queued_per_caller, 500,
-          "Requests one caller may have waiting for the quota; beyond it a "
+          "Requests one caller may have waiting for the quota at each "
+          "priority; beyond it a "
           "new one fails with RESOURCE_EXHAUSTED (reason CALLER_QUEUE_FULL) "
           "and a RetryInfo. 0: no limit");
 ABSL_FLAG(std::string, redis_address, "",

@@ -1,5 +1,6 @@
 #include "server/metrics/metrics.h"
 
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -182,7 +183,10 @@ Metrics::Metrics()
                           .Help("Requests of each caller the rate gate "
                                 "refused at once (the caller's cap, or no "
                                 "room before the deadline).")
-                          .Register(*registry_)) {}
+                          .Register(*registry_)) {
+  AddCallerSeries("anonymous");
+  AddCallerSeries("other");
+}
 
 void Metrics::RecordUpload(absl::StatusCode code, uint64_t bytes_received,
                            absl::Duration latency) {
@@ -230,8 +234,22 @@ void Metrics::RecordSharedQuotaFallback() {
   shared_quota_fallbacks_.Increment();
 }
 
+void Metrics::AddCallerSeries(const std::string& label) {
+  if (caller_series_.contains(label)) return;
+  const std::map<std::string, std::string> labels = {{"caller", label}};
+  caller_series_.emplace(
+      label,
+      CallerSeries{&caller_queued_.Add(labels),
+                   &caller_gate_wait_.Add(labels, LatencyBuckets()),
+                   &caller_sent_.Add(labels), &caller_refused_.Add(labels)});
+}
+
 void Metrics::SetKnownCallers(const std::vector<std::string>& identities) {
-  known_callers_.insert(identities.begin(), identities.end());
+  for (const std::string& identity : identities) {
+    if (identity.empty()) continue;
+    known_callers_.insert(identity);
+    AddCallerSeries(identity);
+  }
 }
 
 std::string Metrics::CallerLabel(absl::string_view caller) const {
@@ -240,22 +258,29 @@ std::string Metrics::CallerLabel(absl::string_view caller) const {
   return "other";
 }
 
+const Metrics::CallerSeries& Metrics::SeriesFor(
+    absl::string_view caller) const {
+  if (!caller.empty() && known_callers_.contains(caller)) {
+    return caller_series_.at(caller);
+  }
+  return caller_series_.at(caller.empty() ? "anonymous" : "other");
+}
+
 void Metrics::RecordCallerQueued(absl::string_view caller, int delta) {
-  caller_queued_.Add({{"caller", CallerLabel(caller)}}).Increment(delta);
+  SeriesFor(caller).queued->Increment(delta);
 }
 
 void Metrics::RecordCallerGateWait(absl::string_view caller,
                                    absl::Duration wait) {
-  caller_gate_wait_.Add({{"caller", CallerLabel(caller)}}, LatencyBuckets())
-      .Observe(absl::ToDoubleSeconds(wait));
+  SeriesFor(caller).wait->Observe(absl::ToDoubleSeconds(wait));
 }
 
 void Metrics::RecordCallerSent(absl::string_view caller) {
-  caller_sent_.Add({{"caller", CallerLabel(caller)}}).Increment();
+  SeriesFor(caller).sent->Increment();
 }
 
 void Metrics::RecordCallerRefused(absl::string_view caller) {
-  caller_refused_.Add({{"caller", CallerLabel(caller)}}).Increment();
+  SeriesFor(caller).refused->Increment();
 }
 
 void Metrics::AddGauge(const std::string& name, const std::string& help,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -51,17 +52,18 @@ class Metrics {
 
   // Per-caller metrics, labelled `caller` with bounded cardinality: an
   // identity given to SetKnownCallers() is its own label, the anonymous
-  // caller ("") is "anonymous", and every other is "other". Call
-  // SetKnownCallers() once, before serving (it is not safe against
-  // concurrent Record*() calls).
+  // caller ("") is "anonymous", and every other is "other" (an identity
+  // named "anonymous" or "other" shares that label). Call SetKnownCallers()
+  // once, before serving (it is not safe against concurrent Record*()
+  // calls).
   void SetKnownCallers(const std::vector<std::string>& identities);
   // The caller's requests waiting at the rate gate changed by `delta`.
   void RecordCallerQueued(absl::string_view caller, int delta);
   void RecordCallerGateWait(absl::string_view caller, absl::Duration wait);
   // An attempt of the caller's went to Clerk.
   void RecordCallerSent(absl::string_view caller);
-  // The gate refused one of the caller's requests (its cap, or no room
-  // before the deadline).
+  // The gate refused one of the caller's requests with RESOURCE_EXHAUSTED
+  // (its cap, or no room before the deadline, at once or after a pause).
   void RecordCallerRefused(absl::string_view caller);
   // The label `caller` is recorded under.
   std::string CallerLabel(absl::string_view caller) const;
@@ -104,6 +106,17 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& caller_gate_wait_;
   prometheus::Family<prometheus::Counter>& caller_sent_;
   prometheus::Family<prometheus::Counter>& caller_refused_;
+  // One caller label's metrics, looked up once.
+  struct CallerSeries {
+    prometheus::Gauge* queued;
+    prometheus::Histogram* wait;
+    prometheus::Counter* sent;
+    prometheus::Counter* refused;
+  };
+  void AddCallerSeries(const std::string& label);
+  const CallerSeries& SeriesFor(absl::string_view caller) const;
+  // Label -> its series: "anonymous", "other" and the known callers.
+  absl::flat_hash_map<std::string, CallerSeries> caller_series_;
   absl::flat_hash_set<std::string> known_callers_;
 };
 

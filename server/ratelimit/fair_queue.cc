@@ -7,6 +7,12 @@
 
 namespace userimage {
 
+size_t FairQueue::queued(const Sender& sender) const {
+  const Class& c = ClassOf(sender.priority);
+  auto it = c.flows.find(sender.caller);
+  return it == c.flows.end() ? 0 : it->second.items.size();
+}
+
 size_t FairQueue::queued(absl::string_view caller) const {
   size_t n = 0;
   for (const Class& c : classes_) {
@@ -20,15 +26,14 @@ FairQueue::Key FairQueue::KeyFor(const Class& c, absl::string_view caller,
                                  bool retry) const {
   auto it = c.flows.find(caller);
   const Flow* flow = it == c.flows.end() ? nullptr : &it->second;
-  if (retry) {
-    double start = c.virtual_time;
-    if (flow != nullptr && !flow->items.empty()) {
-      start = std::min(start, flow->items.front().key.start);
-    }
-    return {start, next_retry_rank_ - 1};
-  }
   const double finish = flow == nullptr ? 0 : flow->finish;
-  return {std::max(c.virtual_time, finish), next_rank_ + 1};
+  const double start = std::max(c.virtual_time, finish);
+  if (!retry) return {start, next_rank_ + 1};
+  // First in the caller's line: its first waiting request's tag.
+  if (flow != nullptr && !flow->items.empty()) {
+    return {flow->items.front().key.start, next_retry_rank_ + 1};
+  }
+  return {start, next_retry_rank_ + 1};
 }
 
 size_t FairQueue::CountBefore(const Class& c, const Key& key) {
@@ -53,16 +58,11 @@ size_t FairQueue::PositionOf(const Sender& sender, bool retry) const {
                        KeyFor(ClassOf(sender.priority), sender.caller, retry));
 }
 
-std::optional<size_t> FairQueue::FirstPositionOf(
-    absl::string_view caller) const {
-  for (Priority p : {Priority::kInteractive, Priority::kBulk}) {
-    const Class& c = ClassOf(p);
-    auto it = c.flows.find(caller);
-    if (it != c.flows.end() && !it->second.items.empty()) {
-      return PositionOfKey(p, it->second.items.front().key);
-    }
-  }
-  return std::nullopt;
+std::optional<size_t> FairQueue::FirstPositionOf(const Sender& sender) const {
+  const Class& c = ClassOf(sender.priority);
+  auto it = c.flows.find(sender.caller);
+  if (it == c.flows.end() || it->second.items.empty()) return std::nullopt;
+  return PositionOfKey(sender.priority, it->second.items.front().key);
 }
 
 void FairQueue::Push(const Sender& sender, bool retry, Entry entry) {
@@ -74,7 +74,12 @@ void FairQueue::Push(const Sender& sender, bool retry, Entry entry) {
   if (created) flow.weight = weights_.For(sender.caller);
   Item item{key, retry, std::move(entry)};
   if (retry) {
-    flow.items.push_front(std::move(item));
+    // After the caller's earlier retries, before its other requests.
+    auto at = std::find_if(flow.items.begin(), flow.items.end(),
+                           [](const Item& i) { return !i.retry; });
+    flow.items.insert(at, std::move(item));
+    // Paid for at the end of the line.
+    flow.finish = std::max(flow.finish, c.virtual_time) + 1 / flow.weight;
   } else {
     flow.items.push_back(std::move(item));
     flow.finish = key.start + 1 / flow.weight;
@@ -96,6 +101,7 @@ FairQueue::Entry FairQueue::Pop() {
   }
   Item& item = next->items.front();
   c.virtual_time = item.key.start;
+  if (c.virtual_time > kRebaseAbove) Rebase(c);
   Entry entry = std::move(item.entry);
   next->items.pop_front();
   --c.size;
@@ -104,14 +110,21 @@ FairQueue::Entry FairQueue::Pop() {
   return entry;
 }
 
+void FairQueue::Rebase(Class& c) {
+  const double v = c.virtual_time;
+  for (auto& [caller, flow] : c.flows) {
+    flow.finish = std::max(0.0, flow.finish - v);
+    for (Item& item : flow.items) item.key.start -= v;
+  }
+  c.virtual_time = 0;
+}
+
 void FairQueue::Forget(Class& c) {
   if (c.size == 0) {
-    // Idle: V moves past every tag handed out, so no caller keeps an
-    // advantage or a debt into the next busy period.
-    for (const auto& [caller, flow] : c.flows) {
-      c.virtual_time = std::max(c.virtual_time, flow.finish);
-    }
+    // Idle: no caller keeps an advantage or a debt into the next busy
+    // period, and tags start again from 0.
     c.flows.clear();
+    c.virtual_time = 0;
     return;
   }
   for (auto it = c.flows.begin(); it != c.flows.end();) {
@@ -149,17 +162,18 @@ void FairQueue::RemoveWhere(absl::FunctionRef<bool(const Entry&)> remove,
   for (Class& c : classes_) {
     bool changed = false;
     for (auto& [caller, flow] : c.flows) {
-      for (auto it = flow.items.begin(); it != flow.items.end();) {
-        if (!remove(it->entry)) {
-          ++it;
+      // From the back: the requests taken from the end of the line give
+      // their tags back, down to the earliest of them.
+      bool tail = true;
+      for (size_t i = flow.items.size(); i-- > 0;) {
+        Item& item = flow.items[i];
+        if (!remove(item.entry)) {
+          tail = false;
           continue;
         }
-        // The last of a caller's line gives its virtual time back.
-        if (std::next(it) == flow.items.end() && !it->retry) {
-          flow.finish = it->key.start;
-        }
-        take(std::move(it->entry));
-        it = flow.items.erase(it);
+        if (tail && !item.retry) flow.finish = item.key.start;
+        take(std::move(item.entry));
+        flow.items.erase(flow.items.begin() + i);
         --c.size;
         --size_;
         changed = true;

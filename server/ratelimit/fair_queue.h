@@ -28,13 +28,21 @@ namespace userimage {
 // tag F becomes S + 1 / weight; the request with the smallest start tag
 // leaves next, and V becomes its tag. So a caller's requests are spaced
 // 1 / weight apart in virtual time whatever the others queue: while two
-// callers both wait they receive shares in proportion to their weights, and
-// a caller that arrives with no backlog starts at V, behind at most one
-// request per weight unit of each other caller, not behind their backlogs.
-// Within a caller, requests leave in arrival order; a retry (already
-// admitted once) goes first in its caller's line, and does not move F.
+// callers both wait they receive shares in proportion to their weights. A
+// caller whose F is behind V (it has had less than its share, or waited
+// for nothing) starts at V: behind about one request per weight unit of
+// each other caller, not behind their backlogs.
 //
-// Not thread-safe: the gate's lock guards it. Borrows `weights`.
+// Within a caller, requests leave in arrival order. A retry (already
+// admitted once) goes first in its caller's line, in the order retries
+// came: it takes the tag of the caller's first waiting request (or the tag
+// a new request would get), and the caller pays for it at the end of its
+// line (F grows by 1 / weight), so retries never earn a caller more than
+// its share. Taking out the last requests of a line gives their tags back;
+// one taken out from the middle leaves its slot unused.
+//
+// Not thread-safe: the gate's lock guards it, and no method calls out of
+// it. Borrows `weights`, which must outlive it.
 class FairQueue {
  public:
   using Ticket = uint64_t;
@@ -53,12 +61,15 @@ class FairQueue {
   size_t size(Priority p) const { return ClassOf(p).size; }
   // Requests waiting for `caller`, of both priorities.
   size_t queued(absl::string_view caller) const;
+  // Requests waiting for `sender`'s caller at its priority.
+  size_t queued(const Sender& sender) const;
 
-  // How many waiting requests would leave before one pushed now.
+  // How many waiting requests would leave before one pushed now (a lower
+  // bound: later arrivals with smaller tags may still go ahead of it).
   size_t PositionOf(const Sender& sender, bool retry) const;
-  // How many waiting requests leave before `caller`'s first one; nullopt
-  // when it has none waiting.
-  std::optional<size_t> FirstPositionOf(absl::string_view caller) const;
+  // How many waiting requests leave before the first one of `sender`'s
+  // caller at its priority; nullopt when it has none waiting.
+  std::optional<size_t> FirstPositionOf(const Sender& sender) const;
 
   void Push(const Sender& sender, bool retry, Entry entry);
   // The next to leave. Requires !empty().
@@ -68,7 +79,8 @@ class FairQueue {
   // Takes out every request whose deadline is at or before `now`.
   std::vector<Entry> RemoveExpired(absl::Time now);
   // Visits the waiting requests in the order they leave, with the number
-  // of requests kept ahead of each; takes out those `remove` says.
+  // of requests kept ahead of each; takes out those `remove` says (which
+  // runs under the gate's lock, so must not call out).
   std::vector<Entry> RemoveInOrder(
       absl::FunctionRef<bool(const Entry&, size_t position)> remove);
   // The earliest deadline of a waiting request (InfiniteFuture if none).
@@ -76,7 +88,8 @@ class FairQueue {
 
  private:
   // The order of leaving within a priority: start tag, then `rank`
-  // (arrivals count up; retries count down, so a newer retry leads).
+  // (arrivals count up from 1; retries count up from kRetryRanks, below
+  // every arrival, so at one tag retries lead, oldest first).
   struct Key {
     double start = 0;
     int64_t rank = 0;
@@ -101,7 +114,14 @@ class FairQueue {
     size_t size = 0;
   };
 
+  static constexpr int64_t kRetryRanks = INT64_MIN / 2;
+  // Past this, tags are moved back by V, keeping the steps of a weight of
+  // 1000 (0.001) exact to well under a millionth.
+  static constexpr double kRebaseAbove = 4294967296.0;  // 2^32
+
   Key KeyFor(const Class& c, absl::string_view caller, bool retry) const;
+  // Moves every tag of `c` back by its V, which becomes 0.
+  static void Rebase(Class& c);
   // Requests of `c` that leave before `key`.
   static size_t CountBefore(const Class& c, const Key& key);
   size_t PositionOfKey(Priority priority, const Key& key) const;
@@ -119,7 +139,7 @@ class FairQueue {
   std::array<Class, 2> classes_;
   size_t size_ = 0;
   int64_t next_rank_ = 0;
-  int64_t next_retry_rank_ = 0;
+  int64_t next_retry_rank_ = kRetryRanks;
 };
 
 }  // namespace userimage

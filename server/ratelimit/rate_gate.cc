@@ -101,25 +101,25 @@ absl::Status RateGate::NoRoomBefore(absl::Time start, absl::Time now,
   return status;
 }
 
-absl::Status RateGate::QueueFull(absl::string_view caller,
-                                 absl::Time now) const {
+absl::Status RateGate::QueueFull(const Sender& sender, absl::Time now) const {
   // A place frees when the caller's first waiting request leaves, which
   // its share of the permits decides.
   const absl::Time next =
-      EstimateStart(now, queue_.FirstPositionOf(caller).value_or(0));
+      EstimateStart(now, queue_.FirstPositionOf(sender).value_or(0));
   const absl::Duration wait = std::max(next - now, absl::Milliseconds(1));
+  const std::string& caller = sender.caller;
   absl::Status status = absl::ResourceExhaustedError(absl::StrFormat(
-      "caller %s already has %d requests waiting for Clerk's rate limit, "
+      "caller %s already has %d %s requests waiting for Clerk's rate limit, "
       "the most allowed (--max_queued_per_caller); at its share of the "
       "quota the next leaves in %s: send more slowly",
-      caller.empty() ? "(anonymous)" : std::string(caller),
-      options_.max_queued_per_caller,
+      caller.empty() ? "(anonymous)" : caller, options_.max_queued_per_caller,
+      sender.priority == Priority::kBulk ? "bulk" : "interactive",
       absl::FormatDuration(absl::Ceil(wait, absl::Milliseconds(1)))));
   SetRetryDelay(status, wait);
   google::rpc::ErrorInfo info;
   info.set_reason("CALLER_QUEUE_FULL");
   info.set_domain(std::string(kServiceErrorDomain));
-  (*info.mutable_metadata())["caller"] = std::string(caller);
+  (*info.mutable_metadata())["caller"] = caller;
   (*info.mutable_metadata())["max_queued"] =
       absl::StrCat(options_.max_queued_per_caller);
   SetDetail(status, info);
@@ -127,10 +127,9 @@ absl::Status RateGate::QueueFull(absl::string_view caller,
 }
 
 absl::Status RateGate::Admit(const Request& request, absl::Time now) const {
-  const std::string& caller = request.sender.caller;
   if (!request.retry && options_.max_queued_per_caller > 0 &&
-      queue_.queued(caller) >= options_.max_queued_per_caller) {
-    return QueueFull(caller, now);
+      queue_.queued(request.sender) >= options_.max_queued_per_caller) {
+    return QueueFull(request.sender, now);
   }
   const size_t position = queue_.PositionOf(request.sender, request.retry);
   const absl::Time start = EstimateStart(now, position);

@@ -56,9 +56,10 @@ struct RateGateOptions {
   // Each caller's share of the permits (null: every caller weighs 1).
   // Borrowed; it must outlive the gate.
   const CallerWeights* weights = nullptr;
-  // The most requests one caller may have waiting (0: no limit); a new
-  // request beyond it is refused with RESOURCE_EXHAUSTED (retries of
-  // requests already admitted are not).
+  // The most requests one caller may have waiting at each priority (0: no
+  // limit), so a bulk backlog never refuses the same caller's interactive
+  // requests; a new request beyond it is refused with RESOURCE_EXHAUSTED
+  // (retries of requests already admitted are not).
   size_t max_queued_per_caller = 0;
 };
 
@@ -77,9 +78,10 @@ struct RateGateOptions {
 // - waiting requests leave in a fair order (FairQueue): interactive before
 //   bulk, callers sharing by weight, each caller's in arrival order
 //   (retries first);
-// - a caller may have at most max_queued_per_caller requests waiting;
-//   beyond that a new one fails at once with RESOURCE_EXHAUSTED and a
-//   RetryInfo saying when the caller's next waiting request should leave;
+// - a caller may have at most max_queued_per_caller requests waiting at
+//   each priority; beyond that a new one fails at once with
+//   RESOURCE_EXHAUSTED and a RetryInfo saying when the caller's first
+//   waiting request of that priority should leave;
 // - a request that cannot leave before its deadline, from its place in the
 //   fair order, fails at once with RESOURCE_EXHAUSTED and a RetryInfo saying
 //   when a retry can succeed;
@@ -166,8 +168,8 @@ class RateGate final : private PermitSource::Host {
   absl::Status NoRoomBefore(absl::Time start, absl::Time now,
                             size_t position) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Why `caller` may queue no more.
-  absl::Status QueueFull(absl::string_view caller, absl::Time now) const
+  // Why `sender` may queue no more.
+  absl::Status QueueFull(const Sender& sender, absl::Time now) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Why `request` is refused at once, or OK.
   absl::Status Admit(const Request& request, absl::Time now) const

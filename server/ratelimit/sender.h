@@ -11,7 +11,8 @@ enum class Priority {
   kBulk,         // background work: only on quota interactive ones leave
 };
 
-// Who a request to Clerk is for, as the RateGate schedules it.
+// Who a request to Clerk is for, as the RateGate schedules it. A plain
+// value: thread-compatible.
 struct Sender {
   std::string caller;  // the authenticated identity; "" when anonymous
   Priority priority = Priority::kInteractive;

@@ -50,10 +50,11 @@ PermitSource::Permits SharedPermits::Take(absl::Time now, Demand demand,
       interactive > 0 ? Priority::kInteractive : Priority::kBulk;
   const int ask = priority == Priority::kInteractive ? interactive : more;
   if (!in_flight_ && (degraded_ || !answered_ || more > 0)) {
-    if (now >= next_ask_) {
+    const absl::Time ask_at = AskAt(priority);
+    if (now >= ask_at) {
       Ask(now, degraded_ ? 0 : std::min(ask, kMaxAsk), priority, deferred);
     } else {
-      permits.ask_again = std::min(permits.ask_again, next_ask_);
+      permits.ask_again = std::min(permits.ask_again, ask_at);
     }
   }
   if (in_flight_ && !degraded_) {
@@ -61,6 +62,17 @@ PermitSource::Permits SharedPermits::Take(absl::Time now, Demand demand,
         std::min(permits.ask_again, asked_at_ + options_.answer_timeout);
   }
   return permits;
+}
+
+absl::Time SharedPermits::AskAt(Priority priority) const {
+  // A short answer to a bulk question waits for the token bulk questions
+  // leave in the bucket too; an interactive question may take that one, an
+  // interval sooner.
+  if (priority == Priority::kInteractive && short_bulk_answer_) {
+    return std::max(next_ask_ - options_.pacing_interval,
+                    answered_at_ + absl::Milliseconds(1));
+  }
+  return next_ask_;
 }
 
 absl::Time SharedPermits::EstimateStart(absl::Time from,
@@ -82,12 +94,14 @@ void SharedPermits::Degrade(absl::Time now, const absl::Status& why,
     Tell(false, why, deferred);
   }
   next_ask_ = now + std::max(options_.retry_interval, absl::Milliseconds(10));
+  short_bulk_answer_ = false;
 }
 
 void SharedPermits::Ask(absl::Time now, int wanted, Priority priority,
                         Deferred& deferred) {
   in_flight_ = true;
   asked_ = wanted;
+  asked_priority_ = priority;
   asked_at_ = now;
   deferred.push_back([this, wanted, priority] {
     quota_.Take(
@@ -122,9 +136,13 @@ void SharedPermits::OnAnswer(absl::Time now,
   granted_ = result->granted;
   // At least a millisecond between questions that were short, so that a
   // quota answering "none, ask again now" cannot spin.
-  next_ask_ = result->granted < asked_
+  const bool short_answer = result->granted < asked_;
+  next_ask_ = short_answer
                   ? now + std::max(result->retry_in, absl::Milliseconds(1))
                   : now;
+  answered_at_ = now;
+  short_bulk_answer_ = short_answer && asked_priority_ == Priority::kBulk &&
+                       result->paused_for <= absl::ZeroDuration();
 }
 
 void SharedPermits::Tell(bool in_use, absl::Status why, Deferred& deferred) {

@@ -8,6 +8,7 @@
 #include "absl/time/time.h"
 #include "server/ratelimit/local_pacing.h"
 #include "server/ratelimit/permit_source.h"
+#include "server/ratelimit/sender.h"
 #include "server/ratelimit/shared_quota.h"
 
 namespace userimage {
@@ -69,6 +70,8 @@ class SharedPermits final : public PermitSource {
   void Degrade(absl::Time now, const absl::Status& why, Deferred& deferred);
   // Asks the quota for `wanted` (0: a probe).
   void Ask(absl::Time now, int wanted, Priority priority, Deferred& deferred);
+  // When a question for requests of `priority` may be asked.
+  absl::Time AskAt(Priority priority) const;
   void OnAnswer(absl::Time now, absl::StatusOr<SharedQuota::Grant> result,
                 Deferred& deferred);
   void Tell(bool in_use, absl::Status why, Deferred& deferred);
@@ -81,8 +84,12 @@ class SharedPermits final : public PermitSource {
   bool answered_ = false;  // Whether any question was answered yet.
   bool in_flight_ = false;
   int asked_ = 0;  // What the question in flight asked for.
+  Priority asked_priority_ = Priority::kInteractive;
   absl::Time asked_at_;
   absl::Time next_ask_ = absl::InfinitePast();
+  absl::Time answered_at_ = absl::InfinitePast();
+  // The last answer was short for bulk requests (not for a pause).
+  bool short_bulk_answer_ = false;
   int granted_ = 0;  // From the last answer, for the Take() that follows it.
   absl::Time held_until_ = absl::InfinitePast();
   uint64_t changes_ = 0;  // State changes told so far.

@@ -53,8 +53,8 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       env_(env),
       started_(env.clock->Now()),
       request_id_(RequestId(*context)),
-      last_progress_(started_),
-      assembler_(env.max_image_bytes, *env.memory, env.image_policy) {
+      assembler_(env.max_image_bytes, *env.memory, env.image_policy),
+      last_progress_(started_) {
   context_->AddInitialMetadata("x-request-id", request_id_);
   absl::StatusOr<std::string> caller =
       AuthorizeCall(*env_.authorizer, *context_, "UploadProfileImage");

@@ -103,6 +103,35 @@ TEST_F(FairQueueTest, ARetryGoesFirstInItsCallersLine) {
   EXPECT_EQ(tickets, std::vector<FairQueue::Ticket>({4, 1, 3, 2}));
 }
 
+TEST_F(FairQueueTest, RetriesLeaveOldestFirstAndArePaidFor) {
+  Push("a");                                          // 1
+  Push("b");                                          // 2
+  Push("a", Priority::kInteractive, /*retry=*/true);  // 3
+  Push("a", Priority::kInteractive, /*retry=*/true);  // 4
+  Push("b");                                          // 5
+  Push("b");                                          // 6
+  Push("a");                                          // 7
+  // a's retries go first in its line, oldest first, and a pays for them:
+  // its next request waits for b's next two.
+  std::vector<FairQueue::Ticket> tickets;
+  while (!queue_.empty()) tickets.push_back(queue_.Pop().ticket);
+  EXPECT_EQ(tickets, std::vector<FairQueue::Ticket>({3, 4, 1, 2, 5, 6, 7}));
+}
+
+TEST_F(FairQueueTest, TakingOutTheEndOfALineGivesAllItsTagsBack) {
+  const absl::Time t0 = absl::UnixEpoch();
+  Push("a", Priority::kInteractive, false, t0 + absl::Seconds(10));  // 1
+  Push("a", Priority::kInteractive, false, t0 + absl::Seconds(1));   // 2
+  Push("a", Priority::kInteractive, false, t0 + absl::Seconds(1));   // 3
+  Push("b");                                                         // 4
+  ASSERT_EQ(queue_.RemoveExpired(t0 + absl::Seconds(1)).size(), 2u);
+  Push("a");  // 5: takes 2's tag back, ahead of b's second
+  Push("b");  // 6
+  std::vector<FairQueue::Ticket> tickets;
+  while (!queue_.empty()) tickets.push_back(queue_.Pop().ticket);
+  EXPECT_EQ(tickets, std::vector<FairQueue::Ticket>({1, 4, 5, 6}));
+}
+
 TEST_F(FairQueueTest, AnIdleCallerKeepsNoCredit) {
   // a waits alone for a long time; b's later burst is not owed the past.
   for (int i = 0; i < 50; ++i) Push("a");
@@ -146,9 +175,13 @@ TEST_F(FairQueueTest, CountsPerCallerAndFirstPosition) {
   EXPECT_EQ(queue_.queued("a"), 2u);
   EXPECT_EQ(queue_.queued("b"), 1u);
   EXPECT_EQ(queue_.queued("c"), 0u);
-  EXPECT_EQ(queue_.FirstPositionOf("a"), 0u);
-  EXPECT_EQ(queue_.FirstPositionOf("b"), 2u);
-  EXPECT_EQ(queue_.FirstPositionOf("c"), std::nullopt);
+  EXPECT_EQ(queue_.queued({.caller = "a"}), 2u);
+  EXPECT_EQ(queue_.queued({.caller = "a", .priority = Priority::kBulk}), 0u);
+  EXPECT_EQ(queue_.FirstPositionOf({.caller = "a"}), 0u);
+  EXPECT_EQ(
+      queue_.FirstPositionOf({.caller = "b", .priority = Priority::kBulk}), 2u);
+  EXPECT_EQ(queue_.FirstPositionOf({.caller = "b"}), std::nullopt);
+  EXPECT_EQ(queue_.FirstPositionOf({.caller = "c"}), std::nullopt);
 }
 
 TEST_F(FairQueueTest, RemoveGivesBackTheLastPlace) {

@@ -139,7 +139,8 @@ TEST_F(RateGateFairnessTest, ACallerOverItsCapIsToldWhenToComeBack) {
   ASSERT_EQ(outcomes_.told.size(), 2u);
   const absl::Status& refused = outcomes_.told[1].status;
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(refused.message().find("caller runaway already has 3 requests"),
+  EXPECT_NE(refused.message().find(
+                "caller runaway already has 3 interactive requests"),
             std::string::npos)
       << refused;
   auto info = GetDetail<google::rpc::ErrorInfo>(refused);
@@ -162,7 +163,12 @@ TEST_F(RateGateFairnessTest, ACallerOverItsCapIsToldWhenToComeBack) {
   EXPECT_EQ(gate.waiting("web"), 1u);
   EXPECT_EQ(gate.waiting("runaway"), 4u);
   EXPECT_EQ(outcomes_.Refused("runaway"), 1);
-  RunFor(absl::Seconds(1));
+  // The cap is per priority: a full bulk line does not refuse runaway's
+  // interactive requests, nor the other way round.
+  Offer(gate, "runaway", 4, Priority::kBulk);
+  EXPECT_EQ(outcomes_.Refused("runaway/bulk"), 1);
+  EXPECT_EQ(gate.waiting("runaway"), 7u);
+  RunFor(absl::Seconds(2));
   EXPECT_EQ(gate.waiting(), 0u);
 }
 

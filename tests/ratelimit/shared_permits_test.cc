@@ -138,6 +138,29 @@ TEST_F(SharedPermitsTest, AsksForInteractiveOnesFirstAndBulkOnesAsBulk) {
   EXPECT_EQ(quota_.priorities.back(), Priority::kBulk);
 }
 
+TEST_F(SharedPermitsTest, AfterAShortBulkAnswerAnInteractiveAskGoesSooner) {
+  Take(kStart, 0);
+  Answer(kStart, Granted(0));
+  PermitSource::Deferred deferred;
+  permits_.Take(kStart, {.bulk = 5}, deferred);
+  FakeHost::RunAll(deferred);
+  // None for bulk for 250 ms: that wait includes the token bulk leaves.
+  Answer(kStart, Granted(0, absl::Milliseconds(250)));
+  EXPECT_EQ(permits_.Take(kStart, {.bulk = 5}, deferred).ask_again,
+            kStart + absl::Milliseconds(250));
+  // An interactive request may take that token, one interval (100 ms)
+  // sooner.
+  EXPECT_EQ(
+      permits_.Take(kStart, {.interactive = 1, .bulk = 5}, deferred).ask_again,
+      kStart + absl::Milliseconds(150));
+  EXPECT_TRUE(quota_.takes.empty());
+  permits_.Take(kStart + absl::Milliseconds(150), {.interactive = 1, .bulk = 5},
+                deferred);
+  FakeHost::RunAll(deferred);
+  ASSERT_EQ(quota_.takes.size(), 1u);
+  EXPECT_EQ(quota_.priorities.back(), Priority::kInteractive);
+}
+
 TEST_F(SharedPermitsTest, AnErrorFallsBackToTheDrainedShareAndProbes) {
   Take(kStart, 0);
   Answer(kStart, absl::UnavailableError("Redis is down"));
