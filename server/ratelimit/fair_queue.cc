@@ -101,7 +101,7 @@ FairQueue::Entry FairQueue::Pop() {
   }
   Item& item = next->items.front();
   c.virtual_time = item.key.start;
-  if (c.virtual_time > kRebaseAbove) Rebase(c);
+  if (c.virtual_time > rebase_above_) Rebase(c);
   Entry entry = std::move(item.entry);
   next->items.pop_front();
   --c.size;

@@ -45,6 +45,10 @@ namespace userimage {
 // it. Borrows `weights`, which must outlive it.
 class FairQueue {
  public:
+  // Tags stay below this (2^32), keeping the steps of a weight of 1000
+  // (0.001) exact to well under a millionth.
+  static constexpr double kRebaseAbove = 4294967296.0;
+
   using Ticket = uint64_t;
   using Callback = absl::AnyInvocable<void(absl::Status) &&>;
   struct Entry {
@@ -53,7 +57,10 @@ class FairQueue {
     Callback proceed;
   };
 
-  explicit FairQueue(const CallerWeights& weights) : weights_(weights) {}
+  // Past `rebase_above`, tags are moved back by V (tests set it low).
+  explicit FairQueue(const CallerWeights& weights,
+                     double rebase_above = kRebaseAbove)
+      : weights_(weights), rebase_above_(rebase_above) {}
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -115,9 +122,6 @@ class FairQueue {
   };
 
   static constexpr int64_t kRetryRanks = INT64_MIN / 2;
-  // Past this, tags are moved back by V, keeping the steps of a weight of
-  // 1000 (0.001) exact to well under a millionth.
-  static constexpr double kRebaseAbove = 4294967296.0;  // 2^32
 
   Key KeyFor(const Class& c, absl::string_view caller, bool retry) const;
   // Moves every tag of `c` back by its V, which becomes 0.
@@ -136,6 +140,7 @@ class FairQueue {
   }
 
   const CallerWeights& weights_;
+  const double rebase_above_;
   std::array<Class, 2> classes_;
   size_t size_ = 0;
   int64_t next_rank_ = 0;

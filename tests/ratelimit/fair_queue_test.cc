@@ -221,6 +221,38 @@ TEST_F(FairQueueTest, RemovesExpiredAndVisitsInOrder) {
   EXPECT_EQ(queue_.size(), 1u);
 }
 
+TEST(FairQueueLongRunTest, TagsMovedBackKeepTheOrder) {
+  // A caller of weight 0.001 that never lets its line empty moves V by
+  // 1000 per request: past 2^32 after ~4.3 million (here past 10^6, after
+  // a thousand), where tags are moved back. Order and shares hold across
+  // it, again and again.
+  auto weights = CallerWeights::Parse("* 0.001\n");
+  ASSERT_TRUE(weights.ok());
+  FairQueue queue(*weights, /*rebase_above=*/1e6);
+  FairQueue::Ticket ticket = 0;
+  auto push = [&](const std::string& caller) {
+    queue.Push({.caller = caller}, false,
+               {++ticket, absl::InfiniteFuture(), [](absl::Status) {}});
+    return ticket;
+  };
+  push("a");
+  FairQueue::Ticket last = 0;
+  for (int i = 0; i < 4'400; ++i) {
+    push("a");
+    const FairQueue::Ticket popped = queue.Pop().ticket;
+    ASSERT_GT(popped, last);
+    last = popped;
+  }
+  // b arrives (at V, a's waiting one is a step ahead): then the two
+  // alternate, as they would at any V.
+  const FairQueue::Ticket b1 = push("b");
+  const FairQueue::Ticket b2 = push("b");
+  const FairQueue::Ticket a1 = push("a");
+  std::vector<FairQueue::Ticket> order;
+  while (!queue.empty()) order.push_back(queue.Pop().ticket);
+  EXPECT_EQ(order, std::vector<FairQueue::Ticket>({b1, last + 1, b2, a1}));
+}
+
 TEST(FairQueueRandomTest, LosesNothingAndKeepsEachCallersOrder) {
   // Random pushes, pops, cancels and expiries: every request leaves exactly
   // once, each caller's new requests leave in arrival order, and no bulk
