@@ -15,6 +15,7 @@
 #include "server/config/secret_memory.h"
 #include "server/log/json_log.h"
 #include "server/ratelimit/token_bucket.h"
+#include "server/service/reflection_v1.h"
 #include "server/service/response_fields.h"
 #include "server/version.h"
 
@@ -309,7 +310,7 @@ absl::Status ServerApp::WireService(const ServerConfig& config) {
                                       .max_pixels = config.max_image_pixels},
                            .strip_metadata = config.strip_image_metadata},
           .response_fields = std::move(response_fields)},
-      delivery_->client(), *memory_, clock_, http_->timers(), metrics_,
+      delivery_->client(), *memory_, clock_, http_->timers(), random_, metrics_,
       *authorizer_);
   return absl::OkStatus();
 }
@@ -410,11 +411,16 @@ absl::Status ServerApp::StartServer(const ServerConfig& config) {
   AddConnectionLimits(config.grpc, builder);
   builder.AddListeningPort(config.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
+  reflection_v1_ = std::make_unique<ReflectionV1Service>();
+  builder.RegisterService(reflection_v1_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot listen on ", config.listen_address));
   }
+  // v1 reflection relays to gRPC's v1alpha service in this server.
+  reflection_v1_->SetChannel(
+      server_->InProcessChannel(grpc::ChannelArguments()));
   const std::string name =
       clerk::userimage::v1::UserImageService::service_full_name();
   server_->GetHealthCheckService()->SetServingStatus(name, true);

@@ -37,7 +37,8 @@ absl::StatusOr<std::string> ClerkClient::ProfileImageUrl(
 
 void ClerkClient::UploadProfileImage(const AssembledImage& image,
                                      absl::Time deadline, Callback done,
-                                     std::shared_ptr<AbortSignal> abort) {
+                                     std::shared_ptr<AbortSignal> abort,
+                                     const TraceContext* trace) {
   absl::StatusOr<std::string> url = ProfileImageUrl(image.user_id);
   if (!url.ok()) {
     std::move(done)(ClerkOutcome{url.status(), ClerkFailure::kNotSent});
@@ -49,12 +50,13 @@ void ClerkClient::UploadProfileImage(const AssembledImage& image,
   request.multipart_file =
       MultipartFile{"file", image.filename, image.content_type, image.bytes};
   Send(std::move(request), deadline, "upload the profile image",
-       std::move(abort), std::move(done));
+       std::move(abort), trace, std::move(done));
 }
 
 void ClerkClient::DeleteProfileImage(absl::string_view user_id,
                                      absl::Time deadline, Callback done,
-                                     std::shared_ptr<AbortSignal> abort) {
+                                     std::shared_ptr<AbortSignal> abort,
+                                     const TraceContext* trace) {
   absl::StatusOr<std::string> url = ProfileImageUrl(user_id);
   if (!url.ok()) {
     std::move(done)(ClerkOutcome{url.status(), ClerkFailure::kNotSent});
@@ -64,7 +66,7 @@ void ClerkClient::DeleteProfileImage(absl::string_view user_id,
   request.method = "DELETE";
   request.url = *std::move(url);
   Send(std::move(request), deadline, "delete the profile image",
-       std::move(abort), std::move(done));
+       std::move(abort), trace, std::move(done));
 }
 
 absl::Status ClerkClient::ResponseTooLarge(absl::string_view action) const {
@@ -82,7 +84,7 @@ absl::Status ClerkClient::ResponseTooLarge(absl::string_view action) const {
 
 void ClerkClient::Send(HttpRequest request, absl::Time deadline,
                        std::string action, std::shared_ptr<AbortSignal> abort,
-                       Callback done) {
+                       const TraceContext* trace, Callback done) {
   const absl::Duration left = deadline - clock_.Now();
   if (left <= absl::ZeroDuration()) {
     std::move(done)(ClerkOutcome{
@@ -99,6 +101,12 @@ void ClerkClient::Send(HttpRequest request, absl::Time deadline,
       {"Clerk-API-Version", options_.api_version},
       {"Accept", "application/json"},
   };
+  if (trace != nullptr) {
+    request.headers.emplace_back("traceparent", trace->Traceparent());
+    if (!trace->tracestate.empty()) {
+      request.headers.emplace_back("tracestate", trace->tracestate);
+    }
+  }
   request.timeout = std::min(options_.request_timeout, left);
   request.connect_timeout = std::min(options_.connect_timeout, request.timeout);
   request.abort = std::move(abort);

@@ -15,6 +15,7 @@
 #include "server/image/assembled_image.h"
 #include "server/metrics/metrics.h"
 #include "server/time/clock.h"
+#include "server/trace/trace_context.h"
 
 namespace userimage {
 
@@ -87,22 +88,27 @@ class ClerkClient {
 
   // POST /v1/users/{user_id}/profile_image. `deadline` is the caller's;
   // absl::InfiniteFuture() for none. Aborting `abort` stops the request at
-  // once (`done` then gets CANCELLED, unless Clerk answered first).
+  // once (`done` then gets CANCELLED, unless Clerk answered first). With a
+  // `trace` (read during the call only), the request carries its
+  // traceparent and tracestate headers.
   void UploadProfileImage(const AssembledImage& image, absl::Time deadline,
                           Callback done,
-                          std::shared_ptr<AbortSignal> abort = nullptr);
+                          std::shared_ptr<AbortSignal> abort = nullptr,
+                          const TraceContext* trace = nullptr);
 
   // DELETE /v1/users/{user_id}/profile_image.
   void DeleteProfileImage(absl::string_view user_id, absl::Time deadline,
                           Callback done,
-                          std::shared_ptr<AbortSignal> abort = nullptr);
+                          std::shared_ptr<AbortSignal> abort = nullptr,
+                          const TraceContext* trace = nullptr);
 
  private:
   // The endpoint for `user_id`, once its shape is checked.
   absl::StatusOr<std::string> ProfileImageUrl(absl::string_view user_id) const;
   absl::Status ResponseTooLarge(absl::string_view action) const;
   void Send(HttpRequest request, absl::Time deadline, std::string action,
-            std::shared_ptr<AbortSignal> abort, Callback done);
+            std::shared_ptr<AbortSignal> abort, const TraceContext* trace,
+            Callback done);
   // What the transport's `result` means for a request to `action`.
   ClerkOutcome OutcomeOf(HttpResult result, absl::string_view action) const;
   ClerkOutcome Unreached(const HttpResult& result,

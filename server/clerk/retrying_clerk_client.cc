@@ -700,14 +700,16 @@ std::shared_ptr<RetryingClerkClient::Operation> RetryingClerkClient::Start(
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::UploadProfileImage(AssembledImage image,
                                         absl::Time deadline, Callback done,
-                                        Sender sender) {
+                                        ClerkRequestContext context) {
   std::string user_id = image.user_id;
   return Start(
-      std::move(user_id), std::move(sender),
-      [this, image = std::move(image), deadline](
-          Callback result, std::shared_ptr<AbortSignal> abort) {
+      std::move(user_id), std::move(context.sender),
+      [this, image = std::move(image), deadline,
+       trace = std::move(context.trace)](Callback result,
+                                         std::shared_ptr<AbortSignal> abort) {
         clerk_.UploadProfileImage(image, deadline, std::move(result),
-                                  std::move(abort));
+                                  std::move(abort),
+                                  trace.has_value() ? &*trace : nullptr);
       },
       deadline, std::move(done));
 }
@@ -715,14 +717,16 @@ RetryingClerkClient::UploadProfileImage(AssembledImage image,
 std::shared_ptr<RetryingClerkClient::Operation>
 RetryingClerkClient::DeleteProfileImage(std::string user_id,
                                         absl::Time deadline, Callback done,
-                                        Sender sender) {
+                                        ClerkRequestContext context) {
   std::string line = user_id;
   return Start(
-      std::move(line), std::move(sender),
-      [this, user_id = std::move(user_id), deadline](
-          Callback result, std::shared_ptr<AbortSignal> abort) {
+      std::move(line), std::move(context.sender),
+      [this, user_id = std::move(user_id), deadline,
+       trace = std::move(context.trace)](Callback result,
+                                         std::shared_ptr<AbortSignal> abort) {
         clerk_.DeleteProfileImage(user_id, deadline, std::move(result),
-                                  std::move(abort));
+                                  std::move(abort),
+                                  trace.has_value() ? &*trace : nullptr);
       },
       deadline, std::move(done));
 }

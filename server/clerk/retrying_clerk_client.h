@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -19,6 +20,7 @@
 #include "server/retry/backoff.h"
 #include "server/retry/retry_budget.h"
 #include "server/time/clock.h"
+#include "server/trace/trace_context.h"
 
 namespace userimage {
 
@@ -62,6 +64,16 @@ struct RetryOptions {
   // Tests only: runs at each RetryHookPoint, outside every lock, with the
   // operation it concerns (which the hook may cancel).
   std::function<void(RetryHookPoint, ClerkOperation&)> test_hook;
+};
+
+// Who a request is for and the trace it belongs to. A plain value.
+struct ClerkRequestContext {
+  // Its place in the gate's fair order (caller, priority); by default the
+  // anonymous caller, interactive.
+  Sender sender;
+  // The trace its requests to Clerk continue (traceparent, tracestate);
+  // none: no trace headers.
+  std::optional<TraceContext> trace;
 };
 
 // ErrorInfo reason of a request replaced by a newer one for its user.
@@ -121,16 +133,14 @@ class RetryingClerkClient {
                       RetryBudget& budget, Clock& clock, Timers& timers,
                       RandomSource& random, Metrics& metrics);
 
-  // `sender` places the request in the gate's fair order (its caller's
-  // share, its priority); by default the anonymous caller, interactive.
-  std::shared_ptr<Operation> UploadProfileImage(AssembledImage image,
-                                                absl::Time deadline,
-                                                Callback done,
-                                                Sender sender = {});
-  std::shared_ptr<Operation> DeleteProfileImage(std::string user_id,
-                                                absl::Time deadline,
-                                                Callback done,
-                                                Sender sender = {});
+  // `context` places the request in the gate's fair order and in its
+  // trace.
+  std::shared_ptr<Operation> UploadProfileImage(
+      AssembledImage image, absl::Time deadline, Callback done,
+      ClerkRequestContext context = {});
+  std::shared_ptr<Operation> DeleteProfileImage(
+      std::string user_id, absl::Time deadline, Callback done,
+      ClerkRequestContext context = {});
 
  private:
   class Call;

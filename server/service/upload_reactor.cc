@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/log/json_log.h"
+#include "server/service/call_trace.h"
 #include "server/service/caller_identity.h"
 #include "server/service/request_priority.h"
 #include "server/status/status_details.h"
@@ -53,6 +54,7 @@ UploadReactor::UploadReactor(grpc::CallbackServerContext* context,
       env_(env),
       started_(env.clock->Now()),
       request_id_(RequestId(*context)),
+      trace_(CallTrace(*context, *env.random)),
       assembler_(env.max_image_bytes, *env.memory, env.image_policy),
       last_progress_(started_) {
   context_->AddInitialMetadata("x-request-id", request_id_);
@@ -194,7 +196,7 @@ void UploadReactor::StartUpload() {
         Hook(UploadHookPoint::kClerkAnswered);
         FinishOnce(std::move(outcome));
       },
-      {.caller = caller_, .priority = priority_});
+      {.sender = {.caller = caller_, .priority = priority_}, .trace = trace_});
   Hook(UploadHookPoint::kOperationStarted);
   bool cancelled;
   {
@@ -254,6 +256,8 @@ void UploadReactor::AnswerAndRecord(ClerkOutcome outcome) {
            {{"request_id", LogString(request_id_)},
             {"peer", LogString(context_->peer())},
             {"caller", LogString(caller_)},
+            {"trace_id", LogString(trace_.trace_id)},
+            {"span_id", LogString(trace_.span_id)},
             {"user_id", LogString(assembler_.user_id())},
             {"bytes", LogNumber(assembler_.received_bytes())},
             {"content_type", LogString(content_type_)},

@@ -17,6 +17,7 @@
 #include "server/ratelimit/fair_queue.h"
 #include "server/service/response_fields.h"
 #include "server/time/clock.h"
+#include "server/trace/trace_context.h"
 #include "server/upload/memory_budget.h"
 #include "server/upload/upload_assembler.h"
 
@@ -48,6 +49,7 @@ struct UploadEnvironment {
   MemoryBudget* memory = nullptr;
   Clock* clock = nullptr;
   Timers* timers = nullptr;
+  RandomSource* random = nullptr;  // trace and span ids
   Metrics* metrics = nullptr;
   const CallerAuthorizer* authorizer = nullptr;
   // Which fields of the User the caller receives. Required.
@@ -127,6 +129,8 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   const absl::Time started_;
   // The caller's x-request-id if sane, else a new random id; echoed back.
   const std::string request_id_;
+  // The caller's trace continued, or a new one.
+  const TraceContext trace_;
   std::string caller_;  // Authorized identity; "" for an anonymous caller.
   grpc::ByteBuffer request_;
   UploadAssembler assembler_;

@@ -7,6 +7,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "server/clerk/user_id.h"
+#include "server/log/json_log.h"
+#include "server/service/call_trace.h"
 #include "server/service/caller_identity.h"
 #include "server/service/request_priority.h"
 #include "server/service/upload_reactor.h"
@@ -20,11 +22,14 @@ using ::clerk::userimage::v1::User;
 UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                                            RetryingClerkClient& clerk,
                                            MemoryBudget& memory, Clock& clock,
-                                           Timers& timers, Metrics& metrics,
+                                           Timers& timers, RandomSource& random,
+                                           Metrics& metrics,
                                            const CallerAuthorizer& authorizer)
     : options_(options),
       clerk_(clerk),
       authorizer_(authorizer),
+      clock_(clock),
+      random_(random),
       upload_env_{.max_image_bytes = options.max_image_bytes,
                   .image_policy = options.image_policy,
                   .idle_timeout = options.idle_timeout,
@@ -33,6 +38,7 @@ UserImageServiceImpl::UserImageServiceImpl(UserImageServiceOptions options,
                   .memory = &memory,
                   .clock = &clock,
                   .timers = &timers,
+                  .random = &random,
                   .metrics = &metrics,
                   .authorizer = &authorizer,
                   .response_fields = &options_.response_fields,
@@ -55,19 +61,33 @@ namespace {
 // has returned.
 class DeleteReactor final : public grpc::ServerUnaryReactor {
  public:
-  void Start(RetryingClerkClient& clerk, const std::string& user_id,
-             Sender sender, absl::Time deadline, ResponseFields::Mask mask,
-             User* response) {
+  // What the call's log line names besides its outcome.
+  struct Call {
+    std::string user_id;
+    std::string caller;
+    std::string peer;
+    absl::Time started;
+  };
+
+  void Start(RetryingClerkClient& clerk, Clock& clock, Call call,
+             ClerkRequestContext context, absl::Time deadline,
+             ResponseFields::Mask mask, User* response) {
+    const TraceContext trace = *context.trace;
+    // Copied first: the callback below takes `call` over.
+    std::string user_id = call.user_id;
     auto operation = clerk.DeleteProfileImage(
-        user_id, deadline,
-        [this, response, mask = std::move(mask)](ClerkOutcome outcome) {
+        std::move(user_id), deadline,
+        [this, &clock, call = std::move(call), trace, response,
+         mask = std::move(mask)](ClerkOutcome outcome) {
           if (outcome.user.ok()) {
             ResponseFields::Apply(mask, *outcome.user);
             *response = std::move(*outcome.user);
           }
+          // Before Finish(), after which this reactor may be gone.
+          Log(call, trace, outcome, clock.Now() - call.started);
           Finish(ToGrpcStatus(outcome.user.status()));
         },
-        std::move(sender));
+        std::move(context));
     bool cancelled;
     {
       absl::MutexLock lock(&mu_);
@@ -91,6 +111,27 @@ class DeleteReactor final : public grpc::ServerUnaryReactor {
   void OnDone() override { delete this; }
 
  private:
+  static void Log(const Call& call, const TraceContext& trace,
+                  const ClerkOutcome& outcome, absl::Duration latency) {
+    const absl::Status& status = outcome.user.status();
+    LogEvent(status.ok() || status.code() == absl::StatusCode::kNotFound ||
+                     status.code() == absl::StatusCode::kCancelled
+                 ? LogLevel::kInfo
+                 : LogLevel::kWarning,
+             "delete_finished",
+             {{"peer", LogString(call.peer)},
+              {"caller", LogString(call.caller)},
+              {"user_id", LogString(call.user_id)},
+              {"trace_id", LogString(trace.trace_id)},
+              {"span_id", LogString(trace.span_id)},
+              {"attempts", LogNumber(outcome.attempts)},
+              {"clerk_status", LogNumber(outcome.http_status)},
+              {"clerk_trace_id", LogString(outcome.trace_id)},
+              {"code", LogString(absl::StatusCodeToString(status.code()))},
+              {"message", LogString(status.message())},
+              {"latency_ms", LogNumber(absl::ToDoubleMilliseconds(latency))}});
+  }
+
   absl::Mutex mu_;
   std::shared_ptr<RetryingClerkClient::Operation> operation_
       ABSL_GUARDED_BY(mu_);
@@ -113,12 +154,15 @@ grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     status = chosen.status();
     if (chosen.ok()) mask = *std::move(chosen);
   }
-  Sender sender;
+  ClerkRequestContext request_context;
   if (status.ok()) {
     absl::StatusOr<Priority> priority =
         RequestPriority(request->priority(), "priority");
     status = priority.status();
-    if (priority.ok()) sender = {.caller = *caller, .priority = *priority};
+    if (priority.ok()) {
+      request_context = {.sender = {.caller = *caller, .priority = *priority},
+                         .trace = CallTrace(*context, random_)};
+    }
   }
   if (!status.ok()) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
@@ -126,7 +170,12 @@ grpc::ServerUnaryReactor* UserImageServiceImpl::DeleteProfileImage(
     return reactor;
   }
   auto* reactor = new DeleteReactor();
-  reactor->Start(clerk_, request->user_id(), std::move(sender),
+  reactor->Start(clerk_, clock_,
+                 {.user_id = request->user_id(),
+                  .caller = *caller,
+                  .peer = context->peer(),
+                  .started = clock_.Now()},
+                 std::move(request_context),
                  absl::FromChrono(context->deadline()), std::move(mask),
                  response);
   return reactor;

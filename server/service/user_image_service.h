@@ -54,10 +54,11 @@ class UserImageServiceImpl final
                   WithCallbackMethod_DeleteProfileImage<
                       clerk::userimage::v1::UserImageService::Service>> {
  public:
+  // `random` makes trace and span ids.
   UserImageServiceImpl(UserImageServiceOptions options,
                        RetryingClerkClient& clerk, MemoryBudget& memory,
-                       Clock& clock, Timers& timers, Metrics& metrics,
-                       const CallerAuthorizer& authorizer);
+                       Clock& clock, Timers& timers, RandomSource& random,
+                       Metrics& metrics, const CallerAuthorizer& authorizer);
 
   grpc::ServerReadReactor<grpc::ByteBuffer>* UploadProfileImage(
       grpc::CallbackServerContext* context,
@@ -74,6 +75,8 @@ class UserImageServiceImpl final
   const UserImageServiceOptions options_;
   RetryingClerkClient& clerk_;
   const CallerAuthorizer& authorizer_;
+  Clock& clock_;
+  RandomSource& random_;
   std::atomic<int> in_flight_{0};
   UploadEnvironment upload_env_;
 };

@@ -15,6 +15,10 @@ class AbslRandomSource final : public RandomSource {
     absl::MutexLock lock(&mu_);
     return absl::Uniform(bitgen_, 0.0, 1.0);
   }
+  uint64_t Bits64() override {
+    absl::MutexLock lock(&mu_);
+    return absl::Uniform<uint64_t>(bitgen_);
+  }
 
  private:
   absl::Mutex mu_;

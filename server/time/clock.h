@@ -48,6 +48,11 @@ class RandomSource {
   virtual ~RandomSource() = default;
   // Uniform in [0, 1).
   virtual double Uniform() = 0;
+  // 64 uniformly random bits (ids). By default from Uniform(), which has
+  // only 53; a real source gives all 64.
+  virtual uint64_t Bits64() {
+    return static_cast<uint64_t>(Uniform() * 18446744073709551616.0);
+  }
 };
 
 }  // namespace userimage

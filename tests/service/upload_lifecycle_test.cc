@@ -155,6 +155,7 @@ class UploadLifecycleTest : public ::testing::Test {
       memory_,
       time_,
       time_,
+      random_,
       metrics_,
       authorizer_};
   std::unique_ptr<grpc::Server> server_;

@@ -113,6 +113,7 @@ class UserImageServiceTest : public ::testing::Test {
                                 memory_,
                                 time_,
                                 time_,
+                                random_,
                                 metrics_,
                                 authorizer_};
   std::unique_ptr<grpc::Server> server_;
