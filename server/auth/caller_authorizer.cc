@@ -7,40 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "openssl/crypto.h"
 #include "openssl/sha.h"
+#include "server/config/config_lines.h"
 
 namespace userimage {
 namespace {
-
-struct Line {
-  int number;
-  std::string first, second;
-};
-
-// Non-empty, non-comment lines split into two whitespace-separated fields,
-// `shape` saying which (for the message when a line has another count).
-absl::StatusOr<std::vector<Line>> Lines(absl::string_view contents,
-                                        absl::string_view what,
-                                        absl::string_view shape) {
-  std::vector<Line> lines;
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
-    ++number;
-    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 2) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, " line ", number, ": expected ", shape,
-                       ", two fields separated by spaces"));
-    }
-    lines.push_back({number, std::string(fields[0]), std::string(fields[1])});
-  }
-  return lines;
-}
 
 // The short name of the method `name` stands for in the allow-list ("*"
 // for every method), or why it names none of `service`'s.
@@ -86,8 +59,9 @@ absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
     const Options& options) {
   CallerAuthorizer authorizer;
   authorizer.allow_unauthenticated_ = options.allow_unauthenticated;
-  auto tokens = Lines(options.tokens_file_contents, "the bearer tokens file",
-                      "\"<identity> <token>\"");
+  auto tokens =
+      ReadTwoFieldLines(options.tokens_file_contents, "the bearer tokens file",
+                        "\"<identity> <token>\"");
   if (!tokens.ok()) return tokens.status();
   for (auto& [number, identity, token] : *tokens) {
     if (token.size() < 16) {
@@ -97,8 +71,9 @@ absl::StatusOr<CallerAuthorizer> CallerAuthorizer::Create(
     }
     authorizer.tokens_.push_back({Sha256(token), identity});
   }
-  auto allowed = Lines(options.allowlist_file_contents, "the caller allow-list",
-                       "\"<method or *> <identity>\"");
+  auto allowed = ReadTwoFieldLines(options.allowlist_file_contents,
+                                   "the caller allow-list",
+                                   "\"<method or *> <identity>\"");
   if (!allowed.ok()) return allowed.status();
   for (auto& [number, name, identity] : *allowed) {
     absl::StatusOr<std::string> method =

@@ -6,8 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "server/config/config_lines.h"
 
 namespace userimage {
 
@@ -21,36 +20,30 @@ absl::Status LineError(int line, absl::string_view what) {
 }  // namespace
 
 absl::StatusOr<CallerWeights> CallerWeights::Parse(absl::string_view contents) {
+  absl::StatusOr<std::vector<ConfigLine>> lines =
+      ReadTwoFieldLines(contents, "caller weights", "\"<identity> <weight>\"");
+  if (!lines.ok()) return lines.status();
   CallerWeights parsed;
   bool has_default = false;
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
-    ++number;
-    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    if (fields.size() != 2) {
-      return LineError(number, "expected \"<identity> <weight>\"");
-    }
+  for (const auto& [number, identity, value] : *lines) {
     double weight = 0;
-    if (!absl::SimpleAtod(fields[1], &weight) || !(weight >= kMinWeight) ||
+    if (!absl::SimpleAtod(value, &weight) || !(weight >= kMinWeight) ||
         !(weight <= kMaxWeight)) {
-      return LineError(number, absl::StrCat("the weight \"", fields[1],
+      return LineError(number, absl::StrCat("the weight \"", value,
                                             "\" is not a number from ",
                                             kMinWeight, " to ", kMaxWeight));
     }
-    if (fields[0] == "*") {
+    if (identity == "*") {
       if (has_default) return LineError(number, "a second \"*\" line");
       has_default = true;
       parsed.default_weight_ = weight;
       continue;
     }
-    if (!parsed.weights_.emplace(fields[0], weight).second) {
-      return LineError(
-          number, absl::StrCat("\"", fields[0], "\" already has a weight"));
+    if (!parsed.weights_.emplace(identity, weight).second) {
+      return LineError(number,
+                       absl::StrCat("\"", identity, "\" already has a weight"));
     }
-    parsed.identities_.emplace_back(fields[0]);
+    parsed.identities_.push_back(identity);
   }
   return parsed;
 }

@@ -6,8 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/str_split.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "server/config/config_lines.h"
 #include "server/status/status_details.h"
 
 namespace userimage {
@@ -31,15 +31,7 @@ absl::StatusOr<ResponseFields> ResponseFields::Parse(
     absl::string_view contents) {
   ResponseFields fields;
   fields.has_policy_ = true;
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(contents, '\n')) {
-    ++number;
-    line = absl::StripAsciiWhitespace(line.substr(0, line.find('#')));
-    if (line.empty()) continue;
-    std::vector<absl::string_view> parts =
-        absl::StrSplit(line, absl::MaxSplits(absl::ByAnyChar(" \t"), 1));
-    const absl::string_view paths =
-        parts.size() == 2 ? absl::StripAsciiWhitespace(parts[1]) : "";
+  for (const auto& [number, identity, paths] : ReadConfigLines(contents)) {
     if (paths.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the response fields file line ", number,
@@ -52,10 +44,9 @@ absl::StatusOr<ResponseFields> ResponseFields::Parse(
           absl::StrCat("the response fields file line ", number, ": \"",
                        *unknown, "\" is not a field path of Clerk's User"));
     }
-    if (!fields.allowed_.emplace(std::string(parts[0]), std::move(mask))
-             .second) {
+    if (!fields.allowed_.emplace(identity, std::move(mask)).second) {
       return absl::InvalidArgumentError(
-          absl::StrCat("the response fields file line ", number, ": ", parts[0],
+          absl::StrCat("the response fields file line ", number, ": ", identity,
                        " already has a line"));
     }
   }

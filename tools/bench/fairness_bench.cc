@@ -71,9 +71,6 @@ ABSL_FLAG(std::vector<std::string>, server_flags, {},
 namespace clerk::userimage::bench {
 namespace {
 
-constexpr char kServerPath[] = "server/user_image_server";
-constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
-constexpr char kBenchPath[] = "tools/bench/fairness_bench";
 // Accepted by the emulator and presented by the server; valid nowhere else.
 constexpr char kSecretKey[] = "sk_test_fairness_bench_00000000000";
 // The callers' bearer tokens; valid only for the servers started here.
@@ -290,22 +287,16 @@ absl::StatusOr<FairnessRun> RunMode(const Config& config, const Mode& mode,
 
 int Run(const Config& flags) {
   Config config = flags;
-  absl::StatusOr<std::string> server =
-      Program(flags.server_binary, kServerPath, kBenchPath);
-  absl::StatusOr<std::string> emulator =
-      Program(flags.emulator_binary, kEmulatorPath, kBenchPath);
-  absl::StatusOr<std::string> work_dir =
-      MakeWorkDir(flags.work_dir, "fairness_bench");
-  for (const absl::Status& status :
-       {server.status(), emulator.status(), work_dir.status()}) {
-    if (!status.ok()) {
-      std::cerr << "fairness_bench: " << status.message() << std::endl;
-      return 1;
-    }
+  absl::StatusOr<BenchPrograms> programs =
+      FindBenchPrograms(flags.server_binary, flags.emulator_binary,
+                        flags.work_dir, "fairness_bench");
+  if (!programs.ok()) {
+    std::cerr << "fairness_bench: " << programs.status().message() << std::endl;
+    return 1;
   }
-  config.server_binary = *server;
-  config.emulator_binary = *emulator;
-  config.work_dir = *work_dir;
+  config.server_binary = programs->server;
+  config.emulator_binary = programs->emulator;
+  config.work_dir = programs->work_dir;
   Progress(
       absl::StrCat("logs, port files and caller files in ", config.work_dir));
 

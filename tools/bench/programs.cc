@@ -96,6 +96,22 @@ absl::StatusOr<std::string> MakeWorkDir(const std::string& flag,
   return pattern;
 }
 
+absl::StatusOr<BenchPrograms> FindBenchPrograms(
+    const std::string& server_flag, const std::string& emulator_flag,
+    const std::string& work_dir_flag, const std::string& name) {
+  const std::string self = absl::StrCat("tools/bench/", name);
+  absl::StatusOr<std::string> server =
+      Program(server_flag, "server/user_image_server", self);
+  if (!server.ok()) return server.status();
+  absl::StatusOr<std::string> emulator =
+      Program(emulator_flag, "tools/clerk_emulator/clerk_emulator", self);
+  if (!emulator.ok()) return emulator.status();
+  absl::StatusOr<std::string> work_dir = MakeWorkDir(work_dir_flag, name);
+  if (!work_dir.ok()) return work_dir.status();
+  return BenchPrograms{*std::move(server), *std::move(emulator),
+                       *std::move(work_dir)};
+}
+
 std::string WorkspaceDir() {
   if (const char* workspace = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
     return workspace;

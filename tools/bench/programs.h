@@ -28,6 +28,20 @@ absl::StatusOr<std::string> Program(const std::string& flag,
 absl::StatusOr<std::string> MakeWorkDir(const std::string& flag,
                                         const std::string& prefix);
 
+// The programs a benchmark against the service runs, and its directory.
+struct BenchPrograms {
+  std::string server;    // server/user_image_server
+  std::string emulator;  // tools/clerk_emulator/clerk_emulator
+  std::string work_dir;
+};
+
+// Resolves them for the benchmark `name` (built as tools/bench/<name>)
+// from its flags, as Program() and MakeWorkDir() do; the error names the
+// first that is missing.
+absl::StatusOr<BenchPrograms> FindBenchPrograms(
+    const std::string& server_flag, const std::string& emulator_flag,
+    const std::string& work_dir_flag, const std::string& name);
+
 // The workspace directory: $BUILD_WORKSPACE_DIRECTORY under `bazel run`,
 // else the current directory.
 std::string WorkspaceDir();

@@ -52,9 +52,6 @@ ABSL_FLAG(std::vector<std::string>, unpaced_server_flags, {},
 namespace clerk::userimage::bench {
 namespace {
 
-constexpr char kServerPath[] = "server/user_image_server";
-constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
-constexpr char kBenchPath[] = "tools/bench/rate_limit_bench";
 // Accepted by the emulator and presented by the server; valid nowhere else.
 constexpr char kSecretKey[] = "sk_test_rate_limit_bench_0000000000";
 
@@ -135,22 +132,17 @@ absl::StatusOr<ModeStats> RunMode(const Config& config, const std::string& mode,
 
 int Run(const Config& flags) {
   Config config = flags;
-  absl::StatusOr<std::string> server =
-      Program(flags.server_binary, kServerPath, kBenchPath);
-  absl::StatusOr<std::string> emulator =
-      Program(flags.emulator_binary, kEmulatorPath, kBenchPath);
-  absl::StatusOr<std::string> work_dir =
-      MakeWorkDir(flags.work_dir, "rate_limit_bench");
-  for (const absl::Status& status :
-       {server.status(), emulator.status(), work_dir.status()}) {
-    if (!status.ok()) {
-      std::cerr << "rate_limit_bench: " << status.message() << std::endl;
-      return 1;
-    }
+  absl::StatusOr<BenchPrograms> programs =
+      FindBenchPrograms(flags.server_binary, flags.emulator_binary,
+                        flags.work_dir, "rate_limit_bench");
+  if (!programs.ok()) {
+    std::cerr << "rate_limit_bench: " << programs.status().message()
+              << std::endl;
+    return 1;
   }
-  config.server_binary = *server;
-  config.emulator_binary = *emulator;
-  config.work_dir = *work_dir;
+  config.server_binary = programs->server;
+  config.emulator_binary = programs->emulator;
+  config.work_dir = programs->work_dir;
   Progress(absl::StrCat("logs and port files in ", config.work_dir));
 
   const std::string emulator_port_file =

@@ -104,8 +104,6 @@ using ::clerk::userimage::client::ReadFile;
 using ::userimage::ChildProcess;
 namespace {
 
-constexpr char kServerPath[] = "server/user_image_server";
-constexpr char kEmulatorPath[] = "tools/clerk_emulator/clerk_emulator";
 constexpr char kDirectPath[] = "tools/bench/direct_upload_client";
 constexpr char kBenchPath[] = "tools/bench/upload_load_bench";
 // Accepted by the emulator and presented by the server; valid nowhere else.
@@ -407,25 +405,21 @@ void RaiseFileLimit() {
 
 int Run(const Config& flags) {
   Config config = flags;
-  absl::StatusOr<std::string> server =
-      Program(flags.server_binary, kServerPath, kBenchPath);
-  absl::StatusOr<std::string> emulator =
-      Program(flags.emulator_binary, kEmulatorPath, kBenchPath);
+  absl::StatusOr<BenchPrograms> programs =
+      FindBenchPrograms(flags.server_binary, flags.emulator_binary,
+                        flags.work_dir, "upload_load_bench");
   absl::StatusOr<std::string> direct =
       Program(flags.direct_client_binary, kDirectPath, kBenchPath);
-  absl::StatusOr<std::string> work_dir =
-      MakeWorkDir(flags.work_dir, "upload_load_bench");
-  for (const absl::Status& status : {server.status(), emulator.status(),
-                                     direct.status(), work_dir.status()}) {
+  for (const absl::Status& status : {programs.status(), direct.status()}) {
     if (!status.ok()) {
       std::cerr << "upload_load_bench: " << status.message() << std::endl;
       return 1;
     }
   }
-  config.server_binary = *server;
-  config.emulator_binary = *emulator;
+  config.server_binary = programs->server;
+  config.emulator_binary = programs->emulator;
   config.direct_client_binary = *direct;
-  config.work_dir = *work_dir;
+  config.work_dir = programs->work_dir;
   Progress(absl::StrCat("logs, images and records in ", config.work_dir));
   RaiseFileLimit();
 
