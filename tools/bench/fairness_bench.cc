@@ -300,20 +300,12 @@ int Run(const Config& flags) {
   Progress(
       absl::StrCat("logs, port files and caller files in ", config.work_dir));
 
-  const std::string emulator_port_file =
-      absl::StrCat(config.work_dir, "/emulator.port");
-  const std::string emulator_log =
-      absl::StrCat(config.work_dir, "/emulator.log");
-  absl::StatusOr<LocalService> emulator_service = StartLocalService(
-      EmulatorArgv(config.emulator_binary, emulator_port_file,
-                   {absl::StrCat("--rate_limit=", config.quota.requests),
-                    absl::StrCat("--rate_window=",
-                                 absl::FormatDuration(config.quota.window))}),
-      {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, emulator_log,
-      emulator_port_file);
+  absl::StatusOr<LocalService> emulator_service = StartQuotaEmulator(
+      config.emulator_binary, config.work_dir, config.quota.requests,
+      config.quota.window, kSecretKey);
   if (!emulator_service.ok()) {
-    std::cerr << "fairness_bench: emulator: " << emulator_service.status()
-              << "; see " << emulator_log << std::endl;
+    std::cerr << "fairness_bench: " << emulator_service.status().message()
+              << std::endl;
     return 1;
   }
   const int emulator_port = emulator_service->port;

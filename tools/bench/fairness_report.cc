@@ -93,21 +93,6 @@ std::vector<Row> Rows(const std::vector<FairnessRun>& runs) {
 bool WebTargetMet(const FairnessRun& r, const FairnessTargets& t) {
   return r.web.successes == r.web.uploads && r.web.max <= t.max_web_slowest;
 }
-bool QuotaTargetMet(const FairnessRun& r, const FairnessTargets& t) {
-  return r.goodput >= t.min_quota_used;
-}
-bool RateLimitTargetMet(const FairnessRun& r, const FairnessTargets& t) {
-  return r.rate_limited_share <= t.max_rate_limited_share;
-}
-
-std::string StatusBreakdown(const ClerkLogSummary& clerk) {
-  if (clerk.by_status.empty()) return "none";
-  std::vector<std::string> parts;
-  for (const auto& [status, count] : clerk.by_status) {
-    parts.push_back(absl::StrCat(status, ":", count));
-  }
-  return absl::StrJoin(parts, " ");
-}
 
 JsonObject CallerJson(const CallerFigures& c) {
   JsonObject failures;
@@ -158,13 +143,8 @@ JsonObject TargetsJson(const FairnessRun& r, const FairnessTargets& t) {
   JsonObject json;
   json.Number("max_web_slowest_s", Seconds(t.max_web_slowest))
       .Number("web_slowest_s", Seconds(r.web.max))
-      .Bool("web_slowest_met", WebTargetMet(r, t))
-      .Number("min_quota_used", t.min_quota_used)
-      .Number("quota_used", r.goodput)
-      .Bool("quota_used_met", QuotaTargetMet(r, t))
-      .Number("max_429_share", t.max_rate_limited_share)
-      .Number("429_share", r.rate_limited_share)
-      .Bool("429_share_met", RateLimitTargetMet(r, t));
+      .Bool("web_slowest_met", WebTargetMet(r, t));
+  AddQuotaTargets(r.goodput, r.rate_limited_share, t.quota, json);
   return json;
 }
 
@@ -324,21 +304,8 @@ std::string FormatFairnessTable(const FairnessScenario& scenario,
         max_slowest, slowest, r.web.successes, r.web.uploads,
         WebTargetMet(r, targets) ? "MET" : "MISSED",
         std::fabs(slowest - max_slowest));
-    const double used = 100 * r.goodput;
-    const double min_used = 100 * targets.min_quota_used;
-    absl::StrAppendFormat(
-        &out, "  quota used >= %.0f %%: %.2f %% -> %s by %.2f points\n",
-        min_used, used, QuotaTargetMet(r, targets) ? "MET" : "MISSED",
-        std::fabs(used - min_used));
-    const double limited = 100 * r.rate_limited_share;
-    const double max_limited = 100 * targets.max_rate_limited_share;
-    absl::StrAppendFormat(
-        &out,
-        "  429s <= %.0f %% of Clerk requests: %.2f %% (%d of %d) -> %s by "
-        "%.2f points\n",
-        max_limited, limited, r.clerk.Count(429), r.clerk.requests,
-        RateLimitTargetMet(r, targets) ? "MET" : "MISSED",
-        std::fabs(limited - max_limited));
+    absl::StrAppend(&out, FormatQuotaTargets(r.goodput, r.rate_limited_share,
+                                             r.clerk, targets.quota));
   }
   return out;
 }

@@ -19,10 +19,8 @@ namespace clerk::userimage::bench {
 struct FairnessTargets {
   // Web's slowest upload, from its start.
   absl::Duration max_web_slowest = absl::Seconds(8);
-  // Smallest acceptable goodput, as a fraction of the quota.
-  double min_quota_used = 0.97;
-  // Largest acceptable share of Clerk requests answered 429.
-  double max_rate_limited_share = 0.01;
+  // Goodput and 429s, as for rate_limit_bench's paced mode.
+  Targets quota;
 };
 
 // One caller's uploads in one run. Times are from the run's release (the

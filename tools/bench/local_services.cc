@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "tools/clerk_emulator/user_store.h"
 
@@ -41,6 +42,27 @@ std::vector<std::string> EmulatorArgv(const std::string& binary,
       absl::StrCat("--generated_users=", kLoadUsers)};
   argv.insert(argv.end(), flags.begin(), flags.end());
   return argv;
+}
+
+absl::StatusOr<LocalService> StartQuotaEmulator(const std::string& binary,
+                                                const std::string& work_dir,
+                                                int rate_limit,
+                                                absl::Duration rate_window,
+                                                const std::string& secret_key) {
+  const std::string port_file = absl::StrCat(work_dir, "/emulator.port");
+  const std::string log = absl::StrCat(work_dir, "/emulator.log");
+  absl::StatusOr<LocalService> emulator = StartLocalService(
+      EmulatorArgv(
+          binary, port_file,
+          {absl::StrCat("--rate_limit=", rate_limit),
+           absl::StrCat("--rate_window=", absl::FormatDuration(rate_window))}),
+      {absl::StrCat("CLERK_SECRET_KEY=", secret_key)}, log, port_file);
+  if (!emulator.ok()) {
+    return absl::Status(
+        emulator.status().code(),
+        absl::StrCat("emulator: ", emulator.status().message(), "; see ", log));
+  }
+  return emulator;
 }
 
 std::vector<std::string> ServerArgv(const std::string& binary,

@@ -39,6 +39,15 @@ std::vector<std::string> EmulatorArgv(const std::string& binary,
                                       const std::string& port_file,
                                       const std::vector<std::string>& flags);
 
+// The emulator (EmulatorArgv) answering `rate_limit` requests per fixed
+// `rate_window` and expecting `secret_key`, logging to
+// <work_dir>/emulator.log; an error names that log.
+absl::StatusOr<LocalService> StartQuotaEmulator(const std::string& binary,
+                                                const std::string& work_dir,
+                                                int rate_limit,
+                                                absl::Duration rate_window,
+                                                const std::string& secret_key);
+
 // The server on 127.0.0.1 and an OS-chosen port, in front of the emulator
 // on `emulator_port`, then `flags`.
 std::vector<std::string> ServerArgv(const std::string& binary,

@@ -32,23 +32,6 @@ int FailuresOf(const ModeStats& stats, const std::string& code) {
   return it == stats.failures.end() ? 0 : it->second;
 }
 
-std::string StatusBreakdown(const ClerkLogSummary& clerk) {
-  if (clerk.by_status.empty()) return "none";
-  std::vector<std::string> parts;
-  for (const auto& [status, count] : clerk.by_status) {
-    parts.push_back(absl::StrCat(status, ":", count));
-  }
-  return absl::StrJoin(parts, " ");
-}
-
-bool QuotaTargetMet(const ModeStats& paced, const Targets& targets) {
-  return paced.goodput >= targets.min_quota_used;
-}
-
-bool RateLimitTargetMet(const ModeStats& paced, const Targets& targets) {
-  return paced.rate_limited_share <= targets.max_rate_limited_share;
-}
-
 JsonObject ModeJson(const ModeStats& s) {
   JsonObject failures;
   for (const auto& [code, count] : s.failures) failures.Number(code, count);
@@ -77,6 +60,44 @@ JsonObject ModeJson(const ModeStats& s) {
 }
 
 }  // namespace
+
+std::string StatusBreakdown(const ClerkLogSummary& clerk) {
+  if (clerk.by_status.empty()) return "none";
+  std::vector<std::string> parts;
+  for (const auto& [status, count] : clerk.by_status) {
+    parts.push_back(absl::StrCat(status, ":", count));
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+std::string FormatQuotaTargets(double goodput, double rate_limited_share,
+                               const ClerkLogSummary& clerk,
+                               const Targets& targets) {
+  const double used = 100 * goodput;
+  const double min_used = 100 * targets.min_quota_used;
+  const double limited = 100 * rate_limited_share;
+  const double max_limited = 100 * targets.max_rate_limited_share;
+  return absl::StrFormat(
+      "  quota used >= %.0f %%: %.2f %% -> %s by %.2f points\n"
+      "  429s <= %.0f %% of Clerk requests: %.2f %% (%d of %d) -> %s by %.2f "
+      "points\n",
+      min_used, used, goodput >= targets.min_quota_used ? "MET" : "MISSED",
+      std::fabs(used - min_used), max_limited, limited, clerk.Count(429),
+      clerk.requests,
+      rate_limited_share <= targets.max_rate_limited_share ? "MET" : "MISSED",
+      std::fabs(limited - max_limited));
+}
+
+void AddQuotaTargets(double goodput, double rate_limited_share,
+                     const Targets& targets, JsonObject& goals) {
+  goals.Number("min_quota_used", targets.min_quota_used)
+      .Number("quota_used", goodput)
+      .Bool("quota_used_met", goodput >= targets.min_quota_used)
+      .Number("max_429_share", targets.max_rate_limited_share)
+      .Number("429_share", rate_limited_share)
+      .Bool("429_share_met",
+            rate_limited_share <= targets.max_rate_limited_share);
+}
 
 ModeStats Summarize(const LoadResult& load, const ClerkLogSummary& clerk,
                     const Quota& quota) {
@@ -178,21 +199,9 @@ std::string FormatTable(const ModeStats& paced, const ModeStats& unpaced,
         "load\noffered more than the pacing.\n");
   }
   absl::StrAppendFormat(&out, "\nTargets (paced mode):\n");
-  const double used = 100 * paced.goodput;
-  const double min_used = 100 * targets.min_quota_used;
-  absl::StrAppendFormat(
-      &out, "  quota used >= %.0f %%: %.2f %% -> %s by %.2f points\n", min_used,
-      used, QuotaTargetMet(paced, targets) ? "MET" : "MISSED",
-      std::fabs(used - min_used));
-  const double limited = 100 * paced.rate_limited_share;
-  const double max_limited = 100 * targets.max_rate_limited_share;
-  absl::StrAppendFormat(
-      &out,
-      "  429s <= %.0f %% of Clerk requests: %.2f %% (%d of %d) -> %s by %.2f "
-      "points\n",
-      max_limited, limited, paced.clerk.Count(429), paced.clerk.requests,
-      RateLimitTargetMet(paced, targets) ? "MET" : "MISSED",
-      std::fabs(limited - max_limited));
+  absl::StrAppend(&out,
+                  FormatQuotaTargets(paced.goodput, paced.rate_limited_share,
+                                     paced.clerk, targets));
   return out;
 }
 
@@ -212,12 +221,7 @@ std::string FormatJson(const ModeStats& paced, const ModeStats& unpaced,
       .Ratio("success_p99", Ratio(Seconds(paced.p99), Seconds(unpaced.p99)))
       .Ratio("success_max", Ratio(Seconds(paced.max), Seconds(unpaced.max)));
   JsonObject goals;
-  goals.Number("min_quota_used", targets.min_quota_used)
-      .Number("quota_used", paced.goodput)
-      .Bool("quota_used_met", QuotaTargetMet(paced, targets))
-      .Number("max_429_share", targets.max_rate_limited_share)
-      .Number("429_share", paced.rate_limited_share)
-      .Bool("429_share_met", RateLimitTargetMet(paced, targets));
+  AddQuotaTargets(paced.goodput, paced.rate_limited_share, targets, goals);
   JsonObject json;
   json.String("benchmark", "rate_limit")
       .Number("uploads", paced.uploads)

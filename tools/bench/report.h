@@ -6,6 +6,7 @@
 
 #include "absl/time/time.h"
 #include "tools/bench/emulator_control.h"
+#include "tools/bench/json_object.h"
 #include "tools/bench/upload_load.h"
 
 namespace clerk::userimage::bench {
@@ -46,6 +47,18 @@ struct ModeStats {
   absl::Duration p99;
   absl::Duration max;
 };
+
+// Clerk's answers as "status:count ..." ("none" when there were none).
+std::string StatusBreakdown(const ClerkLogSummary& clerk);
+
+// The quota targets judged on one run's `goodput`, `rate_limited_share`
+// and Clerk's answers: the table's two lines, and the same as fields of
+// `goals`.
+std::string FormatQuotaTargets(double goodput, double rate_limited_share,
+                               const ClerkLogSummary& clerk,
+                               const Targets& targets);
+void AddQuotaTargets(double goodput, double rate_limited_share,
+                     const Targets& targets, JsonObject& goals);
 
 ModeStats Summarize(const LoadResult& load, const ClerkLogSummary& clerk,
                     const Quota& quota);
