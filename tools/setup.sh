@@ -31,6 +31,8 @@ BUILD_PACKAGES=(
   golang-github-gogo-googleapis-dev
   prometheus-cpp-dev
   libhiredis-dev
+  libevent-dev
+  libgoogle-perftools-dev
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
 # rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests;

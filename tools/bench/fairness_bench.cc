@@ -139,22 +139,6 @@ absl::Status WriteFile(const std::string& path, const std::string& contents) {
   return absl::OkStatus();
 }
 
-// A channel with a connection of its own: gRPC would otherwise share one
-// connection among channels to the same address.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> OwnChannel(int port) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
-                                grpc::InsecureChannelCredentials(), args);
-  if (!channel->WaitForConnected(
-          absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to the server on port ", port));
-  }
-  return channel;
-}
-
 // The uploads of both callers against a server on `port`.
 absl::StatusOr<std::vector<Part>> Offer(const Config& config,
                                         const std::vector<Caller>& callers,

@@ -12,6 +12,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_callback.h"
 
 namespace clerk::userimage::bench {
@@ -47,11 +49,13 @@ class UploadCall final
 // callbacks arrive on gRPC's threads.
 class Driver {
  public:
-  Driver(const std::shared_ptr<grpc::Channel>& channel, const LoadPlan& plan,
-         const GrpcLoadOptions& options)
-      : stub_(v1::UserImageService::NewStub(channel)),
-        plan_(plan),
-        options_(options) {}
+  Driver(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+         const LoadPlan& plan, const GrpcLoadOptions& options)
+      : plan_(plan), options_(options) {
+    for (const auto& channel : channels) {
+      stubs_.push_back(v1::UserImageService::NewStub(channel));
+    }
+  }
 
   LoadRecords Run() {
     start_ = absl::Now();
@@ -120,10 +124,10 @@ class Driver {
       }
     }
     auto* call = new UploadCall(this, scheduled, index);
-    call->Start(*stub_, options_);
+    call->Start(*stubs_[index % stubs_.size()], options_);
   }
 
-  const std::unique_ptr<v1::UserImageService::Stub> stub_;
+  std::vector<std::unique_ptr<v1::UserImageService::Stub>> stubs_;
   const LoadPlan plan_;
   const GrpcLoadOptions& options_;
   absl::Time start_;
@@ -194,10 +198,31 @@ PreparedImage PrepareImage(const std::string& bytes, size_t chunk_bytes) {
   return image;
 }
 
+LoadRecords RunGrpcLoad(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    const LoadPlan& plan, const GrpcLoadOptions& options) {
+  Driver driver(channels, plan, options);
+  return driver.Run();
+}
+
 LoadRecords RunGrpcLoad(const std::shared_ptr<grpc::Channel>& channel,
                         const LoadPlan& plan, const GrpcLoadOptions& options) {
-  Driver driver(channel, plan, options);
-  return driver.Run();
+  return RunGrpcLoad(std::vector<std::shared_ptr<grpc::Channel>>{channel}, plan,
+                     options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OwnChannel(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port),
+                                grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(
+          absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to the server on port ", port));
+  }
+  return channel;
 }
 
 }  // namespace clerk::userimage::bench

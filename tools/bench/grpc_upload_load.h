@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "clerk/userimage/v1/user_image_service.grpc.pb.h"
 #include "grpcpp/channel.h"
@@ -36,12 +37,23 @@ struct GrpcLoadOptions {
   v1::Priority priority = v1::PRIORITY_UNSPECIFIED;
 };
 
-// Runs `plan` against UserImageService on `channel` with the gRPC callback
-// API: no thread per upload, so thousands can be in flight. Returns once
-// every upload started has returned (each is bounded by its deadline).
-// Records carry no CPU figure. Thread-safe (runs are independent).
+// Runs `plan` against UserImageService with the gRPC callback API, upload
+// i on channels[i % size] (not empty): no thread per upload, so thousands
+// can be in flight. Returns once every upload started has returned (each is
+// bounded by its deadline). Records carry no CPU figure. Thread-safe (runs
+// are independent).
+LoadRecords RunGrpcLoad(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+    const LoadPlan& plan, const GrpcLoadOptions& options);
+// The same on one channel.
 LoadRecords RunGrpcLoad(const std::shared_ptr<grpc::Channel>& channel,
                         const LoadPlan& plan, const GrpcLoadOptions& options);
+
+// A connected channel to 127.0.0.1:`port` with a connection of its own
+// (gRPC would otherwise share one connection among channels to the same
+// address), so uploads spread over several are not held to one
+// connection's concurrent-stream limit; UNAVAILABLE after 10 s.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OwnChannel(int port);
 
 }  // namespace clerk::userimage::bench
 

@@ -1,21 +1,22 @@
 // Load generator and benchmark of the service's data path: uploads images
-// through the service (the proxy) in front of the Clerk emulator, then the
-// same images straight to the emulator with libcurl (the direct baseline,
-// in a child process), and optionally through Clerk's Node SDK, at each
-// requested concurrency (closed loop or burst) or rate (open loop). Reports
-// throughput, latency percentiles, CPU per MiB, peak RSS and threads of
-// each, their ratios, and the targets of docs/benchmarks.md, as a table and
-// one line of JSON per point. Loopback only; it starts and stops the
-// emulator, the servers and the clients itself.
+// through the service (the proxy) in front of a stand-in for Clerk (the
+// minimal backend by default, or the Clerk emulator), then the same images
+// straight to it with libcurl's multi interface (the direct baseline, in a
+// child process), and optionally through Clerk's Node SDK, at each requested
+// concurrency (closed loop or burst) or rate (open loop), or at the
+// data-path figures' three points (--figures). Reports throughput, latency
+// percentiles, CPU per MiB, peak RSS and threads of each, their ratios, and
+// the targets of docs/benchmarks.md, as a table and one line of JSON per
+// point, then every target judged. Loopback only; it starts and stops the
+// backends, the servers and the clients itself.
 //
 //   bazel build -c opt //tools/bench:upload_load_bench
-//       //tools/bench:direct_upload_client //tools/clerk_emulator
-//       //server:user_image_server
-//   tools/bench/netns_quickack.sh
-//       bazel-bin/tools/bench/upload_load_bench --concurrency=1,64
+//       //tools/bench:direct_upload_client //tools/bench:minimal_backend
+//       //tools/clerk_emulator //server:user_image_server
+//   bazel-bin/tools/bench/upload_load_bench --figures
 //
-// netns_quickack.sh takes the emulator's delayed-ACK stall out (see
-// docs/benchmarks.md); without it the benchmark runs the same.
+// With --backend=emulator, run it under tools/bench/netns_quickack.sh to
+// take the emulator's delayed-ACK stall out (see docs/benchmarks.md).
 
 #include <sys/resource.h>
 
@@ -25,6 +26,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -97,6 +99,17 @@ ABSL_FLAG(std::string, direct_client_binary, "",
           "to this binary in bazel-bin.");
 ABSL_FLAG(std::string, plot_data, "",
           "If set, append one gnuplot data line per point to this file.");
+ABSL_FLAG(std::string, backend, "minimal",
+          "What stands in for Clerk: minimal (minimal_backend, one epoll "
+          "thread answering a full User) or emulator (the Clerk emulator).");
+ABSL_FLAG(std::string, minimal_backend_binary, "",
+          "minimal_backend to run; default: from the runfiles or next to "
+          "this binary in bazel-bin.");
+ABSL_FLAG(bool, figures, false,
+          "Run the data-path figures of docs/benchmarks.md instead of the "
+          "points the other flags choose: 1 MiB one upload at a time, 1 MiB "
+          "at 64 concurrent (closed loops of --duration), and 2,000 uploads "
+          "of 100 KB released at once against 1 s of backend latency.");
 
 namespace clerk::userimage::bench {
 
@@ -105,9 +118,12 @@ using ::userimage::ChildProcess;
 namespace {
 
 constexpr char kDirectPath[] = "tools/bench/direct_upload_client";
+constexpr char kMinimalBackendPath[] = "tools/bench/minimal_backend";
 constexpr char kBenchPath[] = "tools/bench/upload_load_bench";
 // Accepted by the emulator and presented by the server; valid nowhere else.
 constexpr char kSecretKey[] = "sk_test_upload_load_bench_00000000000";
+// The server's --grpc_max_concurrent_streams default.
+constexpr int64_t kStreamsPerConnection = 100;
 // How often process threads and RSS are sampled.
 constexpr absl::Duration kSampleInterval = absl::Milliseconds(10);
 
@@ -133,13 +149,17 @@ struct Config {
   std::string direct_client_binary;
   std::string work_dir;
   std::string plot_data;
+  bool minimal_backend;
+  std::string minimal_backend_binary;
+  bool figures;
 };
 
-// What every mode of a run shares.
+// What every mode of a point shares: the backend standing in for Clerk
+// and the images.
 struct Setup {
   const Config& config;
-  int emulator_port;
-  pid_t emulator_pid;
+  int backend_port;
+  pid_t backend_pid;
   std::vector<std::string> image_paths;
   std::vector<std::shared_ptr<const PreparedImage>> images;
 };
@@ -191,12 +211,12 @@ absl::StatusOr<ModeFigures> RunChildGenerator(
     if (exit_status.ok()) break;
   }
   const absl::StatusOr<absl::Duration> emulator_before =
-      ProcessCpu(setup.emulator_pid);
+      ProcessCpu(setup.backend_pid);
   if (!exit_status.ok()) {
     exit_status = (*child)->Wait(give_up - absl::Now());
   }
   const absl::StatusOr<absl::Duration> emulator_after =
-      ProcessCpu(setup.emulator_pid);
+      ProcessCpu(setup.backend_pid);
   sampler.Stop();
   if (!exit_status.ok()) {
     (*child)->Stop(absl::Seconds(5));
@@ -244,7 +264,7 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
   flags.insert(flags.end(), config.server_flags.begin(),
                config.server_flags.end());
   const std::vector<std::string> argv =
-      ServerArgv(config.server_binary, port_file, setup.emulator_port, flags);
+      ServerArgv(config.server_binary, port_file, setup.backend_port, flags);
   Progress(absl::StrCat("proxy: starting ", absl::StrJoin(argv, " ")));
   absl::StatusOr<LocalService> server = StartLocalService(
       argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
@@ -254,30 +274,34 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
         absl::StrCat("server: ", server.status().message(), "; see ", log));
   }
   const pid_t pid = server->process->pid();
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", server->port),
-                          grpc::InsecureChannelCredentials());
-  if (!channel->WaitForConnected(
-          absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot connect to the server on port ", server->port));
+  // Uploads spread over connections of their own, no more on each than the
+  // server's default concurrent streams per connection, as many callers'
+  // would: one connection would hold a burst to 100 at a time.
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  const int64_t connections =
+      (std::max<int64_t>(bound, 1) + kStreamsPerConnection - 1) /
+      kStreamsPerConnection;
+  for (int64_t i = 0; i < connections; ++i) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        OwnChannel(server->port);
+    if (!channel.ok()) return channel.status();
+    channels.push_back(*std::move(channel));
   }
   GrpcLoadOptions options;
   options.images = setup.images;
   options.users = LoadUsers();
   options.deadline = config.deadline;
   if (config.warmup > absl::ZeroDuration()) {
-    RunGrpcLoad(channel, WarmupPlan(point.plan, config.warmup), options);
+    RunGrpcLoad(channels, WarmupPlan(point.plan, config.warmup), options);
   }
   absl::StatusOr<absl::Duration> cpu_before = ProcessCpu(pid);
   absl::StatusOr<absl::Duration> emulator_before =
-      ProcessCpu(setup.emulator_pid);
+      ProcessCpu(setup.backend_pid);
   ProcessSampler sampler(pid, kSampleInterval);
-  const LoadRecords records = RunGrpcLoad(channel, point.plan, options);
+  const LoadRecords records = RunGrpcLoad(channels, point.plan, options);
   sampler.Stop();
   absl::StatusOr<absl::Duration> cpu_after = ProcessCpu(pid);
-  absl::StatusOr<absl::Duration> emulator_after =
-      ProcessCpu(setup.emulator_pid);
+  absl::StatusOr<absl::Duration> emulator_after = ProcessCpu(setup.backend_pid);
   absl::StatusOr<ProcessStatus> status = ReadProcessStatus(pid);
   const int exit_status = server->process->Stop();
   if (exit_status != 0) {
@@ -299,7 +323,7 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
 
 // Flags shared by the direct client and the Node driver.
 std::vector<std::string> GeneratorArgs(const Setup& setup) {
-  return {absl::StrCat("--api_url=http://127.0.0.1:", setup.emulator_port),
+  return {absl::StrCat("--api_url=http://127.0.0.1:", setup.backend_port),
           absl::StrCat("--users=", absl::StrJoin(LoadUsers(), ","))};
 }
 
@@ -379,6 +403,18 @@ ModeFigures RunNode(const Setup& setup, const LoadPoint& point) {
 
 std::vector<LoadPoint> Points(const Config& config) {
   std::vector<LoadPoint> points;
+  if (config.figures) {
+    auto closed = [&](int workers) {
+      return LoadPlan{.shape = LoadShape::kClosed,
+                      .concurrency = workers,
+                      .duration = config.duration};
+    };
+    const LoadPlan burst{.shape = LoadShape::kBurst, .concurrency = 2000};
+    points.push_back({closed(1), 1 << 20, absl::ZeroDuration()});
+    points.push_back({closed(64), 1 << 20, absl::ZeroDuration()});
+    points.push_back({burst, 102400, absl::Seconds(1)});
+    return points;
+  }
   auto add = [&](LoadPlan plan) {
     plan.shape = config.shape;
     plan.duration = config.duration;
@@ -403,6 +439,103 @@ void RaiseFileLimit() {
   }
 }
 
+// Writes the point's images to the work directory and prepares their
+// messages.
+absl::Status WriteImages(const LoadPoint& point, Setup& setup) {
+  const Config& config = setup.config;
+  for (int i = 0; i < config.distinct_images; ++i) {
+    const std::string bytes = config.exif_jpeg
+                                  ? MakeExifJpeg(point.image_bytes, i)
+                                  : MakeImage(point.image_bytes, i);
+    const std::string path = absl::StrCat(config.work_dir, "/image-",
+                                          point.image_bytes, "-", i, ".png");
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+    if (!out.flush()) return absl::InternalError("cannot write " + path);
+    setup.image_paths.push_back(path);
+    setup.images.push_back(std::make_shared<const PreparedImage>(
+        PrepareImage(bytes, static_cast<size_t>(config.chunk_bytes))));
+  }
+  return absl::OkStatus();
+}
+
+// Starts what stands in for Clerk at the point's latency: the minimal
+// backend, or the emulator with a thread per connection the point may open.
+absl::StatusOr<LocalService> StartBackend(const Config& config,
+                                          const LoadPoint& point) {
+  const std::string name = PointName(point);
+  const std::string port_file =
+      absl::StrCat(config.work_dir, "/backend-", name, ".port");
+  const std::string log =
+      absl::StrCat(config.work_dir, "/backend-", name, ".log");
+  const std::string latency =
+      absl::StrCat("--latency=", absl::FormatDuration(point.emulator_latency));
+  std::vector<std::string> argv;
+  if (config.minimal_backend) {
+    argv = {config.minimal_backend_binary,
+            absl::StrCat("--port_file=", port_file), latency};
+  } else {
+    const int64_t threads =
+        config.emulator_threads > 0
+            ? config.emulator_threads
+            : std::max<int64_t>(256, InFlightBound(point) + 256);
+    argv = EmulatorArgv(
+        config.emulator_binary, port_file,
+        {"--rate_limit=0", latency, absl::StrCat("--threads=", threads)});
+  }
+  Progress(absl::StrCat("backend: starting ", absl::StrJoin(argv, " ")));
+  absl::StatusOr<LocalService> backend = StartLocalService(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
+  if (!backend.ok()) {
+    return absl::Status(
+        backend.status().code(),
+        absl::StrCat("backend: ", backend.status().message(), "; see ", log));
+  }
+  return backend;
+}
+
+// Runs every way of uploading at `point` against a backend of its own,
+// prints the point's table and JSON, and returns its targets.
+absl::StatusOr<std::vector<TargetResult>> RunPoint(const Config& config,
+                                                   const LoadPoint& point,
+                                                   std::ostream* plot) {
+  Progress(absl::StrCat("point ", PointName(point)));
+  Setup setup{config, 0, 0, {}, {}};
+  if (absl::Status written = WriteImages(point, setup); !written.ok()) {
+    return written;
+  }
+  absl::StatusOr<LocalService> backend = StartBackend(config, point);
+  if (!backend.ok()) return backend.status();
+  setup.backend_port = backend->port;
+  setup.backend_pid = backend->process->pid();
+  // The emulator keeps every image until a reset.
+  std::optional<PeriodicEmulatorReset> janitor;
+  if (!config.minimal_backend) janitor.emplace(backend->port, absl::Seconds(1));
+  absl::StatusOr<ModeFigures> proxy = RunProxy(setup, point);
+  if (!proxy.ok()) return proxy.status();
+  absl::StatusOr<ModeFigures> direct = RunDirect(setup, point);
+  if (!direct.ok()) return direct.status();
+  const ModeFigures node = RunNode(setup, point);
+  if (janitor.has_value() && janitor->failures() > 0) {
+    Progress(absl::StrCat(janitor->failures(),
+                          " periodic emulator resets "
+                          "failed"));
+  }
+  janitor.reset();
+  backend->process->Stop();
+  std::vector<TargetResult> targets = JudgeTargets(point, *proxy, *direct);
+  std::cout << "\n"
+            << FormatPointTable(point, *proxy, *direct, node, targets)
+            << FormatPointJson(point, *proxy, *direct, node, targets)
+            << std::endl;
+  if (plot != nullptr)
+    *plot << FormatPlotLine(point, *proxy, *direct) << std::endl;
+  for (TargetResult& target : targets) {
+    target.name = absl::StrCat(PointName(point), ": ", target.name);
+  }
+  return targets;
+}
+
 int Run(const Config& flags) {
   Config config = flags;
   absl::StatusOr<BenchPrograms> programs =
@@ -410,7 +543,10 @@ int Run(const Config& flags) {
                         flags.work_dir, "upload_load_bench");
   absl::StatusOr<std::string> direct =
       Program(flags.direct_client_binary, kDirectPath, kBenchPath);
-  for (const absl::Status& status : {programs.status(), direct.status()}) {
+  absl::StatusOr<std::string> minimal =
+      Program(flags.minimal_backend_binary, kMinimalBackendPath, kBenchPath);
+  for (const absl::Status& status :
+       {programs.status(), direct.status(), minimal.status()}) {
     if (!status.ok()) {
       std::cerr << "upload_load_bench: " << status.message() << std::endl;
       return 1;
@@ -419,60 +555,10 @@ int Run(const Config& flags) {
   config.server_binary = programs->server;
   config.emulator_binary = programs->emulator;
   config.direct_client_binary = *direct;
+  config.minimal_backend_binary = *minimal;
   config.work_dir = programs->work_dir;
   Progress(absl::StrCat("logs, images and records in ", config.work_dir));
   RaiseFileLimit();
-
-  Setup setup{config, 0, 0, {}, {}};
-  for (int i = 0; i < config.distinct_images; ++i) {
-    const std::string bytes = config.exif_jpeg
-                                  ? MakeExifJpeg(config.image_bytes, i)
-                                  : MakeImage(config.image_bytes, i);
-    const std::string path =
-        absl::StrCat(config.work_dir, "/image-", i, ".png");
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << bytes;
-    if (!out.flush()) {
-      std::cerr << "upload_load_bench: cannot write " << path << std::endl;
-      return 1;
-    }
-    setup.image_paths.push_back(path);
-    setup.images.push_back(std::make_shared<const PreparedImage>(
-        PrepareImage(bytes, static_cast<size_t>(config.chunk_bytes))));
-  }
-
-  const std::vector<LoadPoint> points = Points(config);
-  int64_t most_in_flight = 0;
-  for (const LoadPoint& point : points) {
-    most_in_flight = std::max(most_in_flight, InFlightBound(point));
-  }
-  const int64_t threads = config.emulator_threads > 0
-                              ? config.emulator_threads
-                              : std::max<int64_t>(256, most_in_flight + 256);
-  const std::string emulator_port_file =
-      absl::StrCat(config.work_dir, "/emulator.port");
-  const std::string emulator_log =
-      absl::StrCat(config.work_dir, "/emulator.log");
-  const std::vector<std::string> emulator_argv =
-      EmulatorArgv(config.emulator_binary, emulator_port_file,
-                   {"--rate_limit=0",
-                    absl::StrCat("--latency=",
-                                 absl::FormatDuration(config.emulator_latency)),
-                    absl::StrCat("--threads=", threads)});
-  Progress(
-      absl::StrCat("emulator: starting ", absl::StrJoin(emulator_argv, " ")));
-  absl::StatusOr<LocalService> emulator_service = StartLocalService(
-      emulator_argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)},
-      emulator_log, emulator_port_file);
-  if (!emulator_service.ok()) {
-    std::cerr << "upload_load_bench: emulator: " << emulator_service.status()
-              << "; see " << emulator_log << std::endl;
-    return 1;
-  }
-  setup.emulator_port = emulator_service->port;
-  setup.emulator_pid = emulator_service->process->pid();
-  // The emulator keeps every image until a reset.
-  PeriodicEmulatorReset janitor(setup.emulator_port, absl::Seconds(1));
 
   std::ofstream plot;
   if (!config.plot_data.empty()) {
@@ -483,43 +569,17 @@ int Run(const Config& flags) {
          << "\n# x proxy_p50 proxy_p90 proxy_p99 direct_p50 direct_p90 "
             "direct_p99 (ms) proxy_uploads_per_s direct_uploads_per_s\n";
   }
-  bool all_met = true;
-  for (const LoadPoint& point : points) {
-    Progress(absl::StrCat("point ", PointName(point)));
-    if (absl::Status reset = ResetEmulator(setup.emulator_port); !reset.ok()) {
-      std::cerr << "upload_load_bench: " << reset << std::endl;
+  std::vector<TargetResult> all;
+  for (const LoadPoint& point : Points(config)) {
+    absl::StatusOr<std::vector<TargetResult>> targets =
+        RunPoint(config, point, plot.is_open() ? &plot : nullptr);
+    if (!targets.ok()) {
+      std::cerr << "upload_load_bench: " << targets.status() << std::endl;
       return 1;
     }
-    absl::StatusOr<ModeFigures> proxy = RunProxy(setup, point);
-    if (!proxy.ok()) {
-      std::cerr << "upload_load_bench: proxy: " << proxy.status() << std::endl;
-      return 1;
-    }
-    absl::StatusOr<ModeFigures> direct_figures = RunDirect(setup, point);
-    if (!direct_figures.ok()) {
-      std::cerr << "upload_load_bench: direct: " << direct_figures.status()
-                << std::endl;
-      return 1;
-    }
-    const ModeFigures node = RunNode(setup, point);
-    const std::vector<TargetResult> targets =
-        JudgeTargets(point, *proxy, *direct_figures);
-    for (const TargetResult& t : targets) all_met = all_met && t.met;
-    std::cout << "\n"
-              << FormatPointTable(point, *proxy, *direct_figures, node, targets)
-              << FormatPointJson(point, *proxy, *direct_figures, node, targets)
-              << std::endl;
-    if (plot.is_open()) {
-      plot << FormatPlotLine(point, *proxy, *direct_figures) << std::endl;
-    }
+    all.insert(all.end(), targets->begin(), targets->end());
   }
-  if (janitor.failures() > 0) {
-    Progress(absl::StrCat(janitor.failures(),
-                          " periodic emulator resets failed; see ",
-                          emulator_log));
-  }
-  std::cout << "\nall targets judged here: "
-            << (all_met ? "MET" : "NOT all met") << std::endl;
+  std::cout << "\n" << FormatTargetSummary(all) << std::endl;
   return 0;
 }
 
@@ -568,11 +628,16 @@ int main(int argc, char** argv) {
       .direct_client_binary = absl::GetFlag(FLAGS_direct_client_binary),
       .work_dir = absl::GetFlag(FLAGS_work_dir),
       .plot_data = absl::GetFlag(FLAGS_plot_data),
+      .minimal_backend = absl::GetFlag(FLAGS_backend) == "minimal",
+      .minimal_backend_binary = absl::GetFlag(FLAGS_minimal_backend_binary),
+      .figures = absl::GetFlag(FLAGS_figures),
   };
   const bool lists_ok =
       bench::ParseList(absl::GetFlag(FLAGS_concurrency), &config.concurrency) &&
       bench::ParseList(absl::GetFlag(FLAGS_rate), &config.rates);
+  const std::string backend = absl::GetFlag(FLAGS_backend);
   if (!shape.ok() || !lists_ok || config.image_bytes < 16 ||
+      (backend != "minimal" && backend != "emulator") ||
       config.image_bytes > 10'000'000 ||
       (config.exif_jpeg && config.image_bytes < 66 * 1024) ||
       config.duration <= absl::ZeroDuration() ||
@@ -581,6 +646,7 @@ int main(int argc, char** argv) {
       config.chunk_bytes < 1 || config.chunk_bytes > 4 * 1024 * 1024 - 5 ||
       config.deadline <= absl::ZeroDuration() || config.distinct_images < 1) {
     std::cerr << "upload_load_bench: need --shape=closed|open|burst, "
+                 "--backend=minimal|emulator, "
                  "--concurrency of integers >= 1, --rate of numbers > 0, "
                  "16 <= --image_bytes <= 10000000 (66 KiB with --exif_jpeg), "
                  "--duration > 0, "
