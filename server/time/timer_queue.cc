@@ -4,13 +4,18 @@ namespace userimage {
 
 Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
   Id id;
+  bool earliest;
   {
     absl::MutexLock lock(&mu_);
     id = next_id_++;
     timers_.emplace(std::make_pair(when, id), std::move(callback));
     due_.emplace(id, when);
+    earliest = timers_.begin()->first.second == id;
   }
-  if (wake_) wake_();  // The driver may need to wake up earlier.
+  // The driver waits at most until the earliest timer it was told of, which
+  // is never later than the earliest now: only a new earliest timer needs
+  // it to wake up sooner.
+  if (earliest && wake_) wake_();
   return id;
 }
 

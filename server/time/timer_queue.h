@@ -19,8 +19,11 @@ namespace userimage {
 // wait until the next one, and runs or posts them itself. Waiting thus
 // costs no thread of its own.
 //
-// Thread-safe. Never runs a callback itself; `wake` (told after each
-// Schedule(), outside the lock) lets the driver shorten its wait. Callbacks
+// Thread-safe. Never runs a callback itself; `wake` (told, outside the
+// lock, after a Schedule() whose timer became the earliest pending one)
+// lets the driver shorten its wait. A later timer needs no wake-up: the
+// driver already waits no longer than the earliest. So re-arming a
+// far-off timeout on every message costs no wake-up of the driver. Callbacks
 // that are dropped (Cancel(), DropAll(), the destructor) are destroyed
 // outside the lock.
 class TimerQueue final : public Timers {

@@ -52,11 +52,34 @@ TEST(TimerQueueTest, CancelSaysWhoOwnsTheFinish) {
   EXPECT_FALSE(ran);
 }
 
-TEST(TimerQueueTest, ScheduleWakesTheDriver) {
+TEST(TimerQueueTest, ANewEarliestTimerWakesTheDriver) {
+  int wakes = 0;
+  TimerQueue queue([&wakes] { ++wakes; });
+  queue.Schedule(kStart + absl::Seconds(10), [] {});
+  EXPECT_EQ(wakes, 1);
+  queue.Schedule(kStart + absl::Seconds(5), [] {});
+  EXPECT_EQ(wakes, 2);
+}
+
+TEST(TimerQueueTest, ALaterTimerDoesNotWakeTheDriver) {
   int wakes = 0;
   TimerQueue queue([&wakes] { ++wakes; });
   queue.Schedule(kStart, [] {});
+  queue.Schedule(kStart + absl::Seconds(30), [] {});
+  // Same due time: scheduled later, so it runs later, not earlier.
   queue.Schedule(kStart, [] {});
+  EXPECT_EQ(wakes, 1);
+}
+
+TEST(TimerQueueTest, AfterTheEarliestIsCancelledTheNextEarliestWakes) {
+  int wakes = 0;
+  TimerQueue queue([&wakes] { ++wakes; });
+  const Timers::Id first = queue.Schedule(kStart, [] {});
+  queue.Schedule(kStart + absl::Seconds(30), [] {});
+  ASSERT_TRUE(queue.Cancel(first));
+  // Earlier than every pending timer, though later than the one the
+  // driver may still be waiting for (waking early is harmless).
+  queue.Schedule(kStart + absl::Seconds(10), [] {});
   EXPECT_EQ(wakes, 2);
 }
 
