@@ -352,8 +352,11 @@ void ServerApp::AddGauges() {
 absl::Status ServerApp::StartMetrics(const ServerConfig& config) {
   if (config.metrics_listen_address.empty()) return absl::OkStatus();
   try {
-    exposer_ =
-        std::make_unique<prometheus::Exposer>(config.metrics_listen_address);
+    // One worker (civetweb's master thread comes on top): a scrape every
+    // few seconds needs no more, and each thread counts against the
+    // server's thread budget (docs/threading.md).
+    exposer_ = std::make_unique<prometheus::Exposer>(
+        config.metrics_listen_address, /*num_threads=*/1);
   } catch (const std::exception& e) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot serve metrics on ", config.metrics_listen_address,

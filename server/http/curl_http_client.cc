@@ -98,6 +98,22 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl's upload buffer, which each transfer holds until it ends: large
+// when few transfers are in flight, so a big image leaves in a few sends,
+// and small when thousands wait for answers, so together they stay within
+// kUploadBuffersBytes; never larger than the body needs.
+constexpr size_t kUploadBuffersBytes = 32 << 20;
+constexpr size_t kMinUploadBuffer = 16 << 10;  // libcurl's minimum.
+constexpr size_t kMaxUploadBuffer = 1 << 20;
+
+long UploadBufferBytes(size_t body_bytes, size_t in_flight) {
+  const size_t share = kUploadBuffersBytes / (in_flight + 1);
+  // Room for the part's headers and the closing boundary too.
+  const size_t needed = body_bytes + 1024;
+  return static_cast<long>(
+      std::clamp(std::min(share, needed), kMinUploadBuffer, kMaxUploadBuffer));
+}
+
 absl::Status Aborted() {
   return absl::CancelledError("the request was aborted");
 }
@@ -166,6 +182,13 @@ CurlHttpClient::CurlHttpClient(Options options)
       }()) {
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                     options_.max_cached_connections);
+  absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
+      CurlEventLoop::Create(multi_);
+  if (!loop.ok()) {
+    broken_ = loop.status();
+    return;
+  }
+  loop_ = *std::move(loop);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -174,12 +197,17 @@ CurlHttpClient::~CurlHttpClient() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  curl_multi_wakeup(multi_);
-  thread_.join();
+  Wake();
+  if (thread_.joinable()) thread_.join();
   // Completions still queued may send, schedule or abort: the multi handle
   // and mu_ must still be alive while they run.
   callbacks_.Shutdown();
+  loop_.reset();
   curl_multi_cleanup(multi_);
+}
+
+void CurlHttpClient::Wake() {
+  if (loop_ != nullptr) loop_->Wake();
 }
 
 void CurlHttpClient::Deliver(Callback done, HttpResult result) {
@@ -192,6 +220,10 @@ void CurlHttpClient::Deliver(Callback done, HttpResult result) {
 void CurlHttpClient::Send(HttpRequest request, Callback done) {
   if (request.abort != nullptr && request.abort->aborted()) {
     Deliver(std::move(done), Aborted());
+    return;
+  }
+  if (!broken_.ok()) {
+    Deliver(std::move(done), broken_);
     return;
   }
   auto transfer = std::make_unique<Transfer>();
@@ -209,7 +241,7 @@ void CurlHttpClient::Send(HttpRequest request, Callback done) {
             absl::CancelledError("HTTP client is shut down"));
     return;
   }
-  curl_multi_wakeup(multi_);
+  Wake();
 }
 
 void CurlHttpClient::RequestAbort(TransferId id) {
@@ -217,7 +249,7 @@ void CurlHttpClient::RequestAbort(TransferId id) {
     absl::MutexLock lock(&mu_);
     aborting_.push_back(id);
   }
-  curl_multi_wakeup(multi_);
+  Wake();
 }
 
 void CurlHttpClient::AbortInFlight() {
@@ -225,7 +257,7 @@ void CurlHttpClient::AbortInFlight() {
     absl::MutexLock lock(&mu_);
     abort_all_ = true;
   }
-  curl_multi_wakeup(multi_);
+  Wake();
 }
 
 absl::Duration CurlHttpClient::PostDueTimers() {
@@ -236,7 +268,7 @@ absl::Duration CurlHttpClient::PostDueTimers() {
   return next;
 }
 
-absl::Status CurlHttpClient::Configure(Transfer& t) const {
+absl::Status CurlHttpClient::Configure(Transfer& t, size_t in_flight) const {
   absl::StatusOr<CurlHandle> handle = CurlHandle::Create();
   if (!handle.ok()) return handle.status();
   t.easy.emplace(*std::move(handle));
@@ -281,6 +313,8 @@ absl::Status CurlHttpClient::Configure(Transfer& t) const {
     curl_mime_data_cb(part, static_cast<curl_off_t>(file.data->size()),
                       Transfer::Read, Transfer::Seek, nullptr, &t);
     s.Update(easy.SetOption(CURLOPT_MIMEPOST, t.mime.get()));
+    s.Update(easy.SetOption(CURLOPT_UPLOAD_BUFFERSIZE,
+                            UploadBufferBytes(file.data->size(), in_flight)));
   }
   if (request.method != "GET" && !(request.method == "POST" && t.mime)) {
     s.Update(easy.SetOption(CURLOPT_CUSTOMREQUEST, request.method.c_str()));
@@ -301,7 +335,7 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
     Deliver(std::move(done), Aborted());
     return;
   }
-  if (absl::Status s = Configure(*t); !s.ok()) {
+  if (absl::Status s = Configure(*t, in_flight_.size()); !s.ok()) {
     Callback done = std::move(t->done);
     transfer.reset();
     Deliver(std::move(done), std::move(s));
@@ -345,6 +379,13 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   Deliver(std::move(done), std::move(outcome));
 }
 
+void CurlHttpClient::CompleteFinished() {
+  int remaining = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
+    if (msg->msg == CURLMSG_DONE) Complete(msg->easy_handle, msg->data.result);
+  }
+}
+
 void CurlHttpClient::Run() {
   while (true) {
     std::deque<std::unique_ptr<Transfer>> starting;
@@ -370,21 +411,11 @@ void CurlHttpClient::Run() {
       for (const auto& [id, t] : in_flight_) aborting.push_back(id);
     }
     for (TransferId id : aborting) Abort(id);
-    int running = 0;
-    curl_multi_perform(multi_, &running);
-    int remaining = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &remaining)) {
-      if (msg->msg == CURLMSG_DONE)
-        Complete(msg->easy_handle, msg->data.result);
-    }
-    const absl::Duration next_timer = PostDueTimers();
-    // Wakes for I/O, curl_multi_wakeup() (a new request or timer), the
-    // next timer, or after a second to let libcurl run its own timeouts.
-    const int timeout_ms = static_cast<int>(
-        std::clamp<int64_t>(absl::ToInt64Milliseconds(
-                                absl::Ceil(next_timer, absl::Milliseconds(1))),
-                            0, 1000));
-    curl_multi_poll(multi_, nullptr, 0, timeout_ms, nullptr);
+    CompleteFinished();
+    // Wakes for I/O on the transfers' sockets, libcurl's own timeouts,
+    // Wake() (a new request, abort or timer) or the next timer.
+    loop_->RunOnce(PostDueTimers());
+    CompleteFinished();
   }
   // Shut down: abandon every transfer still in flight.
   for (const auto& [id, raw] : in_flight_) {

@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "curl/curl.h"
 #include "server/exec/serial_executor.h"
+#include "server/http/curl_event_loop.h"
 #include "server/http/http_client.h"
 #include "server/time/clock.h"
 #include "server/time/timer_queue.h"
@@ -19,9 +21,11 @@
 namespace userimage {
 
 // HttpClient on libcurl's multi interface: one I/O thread drives every
-// transfer, so thousands of requests can be in flight without a thread
-// each, and connections (HTTP/1.1 keep-alive, or HTTP/2 when the server
-// offers it over TLS) are reused from the multi handle's cache.
+// transfer through a CurlEventLoop (curl_multi_socket_action over epoll),
+// so thousands of requests can be in flight without a thread each and a
+// turn of the loop costs only what happened in it, and connections (HTTP/1.1
+// keep-alive, or HTTP/2 when the server offers it over TLS) are reused from the
+// multi handle's cache.
 //
 // Each request sets connect and transfer timeouts, suppresses
 // `Expect: 100-continue`, and streams a multipart file part straight from
@@ -73,11 +77,16 @@ class CurlHttpClient : public HttpClient {
   using TransferId = uint64_t;
 
   void Run();
+  // Ends the I/O loop's wait (curl_multi_wakeup() for the event loop).
+  void Wake();
+  // Completes every transfer libcurl reports done.
+  void CompleteFinished();
   // Posts the timers that are due; returns the time until the next one.
   absl::Duration PostDueTimers();
-  // Makes `t`'s easy handle and sets every option; the first option
-  // libcurl refuses fails the request.
-  absl::Status Configure(Transfer& t) const;
+  // Makes `t`'s easy handle and sets every option, with `in_flight`
+  // transfers already started; the first option libcurl refuses fails the
+  // request.
+  absl::Status Configure(Transfer& t, size_t in_flight) const;
   void Start(std::unique_ptr<Transfer> transfer);
   void Complete(CURL* easy, CURLcode result);
   // Asks the I/O thread to abort transfer `id` (a signal's hook).
@@ -89,6 +98,10 @@ class CurlHttpClient : public HttpClient {
 
   const Options options_;
   CURLM* const multi_;
+  // Drives multi_ on the I/O thread. Null, and broken_ says why, if it could
+  // not be made: then every request fails with broken_.
+  std::unique_ptr<CurlEventLoop> loop_;
+  absl::Status broken_;
   SerialExecutor callbacks_;
   absl::Mutex mu_;
   std::deque<std::unique_ptr<Transfer>> queued_ ABSL_GUARDED_BY(mu_);
@@ -96,7 +109,7 @@ class CurlHttpClient : public HttpClient {
   bool abort_all_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   TransferId next_transfer_ ABSL_GUARDED_BY(mu_) = 1;
-  TimerQueue timers_{[this] { curl_multi_wakeup(multi_); }};
+  TimerQueue timers_{[this] { Wake(); }};
   // Started transfers by id; touched only by the I/O thread.
   std::unordered_map<TransferId, Transfer*> in_flight_;
   std::thread thread_;

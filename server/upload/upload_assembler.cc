@@ -67,6 +67,23 @@ absl::Status BudgetExhausted() {
   return status;
 }
 
+// Appends the next `length` bytes of `coded` to `bytes` straight from the
+// stream's buffers (gRPC's slices): one copy, and no zero-filling of room
+// that is overwritten at once, as resize() and ReadRaw() would do.
+bool AppendRaw(google::protobuf::io::CodedInputStream& coded, size_t length,
+               std::string& bytes) {
+  while (length > 0) {
+    const void* data = nullptr;
+    int available = 0;
+    if (!coded.GetDirectBufferPointer(&data, &available)) return false;
+    const size_t take = std::min<size_t>(length, available);
+    bytes.append(static_cast<const char*>(data), take);
+    coded.Skip(static_cast<int>(take));
+    length -= take;
+  }
+  return true;
+}
+
 }  // namespace
 
 UploadAssembler::UploadAssembler(uint64_t max_image_bytes, MemoryBudget& budget,
@@ -119,8 +136,8 @@ absl::Status UploadAssembler::AddSerialized(
       coded.PopLimit(limit);
       status = AddMetadata(metadata);
     } else {
-      status = AddChunk(length, [&coded, length](char* destination) {
-        return coded.ReadRaw(destination, static_cast<int>(length));
+      status = AddChunk(length, [&coded, length](std::string& bytes) {
+        return AppendRaw(coded, length, bytes);
       });
     }
     if (!status.ok()) return status;
@@ -135,8 +152,8 @@ absl::Status UploadAssembler::Add(const UploadProfileImageRequest& message) {
       return AddMetadata(message.metadata());
     case UploadProfileImageRequest::kChunk: {
       const std::string& chunk = message.chunk();
-      return AddChunk(chunk.size(), [&chunk](char* destination) {
-        std::copy(chunk.begin(), chunk.end(), destination);
+      return AddChunk(chunk.size(), [&chunk](std::string& bytes) {
+        bytes.append(chunk);
         return true;
       });
     }
@@ -228,8 +245,8 @@ absl::Status UploadAssembler::Grow(size_t size) {
   return absl::OkStatus();
 }
 
-absl::Status UploadAssembler::AddChunk(size_t size,
-                                       absl::FunctionRef<bool(char*)> fill) {
+absl::Status UploadAssembler::AddChunk(
+    size_t size, absl::FunctionRef<bool(std::string&)> append) {
   if (!has_metadata_) {
     return InvalidFieldError(
         "metadata", "METADATA_NOT_FIRST",
@@ -250,8 +267,7 @@ absl::Status UploadAssembler::AddChunk(size_t size,
   }
   if (absl::Status s = Grow(size); !s.ok()) return s;
   const size_t offset = bytes.size();
-  bytes.resize(offset + size);
-  if (!fill(bytes.data() + offset)) {
+  if (!append(bytes) || bytes.size() != offset + size) {
     bytes.resize(offset);
     return MalformedMessage();
   }

@@ -94,9 +94,11 @@ class UploadAssembler {
   };
 
   absl::Status AddMetadata(const clerk::userimage::v1::ImageMetadata& metadata);
-  // Appends `size` bytes that `fill` writes to the pointer it is given
-  // (returning false if it could not).
-  absl::Status AddChunk(size_t size, absl::FunctionRef<bool(char*)> fill);
+  // Appends `size` bytes with `append` (which returns false if it could
+  // not) into room Grow() reserved, so nothing is reallocated or
+  // zero-filled.
+  absl::Status AddChunk(size_t size,
+                        absl::FunctionRef<bool(std::string&)> append);
   // Makes room for `size` more bytes within the budget.
   absl::Status Grow(size_t size);
   // Replaces the bytes by their copy without metadata (whose room Grow()

@@ -1,0 +1,67 @@
+#ifndef SERVER_HTTP_CURL_EVENT_LOOP_H_
+#define SERVER_HTTP_CURL_EVENT_LOOP_H_
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "curl/curl.h"
+
+namespace userimage {
+
+// Drives a libcurl multi handle with curl_multi_socket_action() over epoll,
+// as libcurl's ephiperfifo example does: libcurl says which sockets to
+// watch for what (CURLMOPT_SOCKETFUNCTION) and when its next timeout falls
+// (CURLMOPT_TIMERFUNCTION), and each turn lets it act only on the sockets
+// that are ready and on its timeout once due. A turn thus costs in
+// proportion to what happened, not to the transfers in flight:
+// curl_multi_perform() visits every transfer, polling each one's socket, on
+// every wake-up, which with thousands waiting on a slow answer made each
+// new request or timer cost thousands of system calls.
+//
+// Wake() ends the current wait early, through an eventfd.
+//
+// Owns its epoll and eventfd descriptors, not the multi handle, which must
+// outlive it. Not thread-safe except Wake(): one thread (its owner's I/O
+// thread) calls RunOnce(), and libcurl's callbacks run inside it.
+class CurlEventLoop {
+ public:
+  // Installs the callbacks on `multi`; INTERNAL if the descriptors cannot
+  // be made.
+  static absl::StatusOr<std::unique_ptr<CurlEventLoop>> Create(CURLM* multi);
+  ~CurlEventLoop();
+  CurlEventLoop(const CurlEventLoop&) = delete;
+  CurlEventLoop& operator=(const CurlEventLoop&) = delete;
+
+  // Waits up to `max_wait` (rounded up to a millisecond; shortened to
+  // libcurl's own timeout) for a ready socket or Wake(), then tells libcurl
+  // about every ready socket and, if due, its timeout. Completed transfers
+  // are then in curl_multi_info_read().
+  void RunOnce(absl::Duration max_wait);
+
+  // Thread-safe: ends the wait of the RunOnce() in progress, or makes the
+  // next one return at once.
+  void Wake();
+
+ private:
+  CurlEventLoop(CURLM* multi, int epoll_fd, int wake_fd);
+
+  static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* loop,
+                      void* socket_data);
+  static int OnTimer(CURLM* multi, long timeout_ms, void* loop);
+  // Makes epoll watch `socket` for libcurl's `what` (CURL_POLL_*).
+  void Watch(curl_socket_t socket, int what);
+  // Tells libcurl its timeout has come, if it has.
+  void ActOnTimeout();
+
+  CURLM* const multi_;
+  const int epoll_fd_;
+  const int wake_fd_;
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT);
+  // InfiniteFuture() when it does not.
+  absl::Time timeout_due_ = absl::InfiniteFuture();
+};
+
+}  // namespace userimage
+
+#endif  // SERVER_HTTP_CURL_EVENT_LOOP_H_

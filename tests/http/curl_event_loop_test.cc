@@ -1,0 +1,161 @@
+#include "server/http/curl_event_loop.h"
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "curl/curl.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "server/http/curl_handle.h"
+
+namespace userimage {
+namespace {
+
+// An HTTP server on a port chosen by the OS, in a background thread,
+// answering GET /n with n bytes.
+class LocalServer {
+ public:
+  LocalServer() {
+    server_.Get(R"(/(\d+))", [](const httplib::Request& request,
+                                httplib::Response& response) {
+      response.set_content(std::string(std::stoul(request.matches[1]), 'x'),
+                           "text/plain");
+    });
+    // A thread per connection the tests open at once: httplib serves a
+    // connection with one of its threads until the connection idles out.
+    server_.new_task_queue = [] { return new httplib::ThreadPool(128); };
+    server_.set_socket_options([this](int fd) {
+      const int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      listening_ = fd;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    // httplib listens with a backlog of 5, compiled in: connections beyond
+    // it would wait out SYN retransmissions (1 s, 3 s, 7 s, ...).
+    listen(listening_, 1024);
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~LocalServer() {
+    server_.stop();
+    thread_.join();
+  }
+  httplib::Server& server() { return server_; }
+  std::string Url(size_t bytes) const {
+    return absl::StrCat("http://127.0.0.1:", port_, "/", bytes);
+  }
+
+ private:
+  httplib::Server server_;
+  int listening_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+size_t Collect(char* data, size_t size, size_t count, void* body) {
+  static_cast<std::string*>(body)->append(data, size * count);
+  return size * count;
+}
+
+struct Get {
+  CurlHandle easy;
+  std::string body;
+};
+
+std::unique_ptr<Get> StartGet(CURLM* multi, const std::string& url) {
+  absl::StatusOr<CurlHandle> easy = CurlHandle::Create();
+  EXPECT_TRUE(easy.ok());
+  auto get = std::make_unique<Get>(Get{*std::move(easy), ""});
+  EXPECT_TRUE(get->easy.SetOption(CURLOPT_URL, url.c_str()).ok());
+  EXPECT_TRUE(get->easy.SetOption(CURLOPT_WRITEFUNCTION, &Collect).ok());
+  EXPECT_TRUE(get->easy.SetOption(CURLOPT_WRITEDATA, &get->body).ok());
+  EXPECT_EQ(curl_multi_add_handle(multi, get->easy.get()), CURLM_OK);
+  return get;
+}
+
+// Runs `loop` until `count` transfers completed (each CURLE_OK), or fails
+// after a minute.
+void RunUntilDone(CURLM* multi, CurlEventLoop& loop, int count) {
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  int done = 0;
+  while (done < count && absl::Now() < give_up) {
+    loop.RunOnce(absl::Seconds(1));
+    int remaining = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &remaining)) {
+      ASSERT_EQ(msg->msg, CURLMSG_DONE);
+      EXPECT_EQ(msg->data.result, CURLE_OK);
+      curl_multi_remove_handle(multi, msg->easy_handle);
+      ++done;
+    }
+  }
+  EXPECT_EQ(done, count);
+}
+
+class CurlEventLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    multi_ = curl_multi_init();
+    absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
+        CurlEventLoop::Create(multi_);
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    loop_ = *std::move(loop);
+  }
+  void TearDown() override {
+    loop_.reset();
+    curl_multi_cleanup(multi_);
+  }
+
+  LocalServer server_;
+  CURLM* multi_ = nullptr;
+  std::unique_ptr<CurlEventLoop> loop_;
+};
+
+TEST_F(CurlEventLoopTest, DrivesATransferToCompletion) {
+  std::unique_ptr<Get> get = StartGet(multi_, server_.Url(200000));
+  RunUntilDone(multi_, *loop_, 1);
+  EXPECT_EQ(get->body, std::string(200000, 'x'));
+}
+
+TEST_F(CurlEventLoopTest, DrivesManyTransfersAtOnce) {
+  std::vector<std::unique_ptr<Get>> gets;
+  for (int i = 0; i < 100; ++i) {
+    gets.push_back(StartGet(multi_, server_.Url(1000 + i)));
+  }
+  RunUntilDone(multi_, *loop_, 100);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(gets[i]->body.size(), 1000 + i);
+}
+
+TEST_F(CurlEventLoopTest, ReusesConnectionsAcrossTransfers) {
+  for (int i = 0; i < 3; ++i) {
+    std::unique_ptr<Get> get = StartGet(multi_, server_.Url(10));
+    RunUntilDone(multi_, *loop_, 1);
+    long connects = -1;
+    curl_easy_getinfo(get->easy.get(), CURLINFO_NUM_CONNECTS, &connects);
+    EXPECT_EQ(connects, i == 0 ? 1 : 0) << "transfer " << i;
+  }
+}
+
+TEST_F(CurlEventLoopTest, WakeEndsTheWaitFromAnotherThread) {
+  std::thread waker([this] { loop_->Wake(); });
+  // Returns once woken; without the wake-up it would wait an hour.
+  loop_->RunOnce(absl::Hours(1));
+  waker.join();
+}
+
+TEST_F(CurlEventLoopTest, WakeBeforeTheWaitMakesItReturnAtOnce) {
+  loop_->Wake();
+  loop_->Wake();  // Two wake-ups end one wait, and are both consumed.
+  loop_->RunOnce(absl::Hours(1));
+  const absl::Time before = absl::Now();
+  loop_->RunOnce(absl::Milliseconds(20));
+  EXPECT_GE(absl::Now() - before, absl::Milliseconds(19));
+}
+
+}  // namespace
+}  // namespace userimage
