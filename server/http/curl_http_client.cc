@@ -25,8 +25,9 @@ struct CurlHttpClient::Transfer {
   CurlSlist headers;
   CurlMime mime;
   std::optional<CurlHandle> easy;
-  size_t body_offset = 0;     // Read position in the multipart file's data.
-  bool body_written = false;  // The whole file part went to libcurl once.
+  size_t body_offset = 0;  // Read position in the multipart file's data.
+  size_t upload_buffer_bytes = 0;  // CURLOPT_UPLOAD_BUFFERSIZE, if a body.
+  bool body_written = false;       // The whole file part went to libcurl once.
   char error[CURL_ERROR_SIZE] = {0};
   // The body outgrew request.max_response_bytes, and the transfer stopped.
   bool response_too_large = false;
@@ -98,22 +99,6 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
-// libcurl's upload buffer, which each transfer holds until it ends: large
-// when few transfers are in flight, so a big image leaves in a few sends,
-// and small when thousands wait for answers, so together they stay within
-// kUploadBuffersBytes; never larger than the body needs.
-constexpr size_t kUploadBuffersBytes = 32 << 20;
-constexpr size_t kMinUploadBuffer = 16 << 10;  // libcurl's minimum.
-constexpr size_t kMaxUploadBuffer = 1 << 20;
-
-long UploadBufferBytes(size_t body_bytes, size_t in_flight) {
-  const size_t share = kUploadBuffersBytes / (in_flight + 1);
-  // Room for the part's headers and the closing boundary too.
-  const size_t needed = body_bytes + 1024;
-  return static_cast<long>(
-      std::clamp(std::min(share, needed), kMinUploadBuffer, kMaxUploadBuffer));
-}
-
 absl::Status Aborted() {
   return absl::CancelledError("the request was aborted");
 }
@@ -152,6 +137,16 @@ absl::Status TransportError(CURLcode code, const char* detail) {
 }
 
 }  // namespace
+
+size_t UploadBufferBytes(size_t body_bytes, size_t buffers_in_use) {
+  // Room for the part's headers and the closing boundary too.
+  const size_t wanted =
+      std::min(body_bytes + 1024, CurlHttpClient::kMaxUploadBuffer);
+  const size_t left = CurlHttpClient::kUploadBuffersBytes > buffers_in_use
+                          ? CurlHttpClient::kUploadBuffersBytes - buffers_in_use
+                          : 0;
+  return std::max(std::min(wanted, left), CurlHttpClient::kMinUploadBuffer);
+}
 
 HttpResult CurlHttpClient::Transfer::ResultOf(CURL* easy, CURLcode result) {
   if (response_too_large) {
@@ -268,7 +263,8 @@ absl::Duration CurlHttpClient::PostDueTimers() {
   return next;
 }
 
-absl::Status CurlHttpClient::Configure(Transfer& t, size_t in_flight) const {
+absl::Status CurlHttpClient::Configure(Transfer& t,
+                                       size_t upload_buffers_in_use) const {
   absl::StatusOr<CurlHandle> handle = CurlHandle::Create();
   if (!handle.ok()) return handle.status();
   t.easy.emplace(*std::move(handle));
@@ -313,8 +309,10 @@ absl::Status CurlHttpClient::Configure(Transfer& t, size_t in_flight) const {
     curl_mime_data_cb(part, static_cast<curl_off_t>(file.data->size()),
                       Transfer::Read, Transfer::Seek, nullptr, &t);
     s.Update(easy.SetOption(CURLOPT_MIMEPOST, t.mime.get()));
+    t.upload_buffer_bytes =
+        UploadBufferBytes(file.data->size(), upload_buffers_in_use);
     s.Update(easy.SetOption(CURLOPT_UPLOAD_BUFFERSIZE,
-                            UploadBufferBytes(file.data->size(), in_flight)));
+                            static_cast<long>(t.upload_buffer_bytes)));
   }
   if (request.method != "GET" && !(request.method == "POST" && t.mime)) {
     s.Update(easy.SetOption(CURLOPT_CUSTOMREQUEST, request.method.c_str()));
@@ -335,7 +333,7 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
     Deliver(std::move(done), Aborted());
     return;
   }
-  if (absl::Status s = Configure(*t, in_flight_.size()); !s.ok()) {
+  if (absl::Status s = Configure(*t, upload_buffers_in_use_); !s.ok()) {
     Callback done = std::move(t->done);
     transfer.reset();
     Deliver(std::move(done), std::move(s));
@@ -351,6 +349,7 @@ void CurlHttpClient::Start(std::unique_ptr<Transfer> transfer) {
                                              curl_multi_strerror(added))));
     return;
   }
+  upload_buffers_in_use_ += t->upload_buffer_bytes;
   in_flight_.emplace(t->id, transfer.release());  // Freed by Complete().
 }
 
@@ -359,6 +358,7 @@ void CurlHttpClient::Abort(TransferId id) {
   if (it == in_flight_.end()) return;  // Completed first: nothing to abort.
   std::unique_ptr<Transfer> t(it->second);
   in_flight_.erase(it);
+  upload_buffers_in_use_ -= t->upload_buffer_bytes;
   curl_multi_remove_handle(multi_, t->easy->get());
   // Freed before `done` can run: the image bytes it shares are let go.
   Callback done = std::move(t->done);
@@ -371,6 +371,7 @@ void CurlHttpClient::Complete(CURL* easy, CURLcode result) {
   curl_easy_getinfo(easy, CURLINFO_PRIVATE, &raw);
   std::unique_ptr<Transfer> t(raw);
   in_flight_.erase(raw->id);
+  upload_buffers_in_use_ -= t->upload_buffer_bytes;
   curl_multi_remove_handle(multi_, easy);
   HttpResult outcome = t->ResultOf(easy, result);
   // Freed before `done` can run: the image bytes it shares are let go.
@@ -426,6 +427,7 @@ void CurlHttpClient::Run() {
     Deliver(std::move(done), absl::CancelledError("HTTP client is shut down"));
   }
   in_flight_.clear();
+  upload_buffers_in_use_ = 0;
   timers_.DropAll();
 }
 

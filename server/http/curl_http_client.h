@@ -59,6 +59,15 @@ class CurlHttpClient : public HttpClient {
     long max_cached_connections = 64;
   };
 
+  // libcurl's upload buffer, which each transfer holds until it ends, is
+  // as large as its body needs (up to kMaxUploadBuffer, so a big image
+  // leaves in a few sends) while the buffers of the transfers in flight
+  // stay within kUploadBuffersBytes, and libcurl's minimum beyond that, so
+  // thousands of transfers waiting for answers hold little.
+  static constexpr size_t kUploadBuffersBytes = 32 << 20;
+  static constexpr size_t kMinUploadBuffer = 16 << 10;  // libcurl's minimum.
+  static constexpr size_t kMaxUploadBuffer = 1 << 20;
+
   explicit CurlHttpClient(Options options);
   ~CurlHttpClient() override;
   CurlHttpClient(const CurlHttpClient&) = delete;
@@ -83,10 +92,10 @@ class CurlHttpClient : public HttpClient {
   void CompleteFinished();
   // Posts the timers that are due; returns the time until the next one.
   absl::Duration PostDueTimers();
-  // Makes `t`'s easy handle and sets every option, with `in_flight`
-  // transfers already started; the first option libcurl refuses fails the
-  // request.
-  absl::Status Configure(Transfer& t, size_t in_flight) const;
+  // Makes `t`'s easy handle and sets every option, with
+  // `upload_buffers_in_use` bytes of upload buffers held by the transfers
+  // in flight; the first option libcurl refuses fails the request.
+  absl::Status Configure(Transfer& t, size_t upload_buffers_in_use) const;
   void Start(std::unique_ptr<Transfer> transfer);
   void Complete(CURL* easy, CURLcode result);
   // Asks the I/O thread to abort transfer `id` (a signal's hook).
@@ -112,8 +121,14 @@ class CurlHttpClient : public HttpClient {
   TimerQueue timers_{[this] { Wake(); }};
   // Started transfers by id; touched only by the I/O thread.
   std::unordered_map<TransferId, Transfer*> in_flight_;
+  // Their upload buffers' bytes (CURLOPT_UPLOAD_BUFFERSIZE); I/O thread.
+  size_t upload_buffers_in_use_ = 0;
   std::thread thread_;
 };
+
+// The upload buffer for a body of `body_bytes` when the transfers in flight
+// hold `buffers_in_use` bytes of them (see CurlHttpClient).
+size_t UploadBufferBytes(size_t body_bytes, size_t buffers_in_use);
 
 }  // namespace userimage
 

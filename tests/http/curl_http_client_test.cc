@@ -513,5 +513,26 @@ TEST(CurlHttpClientTimersTest, PendingTimersAreDroppedOnDestruction) {
   EXPECT_FALSE(ran);
 }
 
+TEST(UploadBufferBytesTest, AnImageAloneLeavesInAFewSends) {
+  EXPECT_EQ(UploadBufferBytes(100000, 0), 101024);
+  EXPECT_EQ(UploadBufferBytes(5 << 20, 0), CurlHttpClient::kMaxUploadBuffer);
+  // Never below libcurl's minimum, however small the body.
+  EXPECT_EQ(UploadBufferBytes(10, 0), CurlHttpClient::kMinUploadBuffer);
+}
+
+TEST(UploadBufferBytesTest, TheBuffersInFlightStayWithinTheirBudget) {
+  size_t in_use = 0;
+  for (int i = 0; i < 2000; ++i) in_use += UploadBufferBytes(102400, in_use);
+  // The budget, then libcurl's minimum for each transfer beyond it.
+  EXPECT_LE(in_use, CurlHttpClient::kUploadBuffersBytes +
+                        2000 * CurlHttpClient::kMinUploadBuffer);
+  EXPECT_EQ(UploadBufferBytes(102400, CurlHttpClient::kUploadBuffersBytes),
+            CurlHttpClient::kMinUploadBuffer);
+  // What is left of the budget, when less than the body needs.
+  EXPECT_EQ(
+      UploadBufferBytes(1 << 20, CurlHttpClient::kUploadBuffersBytes - 100000),
+      100000);
+}
+
 }  // namespace
 }  // namespace userimage
