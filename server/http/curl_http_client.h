@@ -86,7 +86,7 @@ class CurlHttpClient : public HttpClient {
   using TransferId = uint64_t;
 
   void Run();
-  // Ends the I/O loop's wait (curl_multi_wakeup() for the event loop).
+  // Ends the I/O loop's wait (CurlEventLoop::Wake()).
   void Wake();
   // Completes every transfer libcurl reports done.
   void CompleteFinished();
