@@ -150,6 +150,9 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
   if (absl::Status s = app->LoadCallers(config); !s.ok()) return s;
   if (absl::Status s = app->WireRedis(config, secret_key); !s.ok()) return s;
   app->WireDelivery(config, std::move(secret_key));
+  // Without its event loop the HTTP client sends nothing and drives no
+  // timer: the server must not start.
+  if (absl::Status s = app->http_->status(); !s.ok()) return s;
   if (absl::Status s = app->WireService(config); !s.ok()) return s;
   app->AddGauges();
   if (absl::Status s = app->StartMetrics(config); !s.ok()) return s;

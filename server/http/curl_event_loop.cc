@@ -17,6 +17,8 @@ namespace userimage {
 namespace {
 
 constexpr int kMaxEvents = 256;
+// The longest wait: libcurl's timeouts are acted on at least this often.
+constexpr absl::Duration kMaxWait = absl::Seconds(1);
 
 uint32_t EpollEvents(int what) {
   uint32_t events = 0;
@@ -99,23 +101,34 @@ void CurlEventLoop::Watch(curl_socket_t socket, int what) {
 
 int CurlEventLoop::OnTimer(CURLM*, long timeout_ms, void* loop) {
   auto* self = static_cast<CurlEventLoop*>(loop);
-  self->timeout_due_ = timeout_ms < 0
-                           ? absl::InfiniteFuture()
-                           : absl::Now() + absl::Milliseconds(timeout_ms);
+  if (timeout_ms < 0) {
+    self->timeout_due_.reset();
+  } else {
+    self->timeout_due_ = std::chrono::steady_clock::now() +
+                         std::chrono::milliseconds(timeout_ms);
+  }
   return 0;
 }
 
 void CurlEventLoop::ActOnTimeout() {
-  if (absl::Now() < timeout_due_) return;
-  timeout_due_ = absl::InfiniteFuture();
+  if (!timeout_due_.has_value() ||
+      std::chrono::steady_clock::now() < *timeout_due_) {
+    return;
+  }
+  timeout_due_.reset();
   int running = 0;
   curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running);
 }
 
 void CurlEventLoop::RunOnce(absl::Duration max_wait) {
   ActOnTimeout();
-  const absl::Duration wait = std::min(
-      max_wait, std::max(absl::ZeroDuration(), timeout_due_ - absl::Now()));
+  absl::Duration wait = std::min(max_wait, kMaxWait);
+  if (timeout_due_.has_value()) {
+    wait = std::min(
+        wait, std::max(absl::ZeroDuration(),
+                       absl::FromChrono(*timeout_due_ -
+                                        std::chrono::steady_clock::now())));
+  }
   const int timeout_ms = static_cast<int>(std::clamp<int64_t>(
       absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))), 0,
       INT32_MAX));

@@ -1,7 +1,9 @@
 #ifndef SERVER_HTTP_CURL_EVENT_LOOP_H_
 #define SERVER_HTTP_CURL_EVENT_LOOP_H_
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -34,9 +36,10 @@ class CurlEventLoop {
   CurlEventLoop& operator=(const CurlEventLoop&) = delete;
 
   // Waits up to `max_wait` (rounded up to a millisecond; shortened to
-  // libcurl's own timeout) for a ready socket or Wake(), then tells libcurl
-  // about every ready socket and, if due, its timeout. Completed transfers
-  // are then in curl_multi_info_read().
+  // libcurl's own timeout, and to a second, so that libcurl's timeouts are
+  // acted on even if a wake-up were lost) for a ready socket or Wake(),
+  // then tells libcurl about every ready socket and, if due, its timeout.
+  // Completed transfers are then in curl_multi_info_read().
   void RunOnce(absl::Duration max_wait);
 
   // Thread-safe: ends the wait of the RunOnce() in progress, or makes the
@@ -57,9 +60,10 @@ class CurlEventLoop {
   CURLM* const multi_;
   const int epoll_fd_;
   const int wake_fd_;
-  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT);
-  // InfiniteFuture() when it does not.
-  absl::Time timeout_due_ = absl::InfiniteFuture();
+  // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT), on
+  // the monotonic clock (a wall-clock step must not delay its timeouts);
+  // nullopt when it does not.
+  std::optional<std::chrono::steady_clock::time_point> timeout_due_;
 };
 
 }  // namespace userimage

@@ -73,6 +73,11 @@ class CurlHttpClient : public HttpClient {
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
 
+  // OK, or why the client could not make its event loop (descriptors
+  // exhausted): then it sends nothing, every request fails with this, and
+  // its timers never fire, so the owner must not serve.
+  const absl::Status& status() const { return broken_; }
+
   void Send(HttpRequest request, Callback done) override;
   // Aborts every request queued or in flight now: each completes with
   // CANCELLED. Later requests are sent as usual.
