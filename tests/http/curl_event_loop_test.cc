@@ -1,7 +1,5 @@
 #include "server/http/curl_event_loop.h"
 
-#include <sys/socket.h>
-
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,49 +12,23 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "server/http/curl_handle.h"
+#include "tests/testing/local_http_server.h"
 
 namespace userimage {
 namespace {
 
-// An HTTP server on a port chosen by the OS, in a background thread,
-// answering GET /n with n bytes.
-class LocalServer {
- public:
-  LocalServer() {
-    server_.Get(R"(/(\d+))", [](const httplib::Request& request,
-                                httplib::Response& response) {
-      response.set_content(std::string(std::stoul(request.matches[1]), 'x'),
-                           "text/plain");
-    });
-    // A thread per connection the tests open at once: httplib serves a
-    // connection with one of its threads until the connection idles out.
-    server_.new_task_queue = [] { return new httplib::ThreadPool(128); };
-    server_.set_socket_options([this](int fd) {
-      const int one = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-      listening_ = fd;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    // httplib listens with a backlog of 5, compiled in: connections beyond
-    // it would wait out SYN retransmissions (1 s, 3 s, 7 s, ...).
-    listen(listening_, 1024);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~LocalServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string Url(size_t bytes) const {
-    return absl::StrCat("http://127.0.0.1:", port_, "/", bytes);
-  }
+// Answers GET /n with n bytes.
+void ServeBytes(LocalHttpServer& server) {
+  server.server().Get(R"(/(\d+))", [](const httplib::Request& request,
+                                      httplib::Response& response) {
+    response.set_content(std::string(std::stoul(request.matches[1]), 'x'),
+                         "text/plain");
+  });
+}
 
- private:
-  httplib::Server server_;
-  int listening_ = -1;
-  int port_ = 0;
-  std::thread thread_;
-};
+std::string Url(const LocalHttpServer& server, size_t bytes) {
+  return server.Url(absl::StrCat("/", bytes));
+}
 
 size_t Collect(char* data, size_t size, size_t count, void* body) {
   static_cast<std::string*>(body)->append(data, size * count);
@@ -100,6 +72,7 @@ void RunUntilDone(CURLM* multi, CurlEventLoop& loop, int count) {
 class CurlEventLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    ServeBytes(server_);
     multi_ = curl_multi_init();
     absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
         CurlEventLoop::Create(multi_);
@@ -111,13 +84,13 @@ class CurlEventLoopTest : public ::testing::Test {
     curl_multi_cleanup(multi_);
   }
 
-  LocalServer server_;
+  LocalHttpServer server_;
   CURLM* multi_ = nullptr;
   std::unique_ptr<CurlEventLoop> loop_;
 };
 
 TEST_F(CurlEventLoopTest, DrivesATransferToCompletion) {
-  std::unique_ptr<Get> get = StartGet(multi_, server_.Url(200000));
+  std::unique_ptr<Get> get = StartGet(multi_, Url(server_, 200000));
   RunUntilDone(multi_, *loop_, 1);
   EXPECT_EQ(get->body, std::string(200000, 'x'));
 }
@@ -125,7 +98,7 @@ TEST_F(CurlEventLoopTest, DrivesATransferToCompletion) {
 TEST_F(CurlEventLoopTest, DrivesManyTransfersAtOnce) {
   std::vector<std::unique_ptr<Get>> gets;
   for (int i = 0; i < 100; ++i) {
-    gets.push_back(StartGet(multi_, server_.Url(1000 + i)));
+    gets.push_back(StartGet(multi_, Url(server_, 1000 + i)));
   }
   RunUntilDone(multi_, *loop_, 100);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(gets[i]->body.size(), 1000 + i);
@@ -133,7 +106,7 @@ TEST_F(CurlEventLoopTest, DrivesManyTransfersAtOnce) {
 
 TEST_F(CurlEventLoopTest, ReusesConnectionsAcrossTransfers) {
   for (int i = 0; i < 3; ++i) {
-    std::unique_ptr<Get> get = StartGet(multi_, server_.Url(10));
+    std::unique_ptr<Get> get = StartGet(multi_, Url(server_, 10));
     RunUntilDone(multi_, *loop_, 1);
     long connects = -1;
     curl_easy_getinfo(get->easy.get(), CURLINFO_NUM_CONNECTS, &connects);

@@ -17,31 +17,10 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/testing/local_http_server.h"
 
 namespace userimage {
 namespace {
-
-// An HTTP server on a port chosen by the OS, in a background thread.
-class LocalServer {
- public:
-  LocalServer() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~LocalServer() {
-    server_.stop();
-    thread_.join();
-  }
-  httplib::Server& server() { return server_; }
-  std::string Url(absl::string_view path) const {
-    return absl::StrCat("http://127.0.0.1:", port_, path);
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-};
 
 HttpResult SendAndWait(HttpClient& client, HttpRequest request) {
   absl::Notification done;
@@ -101,7 +80,7 @@ class CurlHttpClientTest : public ::testing::Test {
     return seen_;
   }
 
-  LocalServer server_;
+  LocalHttpServer server_;
   CurlHttpClient client_{{.user_agent = "test-agent/1.0"}};
   absl::Mutex mu_;
   std::vector<SeenRequest> seen_;
@@ -275,7 +254,7 @@ TEST(CurlHttpClientErrorsTest, AResetBeforeTheBodyWasSentWasNotApplied) {
 }
 
 TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
-  LocalServer server;
+  LocalHttpServer server;
   absl::Notification release;
   server.server().Get(
       "/slow", [&](const httplib::Request&, httplib::Response& res) {
@@ -292,7 +271,7 @@ TEST(CurlHttpClientErrorsTest, TimeoutIsDeadlineExceeded) {
 }
 
 TEST(CurlHttpClientErrorsTest, ShutdownCancelsTransfersInFlight) {
-  LocalServer server;
+  LocalHttpServer server;
   absl::Notification arrived, release;
   server.server().Get(
       "/hang", [&](const httplib::Request&, httplib::Response& res) {
@@ -358,7 +337,7 @@ class HangingServerTest : public ::testing::Test {
   absl::Mutex mu_;
   int arrived_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Notification release_;
-  LocalServer server_;
+  LocalHttpServer server_;
   CurlHttpClient client_{{.user_agent = "t"}};
 };
 

@@ -187,6 +187,23 @@ int64_t InFlightBound(const LoadPoint& point) {
 
 bool Exists(const std::string& path) { return std::ifstream(path).good(); }
 
+// Starts `argv`, the run's `what` (with the key in its environment),
+// logging to `log`, and waits for its port; an error names the log.
+absl::StatusOr<LocalService> StartLogged(const std::string& what,
+                                         const std::vector<std::string>& argv,
+                                         const std::string& log,
+                                         const std::string& port_file) {
+  Progress(absl::StrCat(what, ": starting ", absl::StrJoin(argv, " ")));
+  absl::StatusOr<LocalService> service = StartLocalService(
+      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
+  if (!service.ok()) {
+    return absl::Status(
+        service.status().code(),
+        absl::StrCat(what, ": ", service.status().message(), "; see ", log));
+  }
+  return service;
+}
+
 // Runs a load generator `argv` as a child process until it exits by itself
 // (within `timeout`) while sampling it, then reads the records it wrote to
 // `records_path`. The CPU figure is the one the child reported; the
@@ -265,14 +282,9 @@ absl::StatusOr<ModeFigures> RunProxy(const Setup& setup,
                config.server_flags.end());
   const std::vector<std::string> argv =
       ServerArgv(config.server_binary, port_file, setup.backend_port, flags);
-  Progress(absl::StrCat("proxy: starting ", absl::StrJoin(argv, " ")));
-  absl::StatusOr<LocalService> server = StartLocalService(
-      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
-  if (!server.ok()) {
-    return absl::Status(
-        server.status().code(),
-        absl::StrCat("server: ", server.status().message(), "; see ", log));
-  }
+  absl::StatusOr<LocalService> server =
+      StartLogged("server", argv, log, port_file);
+  if (!server.ok()) return server.status();
   const pid_t pid = server->process->pid();
   // Uploads spread over connections of their own, no more on each than the
   // server's default concurrent streams per connection, as many callers'
@@ -483,15 +495,7 @@ absl::StatusOr<LocalService> StartBackend(const Config& config,
         config.emulator_binary, port_file,
         {"--rate_limit=0", latency, absl::StrCat("--threads=", threads)});
   }
-  Progress(absl::StrCat("backend: starting ", absl::StrJoin(argv, " ")));
-  absl::StatusOr<LocalService> backend = StartLocalService(
-      argv, {absl::StrCat("CLERK_SECRET_KEY=", kSecretKey)}, log, port_file);
-  if (!backend.ok()) {
-    return absl::Status(
-        backend.status().code(),
-        absl::StrCat("backend: ", backend.status().message(), "; see ", log));
-  }
-  return backend;
+  return StartLogged("backend", argv, log, port_file);
 }
 
 // Runs every way of uploading at `point` against a backend of its own,
