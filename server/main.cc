@@ -166,6 +166,24 @@ ABSL_FLAG(uint32_t, max_image_side_px, 12000,
 ABSL_FLAG(uint64_t, max_image_pixels, 100'000'000,
           "Largest width x height an image header may declare (decompression "
           "bombs are refused before reaching Clerk)");
+ABSL_FLAG(int, normalize_workers, 2,
+          "Sandboxed worker processes that convert HEIC/HEIF, AVIF and TIFF "
+          "to JPEG or PNG (and scale, with --normalize_max_side_px); 0 "
+          "turns conversion off and those formats are refused");
+ABSL_FLAG(uint32_t, normalize_max_side_px, 0,
+          "Scale any image whose longer side is over this down to it, in a "
+          "worker; 0: never (JPEG, PNG, GIF and WebP then pass unchanged)");
+ABSL_FLAG(absl::Duration, normalize_timeout, absl::Seconds(20),
+          "Longest one image's conversion may take; past it the worker is "
+          "killed and replaced and the upload fails with INTERNAL");
+ABSL_FLAG(int, normalize_queue, 32,
+          "Images waiting for a worker, at most; more are refused with "
+          "RESOURCE_EXHAUSTED");
+ABSL_FLAG(std::string, normalize_worker_binary, "",
+          "Path of the normalize_worker binary; empty: the one in the "
+          "server binary's directory");
+ABSL_FLAG(uint64_t, normalize_worker_memory_mb, 1024,
+          "Address-space limit of each worker, in MiB");
 ABSL_FLAG(uint64_t, memory_budget_bytes, 512ull << 20,
           "Image bytes all uploads together may hold in memory; an upload "
           "that would exceed it is refused with RESOURCE_EXHAUSTED");
@@ -289,6 +307,13 @@ void UploadsFromFlags(ServerConfig& c) {
   c.strip_image_metadata = absl::GetFlag(FLAGS_strip_image_metadata);
   c.max_image_side_px = absl::GetFlag(FLAGS_max_image_side_px);
   c.max_image_pixels = absl::GetFlag(FLAGS_max_image_pixels);
+  c.normalize_workers = absl::GetFlag(FLAGS_normalize_workers);
+  c.normalize_max_side_px = absl::GetFlag(FLAGS_normalize_max_side_px);
+  c.normalize_timeout = absl::GetFlag(FLAGS_normalize_timeout);
+  c.normalize_queue = absl::GetFlag(FLAGS_normalize_queue);
+  c.normalize_worker_binary = absl::GetFlag(FLAGS_normalize_worker_binary);
+  c.normalize_worker_memory_mb =
+      absl::GetFlag(FLAGS_normalize_worker_memory_mb);
   c.memory_budget_bytes = absl::GetFlag(FLAGS_memory_budget_bytes);
   c.max_concurrent_uploads = absl::GetFlag(FLAGS_max_concurrent_uploads);
   c.upload_idle_timeout = absl::GetFlag(FLAGS_upload_idle_timeout);

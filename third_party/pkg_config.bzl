@@ -27,12 +27,17 @@ def _pkg_config_repository_impl(rctx):
         modules = rctx.attr.libraries.get(name, [])
         linkopts = []
         defines = []
+        header_modules = rctx.attr.include_dirs.get(name, [])
         if modules:
             linkopts = _pkg_config(rctx, ["--libs"] + modules)
             for flag in _pkg_config(rctx, ["--cflags"] + modules):
                 if flag.startswith("-D"):
                     if flag[2:] not in defines:
                         defines.append(flag[2:])
+                elif flag == "-pthread" or header_modules and flag.startswith("-I"):
+                    # -pthread is in the link flags too; the include
+                    # directories come from `include_dirs` below.
+                    pass
                 elif flag.startswith("-I/usr/include"):
                     # The system compiler's default search path; headers in a
                     # subdirectory are included by their path under it
@@ -40,10 +45,21 @@ def _pkg_config_repository_impl(rctx):
                     pass
                 else:
                     fail("unsupported cflag %s from pkg-config %s" % (flag, modules))
+        includes = []
+        if header_modules:
+            for flag in _pkg_config(rctx, ["--cflags-only-I"] + header_modules):
+                # Linked into this repository, so that Bazel sees the headers
+                # as declared inputs.
+                link = "include/%s/%d" % (name, len(includes))
+                rctx.symlink(flag[2:], link)
+                includes.append(link)
         # Extras go first: a static archive must precede the libraries it uses.
         linkopts = rctx.attr.extra_linkopts.get(name, []) + linkopts
         lines.append("cc_library(")
         lines.append('    name = "%s",' % name)
+        if includes:
+            lines.append("    hdrs = glob(%s)," % _starlark_list([i + "/**/*.h" for i in includes]))
+            lines.append("    includes = %s," % _starlark_list(includes))
         lines.append("    defines = %s," % _starlark_list(defines))
         lines.append("    linkopts = %s," % _starlark_list(linkopts))
         lines.append(")")
@@ -56,6 +72,11 @@ pkg_config_repository = repository_rule(
     attrs = {
         "libraries": attr.string_list_dict(
             doc = "target name -> pkg-config modules it links",
+        ),
+        "include_dirs": attr.string_list_dict(
+            doc = "target name -> pkg-config modules whose include directories " +
+                  "its headers need (for headers that are not included by " +
+                  "their path under /usr/include, such as glib's)",
         ),
         "extra_linkopts": attr.string_list_dict(
             doc = "target name -> extra link flags for libraries without a .pc file",

@@ -33,13 +33,16 @@ BUILD_PACKAGES=(
   libhiredis-dev
   libevent-dev
   libgoogle-perftools-dev
+  libvips-dev
+  libheif-dev
+  libseccomp-dev
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
 # rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests;
 # redis-server backs the shared rate-limit tests; clang-format checks the
-# C++ formatting.
-TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick clang libclang-rt-14-dev
-  redis-server clang-format)
+# C++ formatting; ImageMagick and exiftool make the HEIC/AVIF test photos.
+TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick libimage-exiftool-perl clang
+  libclang-rt-14-dev redis-server clang-format)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
 

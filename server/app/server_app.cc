@@ -1,6 +1,7 @@
 #include "server/app/server_app.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -303,6 +304,7 @@ absl::Status ServerApp::WireService(const ServerConfig& config) {
     response_fields = *std::move(parsed);
   }
   memory_ = std::make_unique<MemoryBudget>(config.memory_budget_bytes);
+  if (absl::Status s = StartNormalizer(config); !s.ok()) return s;
   service_ = std::make_unique<UserImageServiceImpl>(
       UserImageServiceOptions{
           .max_image_bytes = config.max_image_bytes,
@@ -311,10 +313,50 @@ absl::Status ServerApp::WireService(const ServerConfig& config) {
           .max_concurrent_uploads = config.max_concurrent_uploads,
           .image_policy = {.limits = {.max_side = config.max_image_side_px,
                                       .max_pixels = config.max_image_pixels},
-                           .strip_metadata = config.strip_image_metadata},
+                           .strip_metadata = config.strip_image_metadata,
+                           .convert = normalizer_ != nullptr,
+                           .max_side_px = config.normalize_max_side_px},
+          .normalizer = normalizer_.get(),
           .response_fields = std::move(response_fields)},
       delivery_->client(), *memory_, clock_, http_->timers(), random_, metrics_,
       *authorizer_);
+  return absl::OkStatus();
+}
+
+absl::Status ServerApp::StartNormalizer(const ServerConfig& config) {
+  if (config.normalize_workers == 0) return absl::OkStatus();
+  std::string binary = config.normalize_worker_binary;
+  if (binary.empty()) {
+    // Beside the server's binary (the container image), or where Bazel
+    // builds it beside that.
+    std::error_code error;
+    const std::filesystem::path dir =
+        std::filesystem::read_symlink("/proc/self/exe", error).parent_path();
+    binary = (dir / "normalize_worker").string();
+    if (!std::filesystem::exists(binary, error)) {
+      binary = (dir / "normalize" / "normalize_worker").string();
+    }
+  }
+  normalizer_ = std::make_unique<NormalizerPool>(NormalizerOptions{
+      .worker_argv = {binary,
+                      absl::StrCat("--address_space_mb=",
+                                   config.normalize_worker_memory_mb),
+                      absl::StrCat("--max_request_bytes=",
+                                   config.max_image_bytes + 4096)},
+      .workers = config.normalize_workers,
+      .max_queue = static_cast<size_t>(config.normalize_queue),
+      .timeout = config.normalize_timeout,
+      .max_side_px = config.normalize_max_side_px,
+      .limits = {.max_side = config.max_image_side_px,
+                 .max_pixels = config.max_image_pixels},
+      .max_output_bytes = config.max_image_bytes,
+      .budget = memory_.get()});
+  if (absl::Status s = normalizer_->Start(); !s.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        s.message(),
+        " (set --normalize_worker_binary, or --normalize_workers=0 to turn "
+        "conversion off)"));
+  }
   return absl::OkStatus();
 }
 

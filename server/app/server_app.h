@@ -24,6 +24,7 @@
 #include "server/service/reflection_v1.h"
 #include "server/service/user_image_service.h"
 #include "server/time/absl_random.h"
+#include "server/normalize/normalizer_pool.h"
 #include "server/upload/memory_budget.h"
 
 namespace userimage {
@@ -64,6 +65,8 @@ class ServerApp {
                          const std::string& secret_key);
   void WireDelivery(const ServerConfig& config, std::string secret_key);
   absl::Status WireService(const ServerConfig& config);
+  // Starts the normalize workers (when configured).
+  absl::Status StartNormalizer(const ServerConfig& config);
   void AddGauges();
   absl::Status StartMetrics(const ServerConfig& config);
   absl::Status StartHealthServer(const ServerConfig& config);
@@ -86,6 +89,9 @@ class ServerApp {
   std::unique_ptr<CurlHttpClient> http_;
   std::unique_ptr<ClerkDelivery> delivery_;
   std::unique_ptr<MemoryBudget> memory_;
+  // Destroyed after the server has drained (no image is waiting for it)
+  // and before the budget its images count against.
+  std::unique_ptr<NormalizerPool> normalizer_;
   std::unique_ptr<UserImageServiceImpl> service_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   grpc::ResourceQuota grpc_memory_{"userimage-grpc-buffers"};

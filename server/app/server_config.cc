@@ -175,6 +175,32 @@ absl::Status ValidateUploads(const ServerConfig& c) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateNormalize(const ServerConfig& c) {
+  if (c.normalize_workers < 0 || c.normalize_workers > 64) {
+    return Invalid("--normalize_workers must be between 0 and 64");
+  }
+  if (c.normalize_workers == 0) {
+    if (c.normalize_max_side_px != 0) {
+      return Invalid(
+          "--normalize_max_side_px needs workers: set --normalize_workers");
+    }
+    return absl::OkStatus();
+  }
+  if (c.normalize_max_side_px != 0 && c.normalize_max_side_px < 16) {
+    return Invalid("--normalize_max_side_px must be 0 (off) or at least 16");
+  }
+  if (c.normalize_timeout <= absl::ZeroDuration()) {
+    return Invalid("--normalize_timeout must be positive");
+  }
+  if (c.normalize_queue < 1) {
+    return Invalid("--normalize_queue must be at least 1");
+  }
+  if (c.normalize_worker_memory_mb < 128) {
+    return Invalid("--normalize_worker_memory_mb must be at least 128");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateGrpcLimits(const ServerConfig& c) {
   const ServerConfig::GrpcLimits& g = c.grpc;
   if (g.max_concurrent_streams < 1) {
@@ -212,7 +238,8 @@ std::string ServerConfig::ClerkApiUrl() const {
 absl::Status ServerConfig::Validate() const {
   for (auto* rule :
        {ValidateLogging, ValidateCallers, ValidateClerk, ValidateRetries,
-        ValidateQuota, ValidateRedis, ValidateUploads, ValidateGrpcLimits}) {
+        ValidateQuota, ValidateRedis, ValidateUploads, ValidateNormalize,
+        ValidateGrpcLimits}) {
     if (absl::Status s = rule(*this); !s.ok()) return s;
   }
   return absl::OkStatus();

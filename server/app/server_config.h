@@ -82,6 +82,15 @@ struct ServerConfig {
   bool strip_image_metadata = true;
   uint32_t max_image_side_px = 12000;
   uint64_t max_image_pixels = 100'000'000;
+  // Normalization (HEIC/HEIF, AVIF, TIFF conversion and scaling) in
+  // sandboxed worker processes; 0 workers: off (those formats are refused).
+  int normalize_workers = 2;
+  uint32_t normalize_max_side_px = 0;
+  absl::Duration normalize_timeout = absl::Seconds(20);
+  int normalize_queue = 32;
+  // The normalize_worker binary; empty: the one beside the server's own.
+  std::string normalize_worker_binary;
+  uint64_t normalize_worker_memory_mb = 1024;
   uint64_t memory_budget_bytes = 512ull << 20;
   int max_concurrent_uploads = 1000;
   absl::Duration upload_idle_timeout = absl::Seconds(30);

@@ -14,11 +14,12 @@ bool IsAllowed(char c) {
 
 bool IsSeparator(char c) { return c == '-' || c == '_' || c == ' '; }
 
-// Extensions used for the four image types, without the dot.
+// Extensions of the four image types and of the formats converted into
+// them, without the dot.
 bool IsImageExtension(absl::string_view extension) {
   static constexpr absl::string_view kExtensions[] = {
-      "jpg", "jpeg", "jpe",  "jfif", "pjpeg",
-      "pjp", "png",  "apng", "gif",  "webp"};
+      "jpg", "jpeg", "jpe",  "jfif", "pjpeg", "pjp", "png", "apng",
+      "gif", "webp", "heic", "heif", "avif",  "tif", "tiff"};
   const std::string lower = absl::AsciiStrToLower(extension);
   for (absl::string_view known : kExtensions) {
     if (lower == known) return true;

@@ -20,7 +20,8 @@ inline constexpr size_t kMaxSafeFilenameLength = 100;
 //     else (control characters, quotes, ':', '%', non-ASCII bytes...) is
 //     dropped;
 //   - the extension becomes FileExtension(type): an image extension the
-//     name already has (.jpg, .jpeg, .png, .gif, .webp...) is replaced,
+//     name already has (.jpg, .jpeg, .png, .gif, .webp, .heic, .avif,
+//     .tiff...) is replaced,
 //     any other is kept as part of the name with its dot turned into '_'
 //     ("report.pdf" → "report_pdf.png"), so that the only dot in the
 //     result is the one before the image extension (no hidden files, no

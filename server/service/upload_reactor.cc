@@ -1,5 +1,8 @@
 #include "server/service/upload_reactor.h"
 
+#include "server/image/image_type.h"
+#include "server/image/safe_filename.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -186,12 +189,52 @@ void UploadReactor::StartUpload() {
     FinishOnce(Failed(image.status()));
     return;
   }
-  content_type_ = image->content_type;
+  if (!image->needs_normalization) {
+    SendToClerk(*std::move(image));
+    return;
+  }
+  // The assembler asks for normalization only when the policy says the
+  // pool is there. `done` runs on a pool thread, or before Submit returns;
+  // gRPC keeps the reactor alive until it is finished.
+  env_.normalizer->Submit(std::move(image->bytes), image->keep_type,
+                          [this](absl::StatusOr<NormalizedBytes> result) {
+                            OnNormalized(std::move(result));
+                          });
+}
+
+void UploadReactor::OnNormalized(absl::StatusOr<NormalizedBytes> result) {
+  Hook(UploadHookPoint::kNormalized);
+  if (!result.ok()) {
+    FinishOnce(Failed(result.status()));
+    return;
+  }
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    cancelled = cancelled_;
+  }
+  if (cancelled) {
+    FinishOnce(Failed(absl::CancelledError(
+        "the call was cancelled while its image was converted; nothing was "
+        "sent to Clerk")));
+    return;
+  }
+  AssembledImage image;
+  image.user_id = assembler_.user_id();
+  image.filename = SafeFilename(assembler_.filename(), result->type);
+  image.content_type = std::string(MimeType(result->type));
+  image.bytes = std::move(result->bytes);
+  // A cancel from here on is passed to the operation by SendToClerk().
+  SendToClerk(std::move(image));
+}
+
+void UploadReactor::SendToClerk(AssembledImage image) {
+  content_type_ = image.content_type;
   // `done` may run before this returns (an immediate refusal), or on
   // another thread at any time; gRPC keeps the reactor alive until this
   // reaction returns.
   auto operation = env_.clerk->UploadProfileImage(
-      *std::move(image), absl::FromChrono(context_->deadline()),
+      std::move(image), absl::FromChrono(context_->deadline()),
       [this](ClerkOutcome outcome) {
         Hook(UploadHookPoint::kClerkAnswered);
         FinishOnce(std::move(outcome));

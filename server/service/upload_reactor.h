@@ -14,6 +14,7 @@
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/retrying_clerk_client.h"
 #include "server/metrics/metrics.h"
+#include "server/normalize/normalizer_pool.h"
 #include "server/ratelimit/fair_queue.h"
 #include "server/service/response_fields.h"
 #include "server/time/clock.h"
@@ -33,6 +34,8 @@ enum class UploadHookPoint {
   kClerkAnswered,
   // A read completed after the idle timer had fired: it is dropped.
   kReadLostToIdleTimer,
+  // The normalize pool answered (before the outcome is acted on).
+  kNormalized,
 };
 
 // What every upload shares: limits and the objects it borrows.
@@ -46,6 +49,9 @@ struct UploadEnvironment {
   // Zero: no limit.
   absl::Duration max_upload_duration = absl::Minutes(2);
   RetryingClerkClient* clerk = nullptr;
+  // Converts and scales images the assembler hands over with
+  // needs_normalization; required when image_policy.convert is set.
+  NormalizerPool* normalizer = nullptr;
   MemoryBudget* memory = nullptr;
   Clock* clock = nullptr;
   Timers* timers = nullptr;
@@ -86,12 +92,16 @@ struct UploadEnvironment {
 //   finish; OnReadDone() first cancels the timer, and if Timers::Cancel()
 //   says it already fired, the timer's path owns the finish and
 //   OnReadDone() does nothing more;
-// - once the image is complete, only the Clerk operation's `done` finishes
-//   (OnCancel() cancels the operation, which then reports);
+// - once the image is complete, only the normalize pool's `done` (when
+//   the image is converted or scaled) and then the Clerk operation's `done`
+//   finish (OnCancel() cancels the operation, which then reports; one
+//   cancelled while converting is cancelled as soon as its operation
+//   starts, before anything is sent);
 // - no lock is held while calling the operation, the timers or Finish().
 // Threads: reactions on gRPC's callback threads; the idle timer and Clerk's
 // answer on the HTTP client's callback thread (or the shared quota's, or
-// the one that cancelled). Owns itself: created by the service, deleted in
+// the one that cancelled); the normalize pool's answer, and so the start of
+// the Clerk operation for a converted image, on a pool thread. Owns itself: created by the service, deleted in
 // OnDone(). Borrows what `env` points to, which outlives the server.
 class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
@@ -110,6 +120,11 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void NoteProgress(bool had_metadata, uint64_t had_bytes);
   void Hook(UploadHookPoint point);
   void StartUpload();
+  // The normalize pool's answer for an image it converted or scaled.
+  void OnNormalized(absl::StatusOr<NormalizedBytes> result);
+  // Hands the image to the RetryingClerkClient; its outcome finishes the
+  // call.
+  void SendToClerk(AssembledImage image);
   // Once the metadata is in: the fields this call returns, from the
   // caller's policy and read_mask, and its priority at the rate gate. False
   // (the call failed) for a bad mask or an unknown priority.

@@ -26,8 +26,10 @@ struct UserImageServiceOptions {
   absl::Duration max_upload_duration = absl::Minutes(2);
   // Uploads in progress at once; more are refused with RESOURCE_EXHAUSTED.
   int max_concurrent_uploads = 1000;
-  // Dimension limits and metadata stripping.
+  // Dimension limits, metadata stripping, conversion and scaling.
   ImagePolicy image_policy;
+  // The pool image_policy.convert needs; nullptr when it is off.
+  NormalizerPool* normalizer = nullptr;
   // Which fields of the User each caller receives (--response_fields_file).
   ResponseFields response_fields;
   // Tests only: see UploadEnvironment::test_hook.

@@ -12,6 +12,7 @@
 #include "google/protobuf/wire_format_lite.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/clerk/user_id.h"
+#include "server/image/convertible_image.h"
 #include "server/image/image_info.h"
 #include "server/image/image_type.h"
 #include "server/image/safe_filename.h"
@@ -175,13 +176,14 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
     return s;
   }
   if (!metadata.content_type().empty() &&
-      !ImageTypeFromMimeType(metadata.content_type())) {
+      !ImageTypeFromMimeType(metadata.content_type()) &&
+      !ConvertibleFromMimeType(metadata.content_type())) {
     return InvalidFieldError(
         "metadata.content_type", "UNSUPPORTED_CONTENT_TYPE",
         absl::StrCat("content_type \"",
                      absl::CHexEscape(metadata.content_type()),
-                     "\" is not accepted: use image/jpeg, image/png, image/gif "
-                     "or image/webp, or leave it empty to detect it"));
+                     "\" is not accepted: use ", AcceptedTypes(),
+                     ", or leave it empty to detect it"));
   }
   if (metadata.filename().size() > kMaxFilenameLength) {
     return InvalidFieldError(
@@ -316,12 +318,7 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
     }
   }
   std::optional<ImageType> detected = SniffImageType(bytes);
-  if (!detected) {
-    return InvalidFieldError(
-        "chunk", "UNSUPPORTED_IMAGE",
-        "the bytes are not a JPEG, PNG, GIF or WebP image: send one of "
-        "those");
-  }
+  if (!detected) return FinishConvertible();
   if (!metadata_.content_type().empty() &&
       ImageTypeFromMimeType(metadata_.content_type()) != detected) {
     return InvalidFieldError(
@@ -338,13 +335,85 @@ absl::StatusOr<AssembledImage> UploadAssembler::Finish() {
   if (absl::Status s = CheckDimensions(*info, policy_.limits); !s.ok()) {
     return InvalidFieldError("chunk", "IMAGE_DIMENSIONS", s.message());
   }
+  if (policy_.convert && policy_.max_side_px > 0 &&
+      std::max(info->width, info->height) > policy_.max_side_px) {
+    // Scaled (and so re-encoded without metadata) by a worker.
+    return HandOver(*detected, /*needs_normalization=*/true);
+  }
   if (policy_.strip_metadata) {
     if (absl::Status s = Strip(); !s.ok()) return s;
   }
+  return HandOver(*detected, /*needs_normalization=*/false);
+}
+
+absl::StatusOr<AssembledImage> UploadAssembler::FinishConvertible() {
+  const std::string& bytes = buffer_->bytes;
+  const std::optional<ConvertibleFormat> format =
+      policy_.convert ? SniffConvertibleFormat(bytes) : std::nullopt;
+  if (!format) {
+    return InvalidFieldError(
+        "chunk", "UNSUPPORTED_IMAGE",
+        absl::StrCat("the bytes are not a ", AcceptedFormats(),
+                     " image: send one of those"));
+  }
+  if (!metadata_.content_type().empty() &&
+      !MimeTypeNames(*format, metadata_.content_type())) {
+    return InvalidFieldError(
+        "metadata.content_type", "CONTENT_TYPE_MISMATCH",
+        absl::StrCat("content_type is ", metadata_.content_type(),
+                     " but the bytes are ", FormatName(*format),
+                     ": correct content_type or leave it empty"));
+  }
+  if (*format != ConvertibleFormat::kTiff) {
+    // TIFF's size is read by the worker from its header, before decoding.
+    absl::StatusOr<ImageInfo> info = InspectHeifExtent(bytes);
+    if (!info.ok()) {
+      return InvalidFieldError("chunk", "MALFORMED_IMAGE",
+                               info.status().message());
+    }
+    if (absl::Status s = CheckDimensions(*info, policy_.limits); !s.ok()) {
+      return InvalidFieldError("chunk", "IMAGE_DIMENSIONS", s.message());
+    }
+  }
+  return HandOver(std::nullopt, /*needs_normalization=*/true);
+}
+
+std::string UploadAssembler::AcceptedTypes() const {
+  return policy_.convert ? "image/jpeg, image/png, image/gif, image/webp, "
+                           "image/heic, image/heif, image/avif or image/tiff"
+                         : "image/jpeg, image/png, image/gif or image/webp";
+}
+
+std::string UploadAssembler::AcceptedFormats() const {
+  return policy_.convert ? "JPEG, PNG, GIF, WebP, HEIC/HEIF, AVIF or TIFF"
+                         : "JPEG, PNG, GIF or WebP";
+}
+
+std::optional<ConvertibleFormat> UploadAssembler::ConvertibleFromMimeType(
+    absl::string_view mime_type) const {
+  if (!policy_.convert) return std::nullopt;
+  for (ConvertibleFormat format :
+       {ConvertibleFormat::kHeif, ConvertibleFormat::kAvif,
+        ConvertibleFormat::kTiff}) {
+    if (MimeTypeNames(format, mime_type)) return format;
+  }
+  return std::nullopt;
+}
+
+AssembledImage UploadAssembler::HandOver(std::optional<ImageType> type,
+                                         bool needs_normalization) {
   AssembledImage image;
   image.user_id = metadata_.user_id();
-  image.filename = SafeFilename(metadata_.filename(), *detected);
-  image.content_type = std::string(MimeType(*detected));
+  if (type) {
+    image.filename = SafeFilename(metadata_.filename(), *type);
+    image.content_type = std::string(MimeType(*type));
+  }
+  image.needs_normalization = needs_normalization;
+  image.keep_type = needs_normalization ? type : std::nullopt;
+  if (needs_normalization) {
+    // No stripped copy will be made (shrinking cannot fail).
+    buffer_->reservation.Resize(buffer_->bytes.capacity());
+  }
   // The reservation travels with the bytes (aliasing shared_ptr).
   image.bytes = std::shared_ptr<const std::string>(buffer_, &buffer_->bytes);
   buffer_.reset();

@@ -13,6 +13,7 @@
 #include "google/protobuf/io/zero_copy_stream.h"
 #include "openssl/evp.h"
 #include "server/image/assembled_image.h"
+#include "server/image/convertible_image.h"
 #include "server/image/dimension_limits.h"
 #include "server/upload/memory_budget.h"
 
@@ -26,6 +27,13 @@ struct ImagePolicy {
   // Remove metadata (EXIF incl. GPS position, XMP, comments) by rewriting
   // the container, without re-encoding pixels.
   bool strip_metadata = true;
+  // Normalize workers are available: HEIC/HEIF, AVIF and TIFF are accepted
+  // (checked from their headers where they declare a size, and handed over
+  // with needs_normalization), and so is scaling.
+  bool convert = false;
+  // With `convert`: a JPEG, PNG, GIF or WebP whose longer side is over this
+  // is handed over with needs_normalization (to be scaled); 0: never.
+  uint32_t max_side_px = 0;
 };
 
 // Turns the messages of one UploadProfileImage stream into an
@@ -72,6 +80,8 @@ class UploadAssembler {
   // image and hands it over.
   absl::StatusOr<AssembledImage> Finish();
 
+  // The filename of accepted metadata, as sent; empty before.
+  const std::string& filename() const { return metadata_.filename(); }
   // The user id of accepted metadata; empty before.
   const std::string& user_id() const { return metadata_.user_id(); }
   // The read_mask of accepted metadata; empty before.
@@ -99,6 +109,17 @@ class UploadAssembler {
   // zero-filled.
   absl::Status AddChunk(size_t size,
                         absl::FunctionRef<bool(std::string&)> append);
+  // Finish() for an image that is not one of Clerk's types.
+  absl::StatusOr<AssembledImage> FinishConvertible();
+  // Moves the bytes into an AssembledImage of `type` (nullopt: a format to
+  // convert, whose type the worker decides).
+  AssembledImage HandOver(std::optional<ImageType> type,
+                          bool needs_normalization);
+  // What the policy accepts, for error messages.
+  std::string AcceptedTypes() const;
+  std::string AcceptedFormats() const;
+  std::optional<ConvertibleFormat> ConvertibleFromMimeType(
+      absl::string_view mime_type) const;
   // Makes room for `size` more bytes within the budget.
   absl::Status Grow(size_t size);
   // Replaces the bytes by their copy without metadata (whose room Grow()

@@ -28,6 +28,9 @@ TEST(SafeFilenameTest, MakesNamesSafe) {
       {"trailingdot.", ImageType::kPng, "trailingdot.png"},
       // Other extensions stay part of the name, never an extension.
       {"report.pdf", ImageType::kPng, "report_pdf.png"},
+      // A converted photo takes the extension of what it became.
+      {"IMG_0001.HEIC", ImageType::kJpeg, "IMG_0001.jpg"},
+      {"scan.tiff", ImageType::kPng, "scan.png"},
       {"shell.php.jpg", ImageType::kJpeg, "shell_php.jpg"},
       {"john.smith.jpeg", ImageType::kJpeg, "john_smith.jpg"},
       // Directories, both separators.
