@@ -213,6 +213,27 @@ bool Encode(VipsImage* image, absl::string_view mime_type, int attempt,
   return true;
 }
 
+// Whether `image` has an alpha band that is not opaque everywhere (many
+// writers add an opaque one). Materialises `*image` in memory first, so
+// that the check and the encoding decode it once.
+bool HasTransparency(ImagePtr* image) {
+  if (!vips_image_hasalpha(image->get())) return false;
+  VipsImage* memory = vips_image_copy_memory(image->get());
+  if (memory == nullptr) return true;  // Encoding will report the error.
+  image->reset(memory);
+  VipsImage* alpha = nullptr;
+  if (vips_extract_band(memory, &alpha, memory->Bands - 1, nullptr) != 0) {
+    return true;
+  }
+  double lowest = 0;
+  const int failed = vips_min(alpha, &lowest, nullptr);
+  g_object_unref(alpha);
+  const double opaque = memory->BandFmt == VIPS_FORMAT_USHORT ? 65535
+                        : vips_band_format_isfloat(memory->BandFmt) ? 1.0
+                                                                    : 255;
+  return failed != 0 || lowest < opaque;
+}
+
 }  // namespace
 
 absl::Status StartVipsForWorker() {
@@ -249,8 +270,7 @@ NormalizeResponse NormalizeImage(const NormalizeRequest& request) {
   if (image == nullptr) return Undecodable();
   const std::string mime_type =
       !keep.empty() ? keep
-                    : (vips_image_hasalpha(image.get()) ? "image/png"
-                                                        : "image/jpeg");
+                    : (HasTransparency(&image) ? "image/png" : "image/jpeg");
   NormalizeResponse response;
   NormalizedImage* result = response.mutable_image();
   for (int attempt = 0;; ++attempt) {

@@ -123,7 +123,9 @@ WorkerProcess::~WorkerProcess() {
 
 bool WorkerProcess::Alive() {
   if (reaped_) return false;
-  reaped_ = waitpid(pid_, nullptr, WNOHANG) == pid_;
+  const pid_t waited = waitpid(pid_, nullptr, WNOHANG);
+  // ECHILD: already reaped for us (SIGCHLD ignored).
+  reaped_ = waited == pid_ || (waited < 0 && errno == ECHILD);
   return !reaped_;
 }
 
