@@ -79,6 +79,15 @@ std::string GifExtension(uint8_t label, absl::string_view data);
 std::string GifApplicationExtension(absl::string_view identifier,
                                     absl::string_view data);
 
+// ---- HEIF / AVIF (ISO-BMFF boxes; no image data)
+// A box: 32-bit size, `type`, `body`.
+std::string IsoBox(absl::string_view type, absl::string_view body);
+// ftyp with `brand` as major brand, then meta/iprp/ipco holding an ispe
+// of `width`×`height` and, with `rotated`, an irot property.
+std::string HeifHeader(uint32_t width, uint32_t height,
+                       absl::string_view brand = "heic",
+                       bool rotated = false);
+
 }  // namespace test_images
 }  // namespace userimage
 

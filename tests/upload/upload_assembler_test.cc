@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
@@ -356,6 +357,120 @@ TEST_F(UploadAssemblerTest, ReleasesTheBudgetWhenAbandoned) {
     EXPECT_GT(budget.in_use(), 0);
   }  // Cancelled stream: the assembler goes away without Finish().
   EXPECT_EQ(budget.in_use(), 0);
+}
+
+// ---- Conversion and scaling (ImagePolicy::convert)
+
+ImagePolicy Converting(uint32_t max_side_px = 0) {
+  ImagePolicy policy;
+  policy.convert = true;
+  policy.max_side_px = max_side_px;
+  return policy;
+}
+
+absl::StatusOr<AssembledImage> AssembleAs(UploadAssembler& a,
+                                          const std::string& bytes,
+                                          const std::string& content_type,
+                                          const std::string& filename) {
+  ImageMetadata m = BasicMeta();
+  m.set_content_type(content_type);
+  m.set_filename(filename);
+  if (absl::Status s = a.Add(Meta(m)); !s.ok()) return s;
+  if (absl::Status s = a.Add(Chunk(bytes)); !s.ok()) return s;
+  return a.Finish();
+}
+
+TEST_F(UploadAssemblerTest, HeifIsHandedOverForConversionWhenWorkersExist) {
+  const std::string heic = test_images::HeifHeader(4032, 3024);
+  UploadAssembler a(1 << 20, budget_, Converting());
+  absl::StatusOr<AssembledImage> image =
+      AssembleAs(a, heic, "image/heic", "IMG_0001.HEIC");
+  ASSERT_TRUE(image.ok()) << image.status();
+  EXPECT_TRUE(image->needs_normalization);
+  EXPECT_EQ(image->keep_type, std::nullopt);
+  EXPECT_EQ(*image->bytes, heic);
+  EXPECT_EQ(a.filename(), "IMG_0001.HEIC");
+  // Without workers, as before: refused, saying what is accepted.
+  UploadAssembler off(1 << 20, budget_);
+  absl::Status refused = AssembleAs(off, heic, "", "x.heic").status();
+  EXPECT_EQ(ReasonOf(refused), "UNSUPPORTED_IMAGE");
+  EXPECT_TRUE(absl::StrContains(refused.message(), "JPEG, PNG, GIF or WebP"))
+      << refused;
+  UploadAssembler off_type(1 << 20, budget_);
+  EXPECT_EQ(ReasonOf(off_type.Add(Meta([] {
+              ImageMetadata m = BasicMeta();
+              m.set_content_type("image/heic");
+              return m;
+            }()))),
+            "UNSUPPORTED_CONTENT_TYPE");
+}
+
+TEST_F(UploadAssemblerTest, AvifAndTiffAreAcceptedAndTheTypeMustMatch) {
+  UploadAssembler avif(1 << 20, budget_, Converting());
+  EXPECT_TRUE(AssembleAs(avif, test_images::HeifHeader(64, 64, "avif"),
+                         "image/avif", "a.avif")
+                  .ok());
+  UploadAssembler tiff(1 << 20, budget_, Converting());
+  EXPECT_TRUE(
+      AssembleAs(tiff, std::string("II*\0\x08\0\0\0", 8), "", "s.tif").ok());
+  UploadAssembler mismatch(1 << 20, budget_, Converting());
+  absl::Status status = AssembleAs(mismatch, test_images::HeifHeader(64, 64),
+                                   "image/avif", "a.avif")
+                            .status();
+  EXPECT_EQ(ReasonOf(status), "CONTENT_TYPE_MISMATCH");
+  EXPECT_TRUE(absl::StrContains(status.message(), "HEIF")) << status;
+}
+
+TEST_F(UploadAssemblerTest, AHeifBombIsRefusedFromItsHeader) {
+  UploadAssembler a(1 << 20, budget_, Converting());
+  absl::Status status =
+      AssembleAs(a, test_images::HeifHeader(60000, 60000), "", "bomb.heic")
+          .status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReasonOf(status), "IMAGE_DIMENSIONS");
+  EXPECT_TRUE(absl::StrContains(status.message(), "60000")) << status;
+}
+
+TEST_F(UploadAssemblerTest, ADamagedHeifHeaderIsRefused) {
+  const std::string heic = test_images::HeifHeader(100, 100);
+  UploadAssembler a(1 << 20, budget_, Converting());
+  absl::Status status =
+      AssembleAs(a, heic.substr(0, heic.size() - 5), "", "cut.heic").status();
+  EXPECT_EQ(ReasonOf(status), "MALFORMED_IMAGE");
+  EXPECT_TRUE(absl::StrContains(status.message(), "truncated")) << status;
+}
+
+TEST_F(UploadAssemblerTest, OnlyImagesOverTheSideLimitAreScaled) {
+  const std::string big = test_images::Jpeg(2000, 1000);
+  UploadAssembler over(1 << 20, budget_, Converting(1024));
+  absl::StatusOr<AssembledImage> scaled =
+      AssembleAs(over, big, "image/jpeg", "big.jpg");
+  ASSERT_TRUE(scaled.ok()) << scaled.status();
+  EXPECT_TRUE(scaled->needs_normalization);
+  EXPECT_EQ(scaled->keep_type, ImageType::kJpeg);
+  UploadAssembler within(1 << 20, budget_, Converting(2000));
+  absl::StatusOr<AssembledImage> kept =
+      AssembleAs(within, big, "image/jpeg", "big.jpg");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_FALSE(kept->needs_normalization);
+  EXPECT_EQ(kept->content_type, "image/jpeg");
+  // The limit off: passes as before.
+  UploadAssembler off(1 << 20, budget_, Converting(0));
+  absl::StatusOr<AssembledImage> passed =
+      AssembleAs(off, big, "image/jpeg", "big.jpg");
+  ASSERT_TRUE(passed.ok()) << passed.status();
+  EXPECT_FALSE(passed->needs_normalization);
+}
+
+TEST_F(UploadAssemblerTest, AnImageForConversionHoldsOnlyItsOwnBytes) {
+  const std::string heic = test_images::HeifHeader(10, 10) +
+                           test_images::IsoBox("mdat", std::string(5000, 'x'));
+  UploadAssembler a(1 << 20, budget_, Converting());
+  absl::StatusOr<AssembledImage> image = AssembleAs(a, heic, "", "a.heic");
+  ASSERT_TRUE(image.ok()) << image.status();
+  // No room for a stripped copy is kept: the worker makes the new image.
+  EXPECT_LT(budget_.in_use(), 2 * heic.size());
+  EXPECT_GE(budget_.in_use(), heic.size());
 }
 
 }  // namespace
