@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -20,6 +22,10 @@ ServerConfig LocalConfig() {
   config.metrics_listen_address = "";
   config.allow_unauthenticated = true;
   config.clerk_api_url = "http://127.0.0.1:1";  // never called here
+  // Not beside this test's binary: named where Bazel built it.
+  config.normalize_worker_binary =
+      absl::StrCat(std::getenv("TEST_SRCDIR"),
+                   "/clerk_user_image/server/normalize/normalize_worker");
   return config;
 }
 
@@ -49,6 +55,22 @@ TEST(ServerAppTest, ServesOnAnOsChosenPortAndDrains) {
   (*app)->Drain(absl::Seconds(1));
   EXPECT_NE(Health(port, "clerk.userimage.v1.UserImageService"),
             grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST(ServerAppTest, AWorkerThatCannotStartStopsTheServerFromStarting) {
+  ServerConfig config = LocalConfig();
+  config.normalize_worker_binary = "/nonexistent/normalize_worker";
+  auto app = ServerApp::Start(config, "sk_test_app");
+  ASSERT_FALSE(app.ok());
+  EXPECT_EQ(app.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(app.status().message(),
+                                "/nonexistent/normalize_worker"))
+      << app.status();
+  EXPECT_TRUE(absl::StrContains(app.status().message(), "--normalize_workers=0"))
+      << app.status();
+  // Conversion off: no worker is needed.
+  config.normalize_workers = 0;
+  EXPECT_TRUE(ServerApp::Start(config, "sk_test_app").ok());
 }
 
 TEST(ServerAppTest, CallersMustAuthenticateSomehow) {

@@ -141,6 +141,23 @@ TEST(ServerConfigTest, EachRuleFailsAloneWithItsMessage) {
        "the Redis timeouts must be positive"},
       {"image size", [](auto& c) { c.max_image_bytes = 0; },
        "--max_image_bytes must be positive"},
+      {"workers", [](auto& c) { c.normalize_workers = -1; },
+       "--normalize_workers must be between 0 and 64"},
+      {"scaling without workers",
+       [](auto& c) {
+         c.normalize_workers = 0;
+         c.normalize_max_side_px = 1024;
+       },
+       "--normalize_max_side_px needs workers"},
+      {"tiny side", [](auto& c) { c.normalize_max_side_px = 8; },
+       "--normalize_max_side_px must be 0 (off) or at least 16"},
+      {"normalize timeout",
+       [](auto& c) { c.normalize_timeout = absl::ZeroDuration(); },
+       "--normalize_timeout must be positive"},
+      {"normalize queue", [](auto& c) { c.normalize_queue = 0; },
+       "--normalize_queue must be at least 1"},
+      {"worker memory", [](auto& c) { c.normalize_worker_memory_mb = 64; },
+       "--normalize_worker_memory_mb must be at least 128"},
   };
   for (const Rule& rule : rules) {
     ServerConfig config;
