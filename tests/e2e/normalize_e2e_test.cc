@@ -73,7 +73,8 @@ std::pair<double, double> TopAndBottom(const std::string& image) {
 
 int PostsToClerk(const LocalDeployment& deployment) {
   int posts = 0;
-  for (const auto& request : deployment.Requests().values()) {
+  const google::protobuf::ListValue requests = deployment.Requests();
+  for (const auto& request : requests.values()) {
     if (request.struct_value().fields().at("method").string_value() ==
         "POST") {
       ++posts;
