@@ -17,6 +17,7 @@
 #include "server/clerk/redis_user_order.h"
 #include "server/http/curl_http_client.h"
 #include "server/metrics/metrics.h"
+#include "server/normalize/normalizer_pool.h"
 #include "server/ratelimit/caller_weights.h"
 #include "server/ratelimit/redis_quota.h"
 #include "server/ratelimit/shared_quota_state.h"
@@ -24,7 +25,6 @@
 #include "server/service/reflection_v1.h"
 #include "server/service/user_image_service.h"
 #include "server/time/absl_random.h"
-#include "server/normalize/normalizer_pool.h"
 #include "server/upload/memory_budget.h"
 
 namespace userimage {

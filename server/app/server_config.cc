@@ -236,10 +236,9 @@ std::string ServerConfig::ClerkApiUrl() const {
 }
 
 absl::Status ServerConfig::Validate() const {
-  for (auto* rule :
-       {ValidateLogging, ValidateCallers, ValidateClerk, ValidateRetries,
-        ValidateQuota, ValidateRedis, ValidateUploads, ValidateNormalize,
-        ValidateGrpcLimits}) {
+  for (auto* rule : {ValidateLogging, ValidateCallers, ValidateClerk,
+                     ValidateRetries, ValidateQuota, ValidateRedis,
+                     ValidateUploads, ValidateNormalize, ValidateGrpcLimits}) {
     if (absl::Status s = rule(*this); !s.ok()) return s;
   }
   return absl::OkStatus();

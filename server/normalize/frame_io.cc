@@ -72,10 +72,9 @@ absl::Status WriteFrame(int fd, absl::string_view payload,
     return absl::OutOfRangeError("the frame is over 4 GiB");
   }
   const uint32_t size = static_cast<uint32_t>(payload.size());
-  const char header[4] = {static_cast<char>(size >> 24),
-                          static_cast<char>(size >> 16),
-                          static_cast<char>(size >> 8),
-                          static_cast<char>(size)};
+  const char header[4] = {
+      static_cast<char>(size >> 24), static_cast<char>(size >> 16),
+      static_cast<char>(size >> 8), static_cast<char>(size)};
   if (absl::Status s = WriteAll(fd, header, sizeof(header), deadline);
       !s.ok()) {
     return s;
@@ -95,9 +94,8 @@ absl::Status ReadFrame(int fd, size_t max_size, absl::Time deadline,
   const size_t size = size_t{header[0]} << 24 | size_t{header[1]} << 16 |
                       size_t{header[2]} << 8 | header[3];
   if (size > max_size) {
-    return absl::OutOfRangeError(
-        absl::StrCat("a frame of ", size, " bytes is over the limit of ",
-                     max_size));
+    return absl::OutOfRangeError(absl::StrCat(
+        "a frame of ", size, " bytes is over the limit of ", max_size));
   }
   if (!admit(size)) {
     return absl::OutOfRangeError(

@@ -23,8 +23,7 @@ namespace userimage {
 // `admit`, INTERNAL for any other error.
 
 // Writes one frame holding `payload`.
-absl::Status WriteFrame(int fd, absl::string_view payload,
-                        absl::Time deadline);
+absl::Status WriteFrame(int fd, absl::string_view payload, absl::Time deadline);
 
 // Reads one frame into `payload`. `admit` sees the declared length before
 // anything is allocated and may refuse it (e.g. over a memory budget).

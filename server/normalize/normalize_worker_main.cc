@@ -22,8 +22,7 @@
 #include "server/normalize/vips_normalize.h"
 #include "server/normalize/worker_sandbox.h"
 
-ABSL_FLAG(uint64_t, address_space_mb, 1024,
-          "RLIMIT_AS of the worker, in MiB");
+ABSL_FLAG(uint64_t, address_space_mb, 1024, "RLIMIT_AS of the worker, in MiB");
 ABSL_FLAG(uint32_t, cpu_seconds, 600,
           "RLIMIT_CPU of the worker over its life, in seconds");
 ABSL_FLAG(uint64_t, max_request_bytes, 11'000'000,

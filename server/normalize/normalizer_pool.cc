@@ -64,8 +64,7 @@ absl::Status ConverterFailed(absl::string_view what) {
 absl::Status FromFailure(const NormalizeFailure& failure) {
   switch (failure.kind()) {
     case NormalizeFailure::KIND_UNDECODABLE:
-      return InvalidFieldError("chunk", "UNDECODABLE_IMAGE",
-                               failure.message());
+      return InvalidFieldError("chunk", "UNDECODABLE_IMAGE", failure.message());
     case NormalizeFailure::KIND_DIMENSIONS:
       return InvalidFieldError("chunk", "IMAGE_DIMENSIONS", failure.message());
     case NormalizeFailure::KIND_TOO_LARGE:
@@ -184,15 +183,14 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
     LogEvent(LogLevel::kWarning, "normalize_worker_replaced",
              {{"pid", LogNumber(pid)},
               {"reason", LogString(response.status().message())}});
-    if (absl::IsOutOfRange(response.status()) &&
-        reservation.bytes() == 0) {
+    if (absl::IsOutOfRange(response.status()) && reservation.bytes() == 0) {
       return BudgetExhausted();
     }
-    return ConverterFailed(absl::IsDeadlineExceeded(response.status())
-                               ? absl::StrCat("it took longer than ",
-                                              absl::FormatDuration(
-                                                  options_.timeout))
-                               : response.status().message());
+    return ConverterFailed(
+        absl::IsDeadlineExceeded(response.status())
+            ? absl::StrCat("it took longer than ",
+                           absl::FormatDuration(options_.timeout))
+            : response.status().message());
   }
   if (response->has_failure()) return FromFailure(response->failure());
   return Accept(response->image().mime_type(),

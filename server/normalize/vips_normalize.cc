@@ -35,7 +35,7 @@ constexpr int kJpegQualities[] = {85, 70, 55, 40};
 // vips_foreign_find_load_buffer() reports (a prefix: each has a Buffer and
 // a Source variant, and libvips 8.14 has two PNG loaders).
 constexpr absl::string_view kAllowedLoaders[] = {
-    "VipsForeignLoadJpeg", "VipsForeignLoadPng",  "VipsForeignLoadSpng",
+    "VipsForeignLoadJpeg", "VipsForeignLoadPng",   "VipsForeignLoadSpng",
     "VipsForeignLoadGif",  "VipsForeignLoadNsgif", "VipsForeignLoadWebp",
     "VipsForeignLoadHeif", "VipsForeignLoadTiff",
 };
@@ -63,26 +63,28 @@ std::string TakeVipsError() {
 }
 
 NormalizeResponse Undecodable() {
-  return Failure(NormalizeFailure::KIND_UNDECODABLE,
-                 absl::StrCat("the image could not be decoded (",
-                              TakeVipsError(),
-                              "); upload the complete, undamaged file"));
+  return Failure(
+      NormalizeFailure::KIND_UNDECODABLE,
+      absl::StrCat("the image could not be decoded (", TakeVipsError(),
+                   "); upload the complete, undamaged file"));
 }
 
 // The loader libvips would use, if it is one a profile image may use.
 bool LoaderAllowed(absl::string_view bytes) {
-  const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  const char* loader =
+      vips_foreign_find_load_buffer(bytes.data(), bytes.size());
   if (loader == nullptr) return false;
   const absl::string_view name(loader);
-  return std::any_of(
-      std::begin(kAllowedLoaders), std::end(kAllowedLoaders),
-      [&](absl::string_view allowed) { return absl::StartsWith(name, allowed); });
+  return std::any_of(std::begin(kAllowedLoaders), std::end(kAllowedLoaders),
+                     [&](absl::string_view allowed) {
+                       return absl::StartsWith(name, allowed);
+                     });
 }
 
 bool IsHeif(const std::string& bytes) {
-  const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
-  return loader != nullptr &&
-         absl::StartsWith(loader, "VipsForeignLoadHeif");
+  const char* loader =
+      vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  return loader != nullptr && absl::StartsWith(loader, "VipsForeignLoadHeif");
 }
 
 // The EXIF orientation a HEIF's pixels still need: libheif applies irot and
@@ -168,10 +170,10 @@ ImagePtr Thumbnail(const NormalizeRequest& request, bool all_pages) {
   VipsImage* out = nullptr;
   // thumbnail applies the orientation, shrinks on load where the format
   // can, then resizes with Lanczos 3; "size: down" never enlarges.
-  if (vips_thumbnail_buffer(const_cast<char*>(bytes.data()), bytes.size(),
-                            &out, side, "height", side, "size",
-                            VIPS_SIZE_DOWN, "export_profile", "srgb",
-                            "fail_on", VIPS_FAIL_ON_ERROR, "option_string",
+  if (vips_thumbnail_buffer(const_cast<char*>(bytes.data()), bytes.size(), &out,
+                            side, "height", side, "size", VIPS_SIZE_DOWN,
+                            "export_profile", "srgb", "fail_on",
+                            VIPS_FAIL_ON_ERROR, "option_string",
                             all_pages ? "n=-1" : "", nullptr) != 0) {
     return nullptr;
   }
@@ -197,13 +199,13 @@ bool Encode(VipsImage* image, absl::string_view mime_type, int attempt,
                                  attempt == 0 ? 6 : 9, "strip", TRUE, nullptr);
   } else if (mime_type == "image/webp") {
     if (attempt >= static_cast<int>(std::size(kJpegQualities))) return false;
-    failed = vips_webpsave_buffer(image, &buffer, &length, "Q",
-                                  kJpegQualities[attempt], "strip", TRUE,
-                                  nullptr);
+    failed =
+        vips_webpsave_buffer(image, &buffer, &length, "Q",
+                             kJpegQualities[attempt], "strip", TRUE, nullptr);
   } else if (mime_type == "image/gif") {
     if (attempt > 0) return false;
-    failed = vips_gifsave_buffer(image, &buffer, &length, "strip", TRUE,
-                                 nullptr);
+    failed =
+        vips_gifsave_buffer(image, &buffer, &length, "strip", TRUE, nullptr);
   } else {
     return false;
   }
@@ -228,7 +230,7 @@ bool HasTransparency(ImagePtr* image) {
   double lowest = 0;
   const int failed = vips_min(alpha, &lowest, nullptr);
   g_object_unref(alpha);
-  const double opaque = memory->BandFmt == VIPS_FORMAT_USHORT ? 65535
+  const double opaque = memory->BandFmt == VIPS_FORMAT_USHORT       ? 65535
                         : vips_band_format_isfloat(memory->BandFmt) ? 1.0
                                                                     : 255;
   return failed != 0 || lowest < opaque;

@@ -24,9 +24,9 @@ absl::Status StartVipsForWorker();
 //   that with libvips' Lanczos kernel, keeping the aspect ratio;
 // - colours are converted to sRGB; no metadata is kept;
 // - the result is `keep_mime_type` when set, else PNG when the image has
-//   transparency (an alpha band not opaque everywhere) and JPEG otherwise; one over `max_output_bytes` is
-//   re-encoded smaller (lower JPEG quality, higher PNG compression) or
-//   refused.
+//   transparency (an alpha band not opaque everywhere) and JPEG otherwise; one
+//   over `max_output_bytes` is re-encoded smaller (lower JPEG quality, higher
+//   PNG compression) or refused.
 // Never throws; every outcome is a NormalizeResponse (a failure says what
 // is wrong, worded for the uploader). Runs in the worker process only:
 // after StartVipsForWorker(), on one thread at a time.

@@ -41,7 +41,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   // No blocked signals and default dispositions, whatever the spawning
   // thread has.
@@ -56,8 +57,8 @@ absl::StatusOr<pid_t> Spawn(const std::vector<std::string>& argv,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   char* no_environment[] = {nullptr};
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, &attributes,
-                             args.data(), no_environment);
+  const int rc = posix_spawn(&pid, args[0], &actions, &attributes, args.data(),
+                             no_environment);
   posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
@@ -101,13 +102,13 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
                                      " did not start: ", read.message()));
   }
   if (!ready.ParseFromString(frame) || ready.has_image()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the normalize worker ", argv[0], " sent no valid ready frame"));
+    return absl::UnavailableError(absl::StrCat("the normalize worker ", argv[0],
+                                               " sent no valid ready frame"));
   }
   if (ready.has_failure()) {
-    return absl::UnavailableError(absl::StrCat(
-        "the normalize worker ", argv[0],
-        " could not start: ", ready.failure().message()));
+    return absl::UnavailableError(
+        absl::StrCat("the normalize worker ", argv[0],
+                     " could not start: ", ready.failure().message()));
   }
   return worker;
 }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 
 namespace userimage {
 namespace {
@@ -63,14 +64,44 @@ constexpr int kAllowed[] = {
     SCMP_SYS(umask),
 };
 
-// Fail with EACCES: reaching the file system or the network.
-constexpr int kRefused[] = {
-    SCMP_SYS(open),      SCMP_SYS(openat),   SCMP_SYS(openat2),
-    SCMP_SYS(creat),     SCMP_SYS(access),   SCMP_SYS(faccessat),
+// Fail with EACCES: reaching the file system.
+constexpr int kFiles[] = {
+    SCMP_SYS(open),       SCMP_SYS(openat),   SCMP_SYS(openat2),
+    SCMP_SYS(creat),      SCMP_SYS(access),   SCMP_SYS(faccessat),
     SCMP_SYS(faccessat2), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
-    SCMP_SYS(stat),      SCMP_SYS(lstat),    SCMP_SYS(statx),
-    SCMP_SYS(statfs),    SCMP_SYS(socket),   SCMP_SYS(socketpair),
-    SCMP_SYS(ioctl),     SCMP_SYS(getcwd),   SCMP_SYS(getpeername),
+    SCMP_SYS(stat),       SCMP_SYS(lstat),    SCMP_SYS(statx),
+    SCMP_SYS(statfs),     SCMP_SYS(ioctl),    SCMP_SYS(getcwd),
+};
+
+// Fail with EACCES, always: the network.
+constexpr int kNetwork[] = {SCMP_SYS(socket), SCMP_SYS(socketpair),
+                            SCMP_SYS(getpeername)};
+
+// Also allowed for a fuzzer (SandboxLimits::for_fuzzer): what libFuzzer
+// does between inputs (its corpus and artifacts, timers, its own threads)
+// and to report (it and AddressSanitizer run llvm-symbolizer).
+constexpr int kFuzzer[] = {
+    SCMP_SYS(getdents64),
+    SCMP_SYS(mkdir),
+    SCMP_SYS(mkdirat),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(setitimer),
+    SCMP_SYS(getitimer),
+    SCMP_SYS(dup),
+    SCMP_SYS(dup2),
+    SCMP_SYS(dup3),
+    SCMP_SYS(fsync),
+    SCMP_SYS(ftruncate),
+    SCMP_SYS(kill),
+    SCMP_SYS(getppid),
+    SCMP_SYS(sched_setaffinity),
+    SCMP_SYS(fork),
+    SCMP_SYS(vfork),
+    SCMP_SYS(execve),
+    SCMP_SYS(wait4),
 };
 
 // AddressSanitizer and ThreadSanitizer reserve terabytes of shadow address
@@ -100,42 +131,52 @@ absl::Status SetLimit(int resource, rlim_t value, const char* name) {
   return absl::OkStatus();
 }
 
-absl::Status InstallFilter() {
-  std::unique_ptr<void, FilterFree> ctx(seccomp_init(SCMP_ACT_KILL_PROCESS));
+int AddAll(scmp_filter_ctx ctx, uint32_t action, absl::Span<const int> calls) {
+  int rc = 0;
+  for (int syscall : calls) {
+    rc = rc != 0 ? rc : seccomp_rule_add(ctx, action, syscall, 0);
+  }
+  return rc;
+}
+
+absl::Status InstallFilter(bool for_fuzzer) {
+  std::unique_ptr<void, FilterFree> ctx(
+      seccomp_init(for_fuzzer ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS));
   if (ctx == nullptr) return absl::InternalError("seccomp_init failed");
   int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1);
-  for (int syscall : kAllowed) {
-    rc = rc != 0 ? rc : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, syscall, 0);
-  }
-  for (int syscall : kRefused) {
-    rc = rc != 0 ? rc
-                 : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EACCES),
-                                    syscall, 0);
+  rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ALLOW, kAllowed);
+  rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ERRNO(EACCES), kNetwork);
+  if (for_fuzzer) {
+    rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ALLOW, kFiles);
+    rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ALLOW, kFuzzer);
+  } else {
+    rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ERRNO(EACCES), kFiles);
   }
   // Threads, but no new processes: clone only with CLONE_THREAD; clone3
   // (whose flags a filter cannot read) reports ENOSYS, so glibc falls back
   // to clone.
   rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone),
-                                  1,
-                                  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD,
-                                          CLONE_THREAD));
+       : for_fuzzer
+           ? seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 0)
+           : seccomp_rule_add(
+                 ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+                 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
   rc = rc != 0 ? rc
                : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
                                   SCMP_SYS(clone3), 0);
   // Naming threads (glib does); every other prctl fails.
   rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prctl),
-                                  1, SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-  rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM),
-                                  SCMP_SYS(prctl), 1,
-                                  SCMP_A0(SCMP_CMP_NE, PR_SET_NAME));
+               : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+                                  SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+  rc = rc != 0
+           ? rc
+           : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl),
+                              1, SCMP_A0(SCMP_CMP_NE, PR_SET_NAME));
   // Reading limits, never raising them.
-  rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW,
-                                  SCMP_SYS(prlimit64), 1,
-                                  SCMP_A2(SCMP_CMP_EQ, 0));
+  rc = rc != 0
+           ? rc
+           : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
+                              SCMP_A2(SCMP_CMP_EQ, 0));
   rc = rc != 0 ? rc : seccomp_load(ctx.get());
   if (rc != 0) {
     return absl::InternalError(
@@ -163,10 +204,9 @@ absl::Status EnterSandbox(const SandboxLimits& limits) {
   }
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
       prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    return absl::InternalError(
-        absl::StrCat("prctl failed: errno ", errno));
+    return absl::InternalError(absl::StrCat("prctl failed: errno ", errno));
   }
-  return InstallFilter();
+  return InstallFilter(limits.for_fuzzer);
 }
 
 }  // namespace userimage

@@ -17,6 +17,13 @@ struct SandboxLimits {
   // RLIMIT_CPU over the worker's life, in seconds: past it the kernel
   // kills the worker. The server's per-image timeout is the finer bound.
   uint32_t cpu_seconds = 600;
+  // For a fuzz target running the worker's input path under the same
+  // filter: files, processes (libFuzzer and AddressSanitizer run a
+  // symbolizer) and what libFuzzer needs between inputs are allowed too
+  // (the network still is not), and a forbidden call raises SIGSYS
+  // (SECCOMP_RET_TRAP) instead of killing, so that the fuzzer can report
+  // the input. Never for a real worker.
+  bool for_fuzzer = false;
 };
 
 // Confines the calling process, irreversibly, before it reads untrusted

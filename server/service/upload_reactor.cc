@@ -1,8 +1,5 @@
 #include "server/service/upload_reactor.h"
 
-#include "server/image/image_type.h"
-#include "server/image/safe_filename.h"
-
 #include <algorithm>
 #include <utility>
 
@@ -11,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpcpp/support/proto_buffer_reader.h"
+#include "server/image/image_type.h"
+#include "server/image/safe_filename.h"
 #include "server/log/json_log.h"
 #include "server/service/call_trace.h"
 #include "server/service/caller_identity.h"

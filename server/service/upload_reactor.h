@@ -101,8 +101,9 @@ struct UploadEnvironment {
 // Threads: reactions on gRPC's callback threads; the idle timer and Clerk's
 // answer on the HTTP client's callback thread (or the shared quota's, or
 // the one that cancelled); the normalize pool's answer, and so the start of
-// the Clerk operation for a converted image, on a pool thread. Owns itself: created by the service, deleted in
-// OnDone(). Borrows what `env` points to, which outlives the server.
+// the Clerk operation for a converted image, on a pool thread. Owns itself:
+// created by the service, deleted in OnDone(). Borrows what `env` points to,
+// which outlives the server.
 class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   UploadReactor(grpc::CallbackServerContext* context,

@@ -66,7 +66,8 @@ TEST(ServerAppTest, AWorkerThatCannotStartStopsTheServerFromStarting) {
   EXPECT_TRUE(absl::StrContains(app.status().message(),
                                 "/nonexistent/normalize_worker"))
       << app.status();
-  EXPECT_TRUE(absl::StrContains(app.status().message(), "--normalize_workers=0"))
+  EXPECT_TRUE(
+      absl::StrContains(app.status().message(), "--normalize_workers=0"))
       << app.status();
   // Conversion off: no worker is needed.
   config.normalize_workers = 0;

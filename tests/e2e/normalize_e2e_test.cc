@@ -40,10 +40,11 @@ std::string MakePhoto(const std::string& name, int width, int height) {
   Shell(absl::StrCat("convert -size ", width, "x", height,
                      " xc:white -fill black -draw 'rectangle 0,0 ",
                      width / 2 - 1, ",", height - 1, "' -quality 60 ", path));
-  Shell(absl::StrCat("exiftool -q -overwrite_original -n -Orientation=6 "
-                     "-GPSLatitude=48.8584 -GPSLatitudeRef=N "
-                     "-GPSLongitude=2.2945 -GPSLongitudeRef=E ",
-                     path));
+  Shell(
+      absl::StrCat("exiftool -q -overwrite_original -n -Orientation=6 "
+                   "-GPSLatitude=48.8584 -GPSLatitudeRef=N "
+                   "-GPSLongitude=2.2945 -GPSLongitudeRef=E ",
+                   path));
   return clerk::userimage::client::ReadFile(path).value_or("");
 }
 
@@ -75,8 +76,7 @@ int PostsToClerk(const LocalDeployment& deployment) {
   int posts = 0;
   const google::protobuf::ListValue requests = deployment.Requests();
   for (const auto& request : requests.values()) {
-    if (request.struct_value().fields().at("method").string_value() ==
-        "POST") {
+    if (request.struct_value().fields().at("method").string_value() == "POST") {
       ++posts;
     }
   }
@@ -89,9 +89,8 @@ class NormalizeE2eTest : public ::testing::Test {
     auto deployment = LocalDeployment::Start({"--normalize_max_side_px=1024"});
     ASSERT_TRUE(deployment.ok()) << deployment.status();
     deployment_ = *std::move(deployment);
-    client_ = std::make_unique<UserImageClient>(
-        grpc::CreateChannel(deployment_->server_address(),
-                            grpc::InsecureChannelCredentials()));
+    client_ = std::make_unique<UserImageClient>(grpc::CreateChannel(
+        deployment_->server_address(), grpc::InsecureChannelCredentials()));
   }
 
   absl::StatusOr<clerk::userimage::v1::User> Upload(const std::string& image,
@@ -109,8 +108,9 @@ class NormalizeE2eTest : public ::testing::Test {
 TEST_F(NormalizeE2eTest, IphoneHeicArrivesUprightScaledJpegWithoutMetadata) {
   const std::string heic = MakePhoto("iphone.heic", 4032, 3024);
   ASSERT_TRUE(absl::StrContains(heic, "ftypheic"));
-  ASSERT_EQ(Shell("exiftool -s3 -n -Orientation " + TestTempPath("iphone.heic")),
-            "6\n");
+  ASSERT_EQ(
+      Shell("exiftool -s3 -n -Orientation " + TestTempPath("iphone.heic")),
+      "6\n");
   ASSERT_NE(Shell("exiftool -s3 -GPSLatitude " + TestTempPath("iphone.heic")),
             "");
   absl::StatusOr<clerk::userimage::v1::User> user =

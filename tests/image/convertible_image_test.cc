@@ -30,7 +30,9 @@ TEST(ConvertibleImageTest, SniffsHeifAvifAndTiffByTheirFirstBytes) {
   // An MP4 video, a JPEG, and too little.
   EXPECT_EQ(SniffConvertibleFormat(HeifHeader(1, 1, "isom")), std::nullopt);
   EXPECT_EQ(SniffConvertibleFormat("\xFF\xD8\xFF\xE0"), std::nullopt);
-  EXPECT_EQ(SniffConvertibleFormat("\0\0\0\x18" "ftyp"), std::nullopt);
+  EXPECT_EQ(SniffConvertibleFormat("\0\0\0\x18"
+                                   "ftyp"),
+            std::nullopt);
 }
 
 TEST(ConvertibleImageTest, NamesMimeTypes) {
@@ -87,12 +89,11 @@ TEST(ConvertibleImageTest, DamagedStructuresAreRefusedWithTheReason) {
   EXPECT_TRUE(absl::StrContains(no_size.status().message(), "ispe"))
       << no_size.status();
   // A box claiming to be smaller than its own header.
-  EXPECT_FALSE(
-      InspectHeifExtent(std::string("\0\0\0\4ftypheic", 12)).ok());
+  EXPECT_FALSE(InspectHeifExtent(std::string("\0\0\0\4ftypheic", 12)).ok());
   // A 64-bit size running past the end.
-  EXPECT_FALSE(InspectHeifExtent(std::string("\0\0\0\1meta\0\0\0\0\xFF\0\0\0",
-                                             16))
-                   .ok());
+  EXPECT_FALSE(
+      InspectHeifExtent(std::string("\0\0\0\1meta\0\0\0\0\xFF\0\0\0", 16))
+          .ok());
 }
 
 TEST(ConvertibleImageTest, SeesRotationProperties) {

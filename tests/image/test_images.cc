@@ -218,8 +218,8 @@ std::string IsoBox(absl::string_view type, absl::string_view body) {
   return absl::StrCat(out, type, body);
 }
 
-std::string HeifHeader(uint32_t width, uint32_t height,
-                       absl::string_view brand, bool rotated) {
+std::string HeifHeader(uint32_t width, uint32_t height, absl::string_view brand,
+                       bool rotated) {
   auto be32 = [](uint32_t v) {
     return std::string{static_cast<char>(v >> 24), static_cast<char>(v >> 16),
                        static_cast<char>(v >> 8), static_cast<char>(v)};
@@ -228,10 +228,10 @@ std::string HeifHeader(uint32_t width, uint32_t height,
   std::string properties =
       IsoBox("ispe", absl::StrCat(full_box_header, be32(width), be32(height)));
   if (rotated) properties += IsoBox("irot", std::string(1, '\1'));
-  const std::string meta = IsoBox(
-      "meta", absl::StrCat(full_box_header,
-                           IsoBox("hdlr", std::string(24, '\0')),
-                           IsoBox("iprp", IsoBox("ipco", properties))));
+  const std::string meta =
+      IsoBox("meta", absl::StrCat(full_box_header,
+                                  IsoBox("hdlr", std::string(24, '\0')),
+                                  IsoBox("iprp", IsoBox("ipco", properties))));
   return absl::StrCat(
       IsoBox("ftyp", absl::StrCat(brand, be32(0), "mif1", brand)), meta);
 }

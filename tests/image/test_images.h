@@ -85,8 +85,7 @@ std::string IsoBox(absl::string_view type, absl::string_view body);
 // ftyp with `brand` as major brand, then meta/iprp/ipco holding an ispe
 // of `width`×`height` and, with `rotated`, an irot property.
 std::string HeifHeader(uint32_t width, uint32_t height,
-                       absl::string_view brand = "heic",
-                       bool rotated = false);
+                       absl::string_view brand = "heic", bool rotated = false);
 
 }  // namespace test_images
 }  // namespace userimage

@@ -34,14 +34,14 @@ TEST_F(FrameIoTest, FramesRoundTripThroughAPipe) {
     EXPECT_TRUE(WriteFrame(fds_[1], big, absl::InfiniteFuture()).ok());
   });
   std::string payload;
-  ASSERT_TRUE(ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload)
-                  .ok());
+  ASSERT_TRUE(
+      ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload).ok());
   EXPECT_EQ(payload, "hello");
-  ASSERT_TRUE(ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload)
-                  .ok());
+  ASSERT_TRUE(
+      ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload).ok());
   EXPECT_EQ(payload, "");
-  ASSERT_TRUE(ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload)
-                  .ok());
+  ASSERT_TRUE(
+      ReadFrame(fds_[0], 2 << 20, absl::InfiniteFuture(), &payload).ok());
   EXPECT_EQ(payload, big);
   writer.join();
 }
@@ -72,19 +72,21 @@ TEST_F(FrameIoTest, AClosedPeerIsUnavailable) {
   close(fds_[1]);
   fds_[1] = -1;
   std::string payload;
-  EXPECT_EQ(
-      ReadFrame(fds_[0], 100, absl::InfiniteFuture(), &payload).code(),
-      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReadFrame(fds_[0], 100, absl::InfiniteFuture(), &payload).code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(FrameIoTest, AFrameCutShortIsUnavailable) {
-  ASSERT_EQ(write(fds_[1], "\0\0\0\x10" "abc", 7), 7);
+  ASSERT_EQ(write(fds_[1],
+                  "\0\0\0\x10"
+                  "abc",
+                  7),
+            7);
   close(fds_[1]);
   fds_[1] = -1;
   std::string payload;
-  EXPECT_EQ(
-      ReadFrame(fds_[0], 100, absl::InfiniteFuture(), &payload).code(),
-      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(ReadFrame(fds_[0], 100, absl::InfiniteFuture(), &payload).code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(FrameIoTest, WritingToAClosedReaderIsUnavailable) {
@@ -96,9 +98,9 @@ TEST_F(FrameIoTest, WritingToAClosedReaderIsUnavailable) {
 
 TEST_F(FrameIoTest, APassedDeadlineStopsAReadThatWouldWait) {
   std::string payload;
-  EXPECT_EQ(ReadFrame(fds_[0], 100, absl::Now() - absl::Seconds(1), &payload)
-                .code(),
-            absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(
+      ReadFrame(fds_[0], 100, absl::Now() - absl::Seconds(1), &payload).code(),
+      absl::StatusCode::kDeadlineExceeded);
 }
 
 }  // namespace

@@ -170,7 +170,8 @@ TEST_F(NormalizerPoolTest, AFullQueueRefusesAtOnceWithRetryInfo) {
     release.WaitForNotification();
   };
   absl::Notification first_done, second_done;
-  pool.Submit(Bytes(*heic_), std::nullopt, [&](Result) { first_done.Notify(); });
+  pool.Submit(Bytes(*heic_), std::nullopt,
+              [&](Result) { first_done.Notify(); });
   busy.WaitForNotification();  // The worker has the first image.
   pool.Submit(Bytes(*heic_), std::nullopt,
               [&](Result) { second_done.Notify(); });  // Queued.

@@ -31,20 +31,19 @@ std::string MakePhoto(const std::string& format, int width, int height,
   const std::string path = TestTempPath(absl::StrCat(
       "photo_", width, "x", height, "_", orientation, ".", format));
   Run(absl::StrCat("convert -size ", width, "x", height,
-                   " xc:white -fill black -draw 'rectangle 0,0 ",
-                   width / 2 - 1, ",", height - 1, "' -quality 60 ", path));
+                   " xc:white -fill black -draw 'rectangle 0,0 ", width / 2 - 1,
+                   ",", height - 1, "' -quality 60 ", path));
   if (orientation != 0) {
-    Run(absl::StrCat("exiftool -q -overwrite_original -n -Orientation=",
-                     orientation,
-                     " -GPSLatitude=48.8584 -GPSLatitudeRef=N "
-                     "-GPSLongitude=2.2945 -GPSLongitudeRef=E ",
-                     path));
+    Run(absl::StrCat(
+        "exiftool -q -overwrite_original -n -Orientation=", orientation,
+        " -GPSLatitude=48.8584 -GPSLatitudeRef=N "
+        "-GPSLongitude=2.2945 -GPSLongitudeRef=E ",
+        path));
   }
   return Slurp(path);
 }
 
-std::string MakeTransparent(const std::string& format, int width,
-                            int height) {
+std::string MakeTransparent(const std::string& format, int width, int height) {
   const std::string path = TestTempPath(
       absl::StrCat("transparent_", width, "x", height, ".", format));
   Run(absl::StrCat("convert -size ", width, "x", height,

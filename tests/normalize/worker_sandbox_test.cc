@@ -24,8 +24,8 @@ namespace {
 int RunSandboxed(const std::function<int()>& body) {
   const pid_t pid = fork();
   if (pid == 0) {
-    if (!EnterSandbox({.address_space_bytes = uint64_t{4} << 30,
-                       .cpu_seconds = 60})
+    if (!EnterSandbox(
+             {.address_space_bytes = uint64_t{4} << 30, .cpu_seconds = 60})
              .ok()) {
       _exit(100);
     }
@@ -81,9 +81,8 @@ TEST(WorkerSandboxTest, NoFiles) {
 }
 
 TEST(WorkerSandboxTest, NoNewProcessesOrPrograms) {
-  EXPECT_TRUE(KilledBySeccomp(RunSandboxed([] {
-    return syscall(SYS_fork) >= 0 ? 1 : 2;
-  })));
+  EXPECT_TRUE(KilledBySeccomp(
+      RunSandboxed([] { return syscall(SYS_fork) >= 0 ? 1 : 2; })));
   EXPECT_TRUE(KilledBySeccomp(RunSandboxed([] {
     char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
     execv("/bin/true", argv);
