@@ -112,6 +112,12 @@ $user upload --addr="127.0.0.1:$(cat "$run/out/port")" \
   --user=user_2NNEqL2nrIRdJ194ndJqAHwEfxC --file=tools/sample/avatar.png > "$run/user.json"
 grep -q '"has_image": true' "$run/user.json" || { cat "$run/user.json" >&2; exit 1; }
 log "upload through the image: OK (has_image: true)"
+# A HEIC goes through the image's sandboxed libvips worker.
+convert -size 640x480 gradient:red-blue -quality 50 "$run/photo.heic"
+$user upload --addr="127.0.0.1:$(cat "$run/out/port")" \
+  --user=user_2NNEqL2nrIRdJ194ndJqAHwEfxC --file="$run/photo.heic" > "$run/heic.json"
+grep -q '"has_image": true' "$run/heic.json" || { cat "$run/heic.json" >&2; exit 1; }
+log "HEIC converted through the image: OK"
 if grep -q "$key" "$run/server.log"; then
   echo "the secret key appeared in the server's output" >&2
   exit 1
