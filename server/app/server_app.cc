@@ -323,6 +323,9 @@ absl::Status ServerApp::WireService(const ServerConfig& config) {
   return absl::OkStatus();
 }
 
+// A normalize worker is replaced after this much CPU, half its RLIMIT_CPU.
+constexpr int kWorkerRetireCpuSeconds = 300;
+
 absl::Status ServerApp::StartNormalizer(const ServerConfig& config) {
   if (config.normalize_workers == 0) return absl::OkStatus();
   std::string binary = config.normalize_worker_binary;
@@ -341,11 +344,14 @@ absl::Status ServerApp::StartNormalizer(const ServerConfig& config) {
       .worker_argv = {binary,
                       absl::StrCat("--address_space_mb=",
                                    config.normalize_worker_memory_mb),
+                      absl::StrCat("--cpu_seconds=",
+                                   2 * kWorkerRetireCpuSeconds),
                       absl::StrCat("--max_request_bytes=",
                                    config.max_image_bytes + 4096)},
       .workers = config.normalize_workers,
       .max_queue = static_cast<size_t>(config.normalize_queue),
       .timeout = config.normalize_timeout,
+      .retire_after_cpu = absl::Seconds(kWorkerRetireCpuSeconds),
       .max_side_px = config.normalize_max_side_px,
       .limits = {.max_side = config.max_image_side_px,
                  .max_pixels = config.max_image_pixels},

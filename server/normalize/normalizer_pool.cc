@@ -192,6 +192,9 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
                            absl::FormatDuration(options_.timeout))
             : response.status().message());
   }
+  if (slot.worker->CpuUsed() >= options_.retire_after_cpu) {
+    slot.worker.reset();  // Its answer is in; the next image gets a new one.
+  }
   if (response->has_failure()) return FromFailure(response->failure());
   return Accept(response->image().mime_type(),
                 std::move(*response->mutable_image()->mutable_data()),

@@ -34,6 +34,10 @@ struct NormalizerOptions {
   // One image's conversion, sending and answer included; past it the
   // worker is killed and replaced and the image fails with INTERNAL.
   absl::Duration timeout = absl::Seconds(20);
+  // A worker that has used this much CPU is replaced after its image: well
+  // before the RLIMIT_CPU it runs under (its --cpu_seconds) could kill it
+  // in the middle of one.
+  absl::Duration retire_after_cpu = absl::Seconds(300);
   // How long a new worker may take to say it is ready.
   absl::Duration start_timeout = absl::Seconds(10);
   // Scale images whose longer side is over this down to it; 0: never.
@@ -70,7 +74,8 @@ struct NormalizedBytes {
 //   thread) for the answer, at most `timeout`.
 // - A worker that crashes, times out or breaks the protocol fails only the
 //   image it had (INTERNAL), and is replaced before the next one; a worker
-//   found dead while idle is replaced without failing anything.
+//   found dead while idle is replaced without failing anything, and one
+//   past `retire_after_cpu` is replaced after its image.
 // - What a worker returns is untrusted: its type, structure and
 //   dimensions are checked with the server's own header parsers.
 //

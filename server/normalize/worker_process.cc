@@ -7,6 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "server/normalize/frame_io.h"
 
@@ -128,6 +132,25 @@ bool WorkerProcess::Alive() {
   // ECHILD: already reaped for us (SIGCHLD ignored).
   reaped_ = waited == pid_ || (waited < 0 && errno == ECHILD);
   return !reaped_;
+}
+
+absl::Duration WorkerProcess::CpuUsed() const {
+  std::ifstream stat(absl::StrCat("/proc/", pid_, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command name (which may hold spaces): state is the
+  // first, utime and stime the 12th and 13th.
+  const size_t end_of_name = line.rfind(')');
+  if (end_of_name == std::string::npos) return absl::ZeroDuration();
+  std::istringstream fields(line.substr(end_of_name + 1));
+  std::string field;
+  int64_t utime = 0, stime = 0;
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i == 12) utime = std::strtoll(field.c_str(), nullptr, 10);
+    if (i == 13) stime = std::strtoll(field.c_str(), nullptr, 10);
+  }
+  return absl::Seconds(static_cast<double>(utime + stime) /
+                       sysconf(_SC_CLK_TCK));
 }
 
 absl::Status WorkerProcess::Send(const NormalizeRequest& request,

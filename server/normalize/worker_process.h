@@ -55,6 +55,10 @@ class WorkerProcess {
   // worker died, INTERNAL for an unparseable answer, OUT_OF_RANGE) leaves
   // the worker unusable: destroy it and start another.
 
+  // CPU time (user + system) the process has used so far, from
+  // /proc/<pid>/stat; zero if it cannot be read.
+  absl::Duration CpuUsed() const;
+
   pid_t pid() const { return pid_; }
 
  private:

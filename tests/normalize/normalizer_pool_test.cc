@@ -137,6 +137,17 @@ TEST_F(NormalizerPoolTest, AWorkerThatDiedIdleIsReplacedWithoutAFailure) {
   EXPECT_NE(pids()[1], first);
 }
 
+TEST_F(NormalizerPoolTest, AWorkerPastItsCpuAllowanceIsReplacedAfterItsImage) {
+  NormalizerOptions options = Options();
+  options.retire_after_cpu = absl::ZeroDuration();
+  NormalizerPool pool(options);
+  ASSERT_TRUE(pool.Start().ok());
+  ASSERT_TRUE(Convert(pool, *heic_).ok());
+  ASSERT_TRUE(Convert(pool, *heic_).ok());
+  ASSERT_EQ(pids().size(), 2);
+  EXPECT_NE(pids()[0], pids()[1]);
+}
+
 TEST_F(NormalizerPoolTest, UndecodableInputIsTheCallersError) {
   NormalizerPool pool(Options());
   ASSERT_TRUE(pool.Start().ok());
