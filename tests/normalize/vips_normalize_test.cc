@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/image/image_info.h"
 #include "tests/normalize/test_photos.h"
+#include "tests/testing/subprocess.h"
 
 namespace userimage {
 namespace {
@@ -113,6 +114,29 @@ TEST_F(VipsNormalizeTest, AKeptTypeStaysThatType) {
   EXPECT_EQ(response.image().mime_type(), "image/png");
   EXPECT_EQ(response.image().width(), 100);
   EXPECT_EQ(response.image().height(), 50);
+}
+
+TEST_F(VipsNormalizeTest, AScaledAnimationKeepsItsFrames) {
+  ASSERT_FALSE(MakePhoto("png", 300, 200).empty());
+  const std::string path = TestTempPath("animation.gif");
+  ASSERT_TRUE(RunCommand("convert -delay 10 " +
+                             TestTempPath("photo_300x200_0.png") + " -negate " +
+                             TestTempPath("photo_300x200_0.png") + " -loop 0 " +
+                             path,
+                         "", TestTempPath("convert.log"))
+                  .ok());
+  std::string gif =
+      RunCommand("cat " + path, "", TestTempPath("cat.log")).value_or("");
+  NormalizeRequest request = Request(gif, 100);
+  request.set_keep_mime_type("image/gif");
+  const NormalizeResponse response = NormalizeImage(request);
+  ASSERT_TRUE(response.has_image()) << response.failure().message();
+  EXPECT_EQ(response.image().width(), 100);
+  EXPECT_EQ(response.image().height(), 67);
+  absl::StatusOr<ImageInfo> info = InspectImage(response.image().data());
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->type, ImageType::kGif);
+  EXPECT_EQ(info->frame_count, 2);
 }
 
 TEST_F(VipsNormalizeTest, DamagedInputIsUndecodable) {
