@@ -383,6 +383,18 @@ void ServerApp::AddGauges() {
                       "Redis, 0 while this one paces to its own share.",
                       [&gate] { return gate.shared_in_use() ? 1.0 : 0.0; });
   }
+  if (normalizer_ != nullptr) {
+    NormalizerPool& pool = *normalizer_;
+    metrics_.AddGauge(
+        "userimage_normalize_queued_images",
+        "Images waiting for a normalize worker (at most --normalize_queue).",
+        [&pool] { return static_cast<double>(pool.queued()); });
+    metrics_.AddSampledCounter(
+        "userimage_normalize_workers_replaced_total",
+        "Normalize workers that crashed, timed out or broke the protocol "
+        "and were replaced (each failed one upload).",
+        [&pool] { return static_cast<double>(pool.replaced()); });
+  }
   metrics_.AddSampledCounter(
       "userimage_log_lines_dropped_total",
       "Log lines dropped because stderr did not keep up (the queue of "

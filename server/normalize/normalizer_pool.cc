@@ -180,6 +180,7 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
   }
   if (!response.ok()) {
     slot.worker.reset();
+    replaced_.fetch_add(1, std::memory_order_relaxed);
     LogEvent(LogLevel::kWarning, "normalize_worker_replaced",
              {{"pid", LogNumber(pid)},
               {"reason", LogString(response.status().message())}});
@@ -227,6 +228,11 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Accept(
       .bytes = std::shared_ptr<const std::string>(held, &held->bytes),
       .width = info->width,
       .height = info->height};
+}
+
+size_t NormalizerPool::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
 }
 
 void NormalizerPool::Shutdown() {

@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -108,6 +109,14 @@ class NormalizerPool {
 
   void Shutdown();
 
+  // Images waiting for a worker now.
+  size_t queued() const;
+  // Workers replaced so far because they failed (crashed, timed out, broke
+  // the protocol), not counting retirements.
+  uint64_t replaced() const {
+    return replaced_.load(std::memory_order_relaxed);
+  }
+
  private:
   struct Job {
     std::shared_ptr<const std::string> image;
@@ -125,7 +134,8 @@ class NormalizerPool {
       MemoryBudget::Reservation reservation) const;
 
   const NormalizerOptions options_;
-  absl::Mutex mu_;
+  std::atomic<uint64_t> replaced_{0};
+  mutable absl::Mutex mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::unique_ptr<Slot>> slots_;

@@ -49,6 +49,8 @@ TEST(MetricsTest, ScrapeShowsUploadsAndPassesPromtool) {
            "userimage_rate_gate_waiting_requests 0",
            "userimage_memory_budget_used_bytes 0",
            "userimage_memory_budget_limit_bytes 536870912",
+           "userimage_normalize_queued_images 0",
+           "userimage_normalize_workers_replaced_total 0",
        }) {
     EXPECT_TRUE(absl::StrContains(text, expected)) << expected << "\n" << text;
   }

@@ -119,6 +119,7 @@ TEST_F(NormalizerPoolTest, AWorkerKilledMidConversionFailsOnlyItsImage) {
     absl::MutexLock lock(&mu_);
     hook_ = nullptr;
   }
+  EXPECT_EQ(pool.replaced(), 1);
   Result next = Convert(pool, *heic_);
   ASSERT_TRUE(next.ok()) << next.status();
   ASSERT_EQ(pids().size(), 2);
@@ -186,6 +187,7 @@ TEST_F(NormalizerPoolTest, AFullQueueRefusesAtOnceWithRetryInfo) {
   busy.WaitForNotification();  // The worker has the first image.
   pool.Submit(Bytes(*heic_), std::nullopt,
               [&](Result) { second_done.Notify(); });  // Queued.
+  EXPECT_EQ(pool.queued(), 1);
   Result refused = absl::UnknownError("not answered");
   pool.Submit(Bytes(*heic_), std::nullopt,
               [&](Result r) { refused = std::move(r); });  // Inline.
