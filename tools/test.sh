@@ -63,6 +63,7 @@ TSAN_TARGETS=(
   //tests/log:async_line_writer_test
   //tests/service:user_image_service_test
   //tests/service:upload_lifecycle_test
+  //tests/normalize:normalizer_pool_test
 )
 
 # Runs `bazel test "${TARGETS[@]}" "$@"` (default //...) and adds its test

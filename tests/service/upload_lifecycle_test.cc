@@ -3,16 +3,21 @@
 // call ends exactly once, and its upload slot and memory reservation are
 // released every time. absl's deadlock detection aborts on a lock taken
 // twice or out of order (tests/testing:gtest_main).
+#include <signal.h>
+
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/app/clerk_delivery.h"
 #include "server/service/user_image_service.h"
+#include "tests/normalize/test_photos.h"
 #include "tests/testing/fake_time.h"
 #include "tests/testing/holding_http_client.h"
 #include "tests/testing/images.h"
@@ -101,6 +106,8 @@ bool WaitUntil(const std::function<bool()>& condition) {
 class UploadLifecycleTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    signal(SIGPIPE, SIG_IGN);
+    ASSERT_TRUE(normalizer_.Start().ok());
     LoopbackServer loopback = LoopbackServer::Start(service_);
     ASSERT_NE(loopback.server, nullptr);
     server_ = std::move(loopback.server);
@@ -144,12 +151,21 @@ class UploadLifecycleTest : public ::testing::Test {
       metrics_};
   RateGate& gate_ = delivery_.gate();
   MemoryBudget memory_{1 << 20};
+  // One real, sandboxed worker: HEIC/AVIF/TIFF uploads are converted.
+  NormalizerPool normalizer_{
+      {.worker_argv = {absl::StrCat(
+           std::getenv("TEST_SRCDIR"),
+           "/clerk_user_image/server/normalize/normalize_worker")},
+       .workers = 1,
+       .budget = &memory_}};
   CallerAuthorizer authorizer_ =
       *CallerAuthorizer::Create({.allow_unauthenticated = true});
   UserImageServiceImpl service_{
       {.max_image_bytes = 100'000,
        .idle_timeout = absl::Seconds(30),
        .max_concurrent_uploads = 8,
+       .image_policy = {.convert = true},
+       .normalizer = &normalizer_,
        .upload_test_hook = [this](UploadHookPoint p) { hooks_.Run(p); }},
       delivery_.client(),
       memory_,
@@ -179,6 +195,45 @@ TEST_F(UploadLifecycleTest, CancelRightAfterHalfCloseWhileWaitingAtTheGate) {
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_TRUE(hooks_.WaitFor(UploadHookPoint::kClerkAnswered));
   EXPECT_TRUE(cancel_seen) << "the interleaving was not forced";
+  EXPECT_EQ(http_.sent(), 0);
+}
+
+TEST_F(UploadLifecycleTest, CancelWhileConvertingSendsNothing) {
+  const std::string tiff = MakePhoto("tiff", 40, 30);
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  // The cancel lands after the worker answered and before the reactor acts
+  // on the answer: the Clerk request must never start.
+  bool cancel_seen = false;
+  absl::Notification hook_done;
+  hooks_.At(UploadHookPoint::kNormalized, [&] {
+    context.TryCancel();
+    cancel_seen = hooks_.WaitFor(UploadHookPoint::kCancelled);
+    hook_done.Notify();
+  });
+  ASSERT_TRUE(writer->Write(Metadata()));
+  ASSERT_TRUE(writer->Write(Chunk(tiff)));
+  writer->WritesDone();
+  // The client sees its own cancel at once; the server's side is awaited.
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(hook_done.WaitForNotificationWithTimeout(kEventWait));
+  EXPECT_TRUE(cancel_seen) << "the interleaving was not forced";
+  ASSERT_TRUE(WaitUntil([&] { return service_.uploads_in_flight() == 0; }));
+  EXPECT_EQ(http_.sent(), 0);
+}
+
+TEST_F(UploadLifecycleTest, AnImageTheWorkerCannotDecodeIsRefusedUnsent) {
+  const std::string tiff = MakePhoto("tiff", 40, 30);
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  ASSERT_TRUE(writer->Write(Metadata()));
+  ASSERT_TRUE(writer->Write(Chunk(tiff.substr(0, tiff.size() / 2))));
+  ASSERT_TRUE(writer->WritesDone());
+  const grpc::Status status = writer->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(status.error_message().empty());
   EXPECT_EQ(http_.sent(), 0);
 }
 
