@@ -42,18 +42,6 @@ absl::Status QueueFull(size_t max_queue) {
   return status;
 }
 
-absl::Status BudgetExhausted() {
-  absl::Status status = absl::ResourceExhaustedError(
-      "the service is holding as many image bytes as its memory budget "
-      "allows; retry shortly");
-  SetRetryDelay(status, absl::Seconds(1));
-  google::rpc::ErrorInfo info;
-  info.set_reason("MEMORY_BUDGET_EXHAUSTED");
-  info.set_domain(std::string(kServiceErrorDomain));
-  SetDetail(status, info);
-  return status;
-}
-
 absl::Status ConverterFailed(absl::string_view what) {
   return absl::InternalError(
       absl::StrCat("the image could not be converted (", what,
@@ -185,7 +173,7 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
              {{"pid", LogNumber(pid)},
               {"reason", LogString(response.status().message())}});
     if (absl::IsOutOfRange(response.status()) && reservation.bytes() == 0) {
-      return BudgetExhausted();
+      return MemoryBudgetExhausted();
     }
     return ConverterFailed(
         absl::IsDeadlineExceeded(response.status())

@@ -1,6 +1,10 @@
 #include "server/upload/memory_budget.h"
 
+#include <string>
 #include <utility>
+
+#include "google/rpc/error_details.pb.h"
+#include "server/status/status_details.h"
 
 namespace userimage {
 
@@ -36,6 +40,18 @@ bool MemoryBudget::Reservation::Resize(uint64_t bytes) {
   }
   bytes_ = bytes;
   return true;
+}
+
+absl::Status MemoryBudgetExhausted() {
+  absl::Status status = absl::ResourceExhaustedError(
+      "the service is holding as many image bytes as its memory budget "
+      "allows; retry shortly");
+  SetRetryDelay(status, absl::Seconds(1));
+  google::rpc::ErrorInfo info;
+  info.set_reason("MEMORY_BUDGET_EXHAUSTED");
+  info.set_domain(std::string(kServiceErrorDomain));
+  SetDetail(status, info);
+  return status;
 }
 
 }  // namespace userimage

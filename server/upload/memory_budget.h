@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/status/status.h"
+
 namespace userimage {
 
 // A process-wide budget for image bytes held in memory. Each upload holds a
@@ -47,6 +49,10 @@ class MemoryBudget {
   const uint64_t limit_;
   std::atomic<uint64_t> in_use_{0};
 };
+
+// RESOURCE_EXHAUSTED for bytes the budget cannot hold: "retry shortly",
+// with a RetryInfo of 1 s and ErrorInfo reason MEMORY_BUDGET_EXHAUSTED.
+absl::Status MemoryBudgetExhausted();
 
 // The memory gRPC may use for its own buffers (messages being received,
 // HTTP/2 frames) beside an image budget of `budget_bytes`: half of it, at

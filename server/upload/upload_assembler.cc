@@ -56,18 +56,6 @@ absl::Status MalformedMessage() {
                            "UploadProfileImageRequest");
 }
 
-absl::Status BudgetExhausted() {
-  absl::Status status = absl::ResourceExhaustedError(
-      "the service is holding as many image bytes as its memory budget "
-      "allows; retry shortly");
-  SetRetryDelay(status, absl::Seconds(1));
-  google::rpc::ErrorInfo info;
-  info.set_reason("MEMORY_BUDGET_EXHAUSTED");
-  info.set_domain(std::string(kServiceErrorDomain));
-  SetDetail(status, info);
-  return status;
-}
-
 // Appends the next `length` bytes of `coded` to `bytes` straight from the
 // stream's buffers (gRPC's slices): one copy, and no zero-filling of room
 // that is overwritten at once, as resize() and ReadRaw() would do.
@@ -240,7 +228,7 @@ absl::Status UploadAssembler::Grow(size_t size) {
   if (!reservation.Resize(target * copies)) {
     target = needed;
     if (!reservation.Resize(target * copies)) {
-      return BudgetExhausted();
+      return MemoryBudgetExhausted();
     }
   }
   bytes.reserve(target);

@@ -3,7 +3,9 @@
 #include <thread>
 #include <vector>
 
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
+#include "server/status/status_details.h"
 
 namespace userimage {
 namespace {
@@ -60,6 +62,23 @@ TEST(GrpcBufferQuotaTest, HalfTheBudgetAndAtLeast64MiB) {
   EXPECT_EQ(GrpcBufferQuotaBytes(uint64_t{512} << 20), uint64_t{256} << 20);
   EXPECT_EQ(GrpcBufferQuotaBytes(uint64_t{100} << 20), uint64_t{64} << 20);
   EXPECT_EQ(GrpcBufferQuotaBytes(0), uint64_t{64} << 20);
+}
+
+}  // namespace
+}  // namespace userimage
+
+namespace userimage {
+namespace {
+
+TEST(MemoryBudgetExhaustedTest, SaysRetryWithItsReason) {
+  const absl::Status status = MemoryBudgetExhausted();
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  auto info = GetDetail<google::rpc::ErrorInfo>(status);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "MEMORY_BUDGET_EXHAUSTED");
+  auto retry = GetDetail<google::rpc::RetryInfo>(status);
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->retry_delay().seconds(), 1);
 }
 
 }  // namespace
