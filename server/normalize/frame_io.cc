@@ -68,10 +68,17 @@ absl::Status ReadAll(int fd, char* data, size_t size, absl::Time deadline) {
 
 absl::Status WriteFrame(int fd, absl::string_view payload,
                         absl::Time deadline) {
-  if (payload.size() > UINT32_MAX) {
+  return WriteFrame(fd, absl::MakeConstSpan(&payload, 1), deadline);
+}
+
+absl::Status WriteFrame(int fd, absl::Span<const absl::string_view> pieces,
+                        absl::Time deadline) {
+  uint64_t total = 0;
+  for (absl::string_view piece : pieces) total += piece.size();
+  if (total > UINT32_MAX) {
     return absl::OutOfRangeError("the frame is over 4 GiB");
   }
-  const uint32_t size = static_cast<uint32_t>(payload.size());
+  const uint32_t size = static_cast<uint32_t>(total);
   const char header[4] = {
       static_cast<char>(size >> 24), static_cast<char>(size >> 16),
       static_cast<char>(size >> 8), static_cast<char>(size)};
@@ -79,7 +86,13 @@ absl::Status WriteFrame(int fd, absl::string_view payload,
       !s.ok()) {
     return s;
   }
-  return WriteAll(fd, payload.data(), payload.size(), deadline);
+  for (absl::string_view piece : pieces) {
+    if (absl::Status s = WriteAll(fd, piece.data(), piece.size(), deadline);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ReadFrame(int fd, size_t max_size, absl::Time deadline,

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 
 namespace userimage {
 
@@ -22,8 +23,11 @@ namespace userimage {
 // ignored), OUT_OF_RANGE for a frame over `max_size` or refused by
 // `admit`, INTERNAL for any other error.
 
-// Writes one frame holding `payload`.
+// Writes one frame holding `payload`, or the concatenation of `pieces`
+// (written from where they are, without joining them first).
 absl::Status WriteFrame(int fd, absl::string_view payload, absl::Time deadline);
+absl::Status WriteFrame(int fd, absl::Span<const absl::string_view> pieces,
+                        absl::Time deadline);
 
 // Reads one frame into `payload`. `admit` sees the declared length before
 // anything is allocated and may refuse it (e.g. over a memory budget).

@@ -25,7 +25,9 @@ constexpr size_t kResponseOverhead = 4096;
 
 struct NormalizerPool::Slot {
   std::unique_ptr<WorkerProcess> worker;  // Used by the slot's thread only.
-  pid_t busy_pid = 0;  // Guarded by the pool's mu_: the worker converting.
+  // Guarded by the pool's mu_: the worker converting, and for which image.
+  pid_t busy_pid = 0;
+  const Ticket* busy_ticket = nullptr;
 };
 
 namespace {
@@ -40,6 +42,17 @@ absl::Status QueueFull(size_t max_queue) {
   info.set_domain(std::string(kServiceErrorDomain));
   SetDetail(status, info);
   return status;
+}
+
+absl::Status ShuttingDown() {
+  return absl::UnavailableError(
+      "the service is shutting down; retry on another replica");
+}
+
+absl::Status Cancelled() {
+  return absl::CancelledError(
+      "the call was cancelled while its image waited for or was in "
+      "conversion; nothing was sent to Clerk");
 }
 
 absl::Status ConverterFailed(absl::string_view what) {
@@ -79,9 +92,8 @@ absl::Status NormalizerPool::Start() {
     slot->worker = *std::move(worker);
     slots_.push_back(std::move(slot));
   }
-  for (auto& slot : slots_) {
-    threads_.emplace_back([this, s = slot.get()] { Serve(*s); });
-  }
+  absl::MutexLock lock(&mu_);
+  started_ = true;
   return absl::OkStatus();
 }
 
@@ -90,22 +102,52 @@ bool NormalizerPool::MustScale(uint32_t width, uint32_t height) const {
          std::max(width, height) > options_.max_side_px;
 }
 
-void NormalizerPool::Submit(std::shared_ptr<const std::string> image,
-                            std::optional<ImageType> keep_type, Done done) {
+std::shared_ptr<NormalizerPool::Ticket> NormalizerPool::Submit(
+    std::shared_ptr<const std::string> image,
+    std::optional<ImageType> keep_type, Done done) {
+  auto ticket = std::make_shared<Ticket>();
   absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_ || threads_.empty()) {
-      refused = absl::UnavailableError(
-          "the service is shutting down; retry on another replica");
+    if (stopping_ || !started_) {
+      refused = ShuttingDown();
     } else if (queue_.size() >= options_.max_queue) {
       refused = QueueFull(options_.max_queue);
     } else {
-      queue_.push_back({std::move(image), keep_type, std::move(done)});
-      return;
+      queue_.push_back({std::move(image), keep_type, std::move(done), ticket});
+      // The threads start with the first image (a service that never
+      // converts runs none). A new thread only waits for this lock.
+      if (threads_.empty()) {
+        for (auto& slot : slots_) {
+          threads_.emplace_back([this, s = slot.get()] { Serve(*s); });
+        }
+      }
+      return ticket;
     }
   }
   std::move(done)(std::move(refused));
+  return ticket;
+}
+
+void NormalizerPool::Cancel(const std::shared_ptr<Ticket>& ticket) {
+  if (ticket == nullptr || ticket->cancelled.exchange(true)) return;
+  std::optional<Job> removed;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+      if (it->ticket == ticket) {
+        removed = std::move(*it);
+        queue_.erase(it);
+        break;
+      }
+    }
+    // Busy: its worker is killed, and the slot answers CANCELLED. The pid
+    // is cleared before the worker is reaped, so it is never a reused one.
+    for (auto& slot : slots_) {
+      if (slot->busy_ticket == ticket.get()) kill(slot->busy_pid, SIGKILL);
+    }
+  }
+  if (removed) std::move(removed->done)(Cancelled());
 }
 
 void NormalizerPool::Serve(Slot& slot) {
@@ -128,58 +170,43 @@ void NormalizerPool::Serve(Slot& slot) {
   slot.worker.reset();
 }
 
+absl::Status NormalizerPool::EnsureWorker(Slot& slot) {
+  if (slot.worker != nullptr && slot.worker->Alive()) return absl::OkStatus();
+  slot.worker.reset();
+  absl::StatusOr<std::unique_ptr<WorkerProcess>> worker = WorkerProcess::Start(
+      options_.worker_argv, absl::Now() + options_.start_timeout);
+  if (!worker.ok()) return ConverterFailed(worker.status().message());
+  slot.worker = *std::move(worker);
+  return absl::OkStatus();
+}
+
+absl::Status NormalizerPool::Claim(Slot& slot, const Job& job) {
+  absl::MutexLock lock(&mu_);
+  // Decided with the pid published, so that Shutdown() and Cancel() either
+  // see this image as busy (and kill its worker) or it sees them.
+  if (stopping_) return ShuttingDown();
+  if (job.ticket->cancelled.load()) return Cancelled();
+  slot.busy_pid = slot.worker->pid();
+  slot.busy_ticket = job.ticket.get();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
                                                         const Job& job) {
-  if (slot.worker == nullptr || !slot.worker->Alive()) {
-    slot.worker.reset();
-    absl::StatusOr<std::unique_ptr<WorkerProcess>> worker =
-        WorkerProcess::Start(options_.worker_argv,
-                             absl::Now() + options_.start_timeout);
-    if (!worker.ok()) return ConverterFailed(worker.status().message());
-    slot.worker = *std::move(worker);
-  }
-  NormalizeRequest request;
-  request.set_image(*job.image);
-  request.set_max_side_px(options_.max_side_px);
-  request.set_max_image_side_px(options_.limits.max_side);
-  request.set_max_image_pixels(options_.limits.max_pixels);
-  request.set_max_output_bytes(options_.max_output_bytes);
-  if (job.keep_type) {
-    request.set_keep_mime_type(std::string(MimeType(*job.keep_type)));
-  }
+  if (absl::Status s = EnsureWorker(slot); !s.ok()) return s;
+  if (absl::Status s = Claim(slot, job); !s.ok()) return s;
   const pid_t pid = slot.worker->pid();
-  {
-    absl::MutexLock lock(&mu_);
-    slot.busy_pid = pid;
-  }
-  const absl::Time deadline = absl::Now() + options_.timeout;
   MemoryBudget::Reservation reservation = options_.budget->Open();
-  absl::Status sent = slot.worker->Send(request, deadline);
-  request.Clear();
-  if (sent.ok() && options_.test_after_send) options_.test_after_send(pid);
   absl::StatusOr<NormalizeResponse> response =
-      sent.ok() ? slot.worker->Receive(
-                      deadline, options_.max_output_bytes + kResponseOverhead,
-                      [&](size_t size) { return reservation.Resize(size); })
-                : absl::StatusOr<NormalizeResponse>(sent);
+      Exchange(*slot.worker, job, reservation);
   {
     absl::MutexLock lock(&mu_);
     slot.busy_pid = 0;
+    slot.busy_ticket = nullptr;
   }
   if (!response.ok()) {
     slot.worker.reset();
-    replaced_.fetch_add(1, std::memory_order_relaxed);
-    LogEvent(LogLevel::kWarning, "normalize_worker_replaced",
-             {{"pid", LogNumber(pid)},
-              {"reason", LogString(response.status().message())}});
-    if (absl::IsOutOfRange(response.status()) && reservation.bytes() == 0) {
-      return MemoryBudgetExhausted();
-    }
-    return ConverterFailed(
-        absl::IsDeadlineExceeded(response.status())
-            ? absl::StrCat("it took longer than ",
-                           absl::FormatDuration(options_.timeout))
-            : response.status().message());
+    return WorkerFailed(pid, job, response.status(), reservation.bytes());
   }
   if (slot.worker->CpuUsed() >= options_.retire_after_cpu) {
     slot.worker.reset();  // Its answer is in; the next image gets a new one.
@@ -188,6 +215,42 @@ absl::StatusOr<NormalizedBytes> NormalizerPool::Convert(Slot& slot,
   return Accept(response->image().mime_type(),
                 std::move(*response->mutable_image()->mutable_data()),
                 std::move(reservation));
+}
+
+absl::StatusOr<NormalizeResponse> NormalizerPool::Exchange(
+    WorkerProcess& worker, const Job& job,
+    MemoryBudget::Reservation& reservation) const {
+  NormalizeRequest request;
+  request.set_max_side_px(options_.max_side_px);
+  request.set_max_image_side_px(options_.limits.max_side);
+  request.set_max_image_pixels(options_.limits.max_pixels);
+  request.set_max_output_bytes(options_.max_output_bytes);
+  if (job.keep_type) {
+    request.set_keep_mime_type(std::string(MimeType(*job.keep_type)));
+  }
+  const absl::Time deadline = absl::Now() + options_.timeout;
+  if (absl::Status s = worker.Send(request, *job.image, deadline); !s.ok()) {
+    return s;
+  }
+  if (options_.test_after_send) options_.test_after_send(worker.pid());
+  return worker.Receive(deadline, options_.max_output_bytes + kResponseOverhead,
+                        [&](size_t size) { return reservation.Resize(size); });
+}
+
+absl::Status NormalizerPool::WorkerFailed(pid_t pid, const Job& job,
+                                          const absl::Status& why,
+                                          uint64_t reserved) {
+  if (job.ticket->cancelled.load()) return Cancelled();  // Killed for it.
+  const bool over_budget = absl::IsOutOfRange(why) && reserved == 0;
+  if (!over_budget) replaced_.fetch_add(1, std::memory_order_relaxed);
+  LogEvent(LogLevel::kWarning, "normalize_worker_replaced",
+           {{"pid", LogNumber(pid)}, {"reason", LogString(why.message())}});
+  if (over_budget) return MemoryBudgetExhausted();
+  return ConverterFailed(
+      absl::IsDeadlineExceeded(why)
+          ? absl::StrCat("it took longer than ",
+                         absl::FormatDuration(options_.timeout))
+          : why.message());
 }
 
 absl::StatusOr<NormalizedBytes> NormalizerPool::Accept(
@@ -225,11 +288,13 @@ size_t NormalizerPool::queued() const {
 
 void NormalizerPool::Shutdown() {
   std::deque<Job> abandoned;
+  std::vector<std::thread> threads;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
     abandoned.swap(queue_);
+    threads.swap(threads_);
     // A pid is cleared before its worker is reaped, so this never signals
     // a reused pid.
     for (auto& slot : slots_) {
@@ -237,11 +302,11 @@ void NormalizerPool::Shutdown() {
     }
   }
   for (Job& job : abandoned) {
-    std::move(job.done)(absl::UnavailableError(
-        "the service is shutting down; retry on another replica"));
+    std::move(job.done)(ShuttingDown());
   }
-  for (std::thread& thread : threads_) thread.join();
-  threads_.clear();
+  for (std::thread& thread : threads) thread.join();
+  // Workers of slots whose thread never started.
+  for (auto& slot : slots_) slot->worker.reset();
 }
 
 }  // namespace userimage

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,8 +19,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "clerk/userimage/internal/v1/normalize.pb.h"
 #include "server/image/dimension_limits.h"
 #include "server/image/image_type.h"
+#include "server/normalize/worker_process.h"
 #include "server/upload/memory_budget.h"
 
 namespace userimage {
@@ -89,19 +92,34 @@ class NormalizerPool {
  public:
   using Done = absl::AnyInvocable<void(absl::StatusOr<NormalizedBytes>) &&>;
 
+  // A submitted image, for Cancel().
+  class Ticket {
+   private:
+    friend class NormalizerPool;
+    std::atomic<bool> cancelled{false};
+  };
+
   explicit NormalizerPool(NormalizerOptions options);
   ~NormalizerPool();
   NormalizerPool(const NormalizerPool&) = delete;
   NormalizerPool& operator=(const NormalizerPool&) = delete;
 
-  // Starts one worker to check the binary and the sandbox work here (its
-  // error says why if not), then the pool threads. Call once.
+  // Starts the workers, which checks that the binary and the sandbox work
+  // here (the error says why if not). The pool threads start with the
+  // first image submitted, so a service that never converts runs none.
+  // Call once, before Submit().
   absl::Status Start();
 
   // Converts `image`; `keep_type`, when set, is kept (a JPEG, PNG, GIF or
-  // WebP that is only scaled), else the result is JPEG or PNG.
-  void Submit(std::shared_ptr<const std::string> image,
-              std::optional<ImageType> keep_type, Done done);
+  // WebP that is only scaled), else the result is JPEG or PNG. `done` runs
+  // exactly once.
+  std::shared_ptr<Ticket> Submit(std::shared_ptr<const std::string> image,
+                                 std::optional<ImageType> keep_type, Done done);
+
+  // The image's `done` gets CANCELLED (if it has not run): at once on this
+  // thread if the image is still queued; if a worker is converting it, the
+  // worker is killed (and replaced) and its slot answers. Idempotent.
+  void Cancel(const std::shared_ptr<Ticket>& ticket);
 
   // Whether an image `width`×`height` pixels must be scaled (always false
   // with max_side_px 0).
@@ -122,6 +140,7 @@ class NormalizerPool {
     std::shared_ptr<const std::string> image;
     std::optional<ImageType> keep_type;
     Done done;
+    std::shared_ptr<Ticket> ticket;
   };
   struct Slot;
 
@@ -129,6 +148,18 @@ class NormalizerPool {
   // Converts one image on `slot`'s worker, replacing the worker first if
   // it is gone and dropping it after any failure of its own.
   absl::StatusOr<NormalizedBytes> Convert(Slot& slot, const Job& job);
+  // Starts a worker for `slot` unless it has a live one.
+  absl::Status EnsureWorker(Slot& slot);
+  // Publishes `job` as `slot`'s busy image, unless the pool is stopping or
+  // the job was cancelled.
+  absl::Status Claim(Slot& slot, const Job& job);
+  // Sends the image and reads the answer, within the timeout.
+  absl::StatusOr<clerk::userimage::internal::v1::NormalizeResponse> Exchange(
+      WorkerProcess& worker, const Job& job,
+      MemoryBudget::Reservation& reservation) const;
+  // What a failed exchange means for the upload; logs and counts it.
+  absl::Status WorkerFailed(pid_t pid, const Job& job, const absl::Status& why,
+                            uint64_t reserved);
   absl::StatusOr<NormalizedBytes> Accept(
       const std::string& mime_type, std::string data,
       MemoryBudget::Reservation reservation) const;
@@ -137,9 +168,13 @@ class NormalizerPool {
   std::atomic<uint64_t> replaced_{0};
   mutable absl::Mutex mu_;
   std::deque<Job> queue_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Made by Start(), before any thread; each thread then owns its slot's
+  // worker.
   std::vector<std::unique_ptr<Slot>> slots_;
-  std::vector<std::thread> threads_;
+  // Started by the first Submit(), joined by Shutdown().
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace userimage

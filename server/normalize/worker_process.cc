@@ -12,6 +12,9 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "server/normalize/frame_io.h"
 
 namespace userimage {
@@ -88,6 +91,10 @@ absl::StatusOr<std::unique_ptr<WorkerProcess>> WorkerProcess::Start(
   absl::StatusOr<pid_t> pid = Spawn(argv, *in, *out);
   close(in->read);
   close(out->write);
+  // The server's ends never block: frame_io waits in poll(2), so a worker
+  // that stops reading or writing cannot hold a thread past its deadline.
+  fcntl(in->write, F_SETFL, fcntl(in->write, F_GETFL) | O_NONBLOCK);
+  fcntl(out->read, F_SETFL, fcntl(out->read, F_GETFL) | O_NONBLOCK);
   if (!pid.ok()) {
     close(in->write);
     close(out->read);
@@ -154,8 +161,21 @@ absl::Duration WorkerProcess::CpuUsed() const {
 }
 
 absl::Status WorkerProcess::Send(const NormalizeRequest& request,
-                                 absl::Time deadline) {
-  return WriteFrame(to_worker_, request.SerializeAsString(), deadline);
+                                 absl::string_view image, absl::Time deadline) {
+  // The image as field 1 after the rest: a parser merges the two, and the
+  // bytes go to the pipe from where they are, uncopied.
+  std::string image_field;
+  {
+    google::protobuf::io::StringOutputStream stream(&image_field);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+        NormalizeRequest::kImageFieldNumber,
+        google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint64(image.size());
+  }
+  const std::string rest = request.SerializeAsString();
+  const absl::string_view pieces[] = {rest, image_field, image};
+  return WriteFrame(to_worker_, pieces, deadline);
 }
 
 absl::StatusOr<NormalizeResponse> WorkerProcess::Receive(

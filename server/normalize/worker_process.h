@@ -9,6 +9,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "clerk/userimage/internal/v1/normalize.pb.h"
 
@@ -38,10 +39,12 @@ class WorkerProcess {
   // Whether the process has not exited (reaps it if it has).
   bool Alive();
 
-  // Sends `request`, bounded by `deadline`.
+  // Sends `request` with `image` as its image (which `request` leaves
+  // empty; the bytes are written from where they are), bounded by
+  // `deadline`.
   absl::Status Send(
       const clerk::userimage::internal::v1::NormalizeRequest& request,
-      absl::Time deadline);
+      absl::string_view image, absl::Time deadline);
 
   // Reads the answer to the request sent, bounded by `deadline`. `admit`
   // sees the answer's size before it is read (a memory budget's check); an

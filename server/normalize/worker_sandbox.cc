@@ -5,8 +5,10 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/span.h"
@@ -48,7 +50,6 @@ constexpr int kAllowed[] = {
     SCMP_SYS(sigaltstack),
     SCMP_SYS(gettid),
     SCMP_SYS(getpid),
-    SCMP_SYS(tgkill),
     SCMP_SYS(clock_gettime),
     SCMP_SYS(clock_getres),
     SCMP_SYS(clock_nanosleep),
@@ -56,6 +57,8 @@ constexpr int kAllowed[] = {
     SCMP_SYS(gettimeofday),
     SCMP_SYS(getrandom),
     SCMP_SYS(sched_yield),
+    // Reading CPU affinity (decoders size their thread pools by it; a
+    // thread's is asked for by its tid).
     SCMP_SYS(sched_getaffinity),
     SCMP_SYS(getrusage),
     SCMP_SYS(times),
@@ -139,6 +142,44 @@ int AddAll(scmp_filter_ctx ctx, uint32_t action, absl::Span<const int> calls) {
   return rc;
 }
 
+// The rules that look at arguments.
+int AddFilteredRules(scmp_filter_ctx ctx, bool for_fuzzer) {
+  const scmp_datum_t self = static_cast<scmp_datum_t>(getpid());
+  const struct {
+    uint32_t action;
+    int syscall;
+    std::optional<scmp_arg_cmp> arg;
+  } rules[] = {
+      // Threads, but no new processes: clone only with CLONE_THREAD;
+      // clone3 (whose flags a filter cannot read) reports ENOSYS, so glibc
+      // falls back to clone. (A fuzzer's reports fork a symbolizer.)
+      {SCMP_ACT_ALLOW, SCMP_SYS(clone),
+       for_fuzzer ? std::nullopt
+                  : std::optional<scmp_arg_cmp>(SCMP_A0(
+                        SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD))},
+      {SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), std::nullopt},
+      // Naming threads (glib does); every other prctl fails.
+      {SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME)},
+      {SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl),
+       SCMP_A0(SCMP_CMP_NE, PR_SET_NAME)},
+      // Signals (abort()) for this process only: never the server or
+      // another worker.
+      {SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, self)},
+  };
+  int rc = 0;
+  for (const auto& rule : rules) {
+    rc = rc != 0 ? rc
+         : rule.arg
+             ? seccomp_rule_add(ctx, rule.action, rule.syscall, 1, *rule.arg)
+             : seccomp_rule_add(ctx, rule.action, rule.syscall, 0);
+  }
+  // Reading this process's limits, never raising them.
+  return rc != 0 ? rc
+                 : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+                                    SCMP_A0(SCMP_CMP_EQ, 0),
+                                    SCMP_A2(SCMP_CMP_EQ, 0));
+}
+
 absl::Status InstallFilter(bool for_fuzzer) {
   std::unique_ptr<void, FilterFree> ctx(
       seccomp_init(for_fuzzer ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS));
@@ -152,31 +193,7 @@ absl::Status InstallFilter(bool for_fuzzer) {
   } else {
     rc = rc != 0 ? rc : AddAll(ctx.get(), SCMP_ACT_ERRNO(EACCES), kFiles);
   }
-  // Threads, but no new processes: clone only with CLONE_THREAD; clone3
-  // (whose flags a filter cannot read) reports ENOSYS, so glibc falls back
-  // to clone.
-  rc = rc != 0 ? rc
-       : for_fuzzer
-           ? seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 0)
-           : seccomp_rule_add(
-                 ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                 SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-  rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(ENOSYS),
-                                  SCMP_SYS(clone3), 0);
-  // Naming threads (glib does); every other prctl fails.
-  rc = rc != 0 ? rc
-               : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
-                                  SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-  rc = rc != 0
-           ? rc
-           : seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl),
-                              1, SCMP_A0(SCMP_CMP_NE, PR_SET_NAME));
-  // Reading limits, never raising them.
-  rc = rc != 0
-           ? rc
-           : seccomp_rule_add(ctx.get(), SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
-                              SCMP_A2(SCMP_CMP_EQ, 0));
+  rc = rc != 0 ? rc : AddFilteredRules(ctx.get(), for_fuzzer);
   rc = rc != 0 ? rc : seccomp_load(ctx.get());
   if (rc != 0) {
     return absl::InternalError(

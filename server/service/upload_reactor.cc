@@ -195,10 +195,19 @@ void UploadReactor::StartUpload() {
   // The assembler asks for normalization only when the policy says the
   // pool is there. `done` runs on a pool thread, or before Submit returns;
   // gRPC keeps the reactor alive until it is finished.
-  env_.normalizer->Submit(std::move(image->bytes), image->keep_type,
-                          [this](absl::StatusOr<NormalizedBytes> result) {
-                            OnNormalized(std::move(result));
-                          });
+  auto ticket =
+      env_.normalizer->Submit(std::move(image->bytes), image->keep_type,
+                              [this](absl::StatusOr<NormalizedBytes> result) {
+                                OnNormalized(std::move(result));
+                              });
+  bool cancelled;
+  {
+    absl::MutexLock lock(&mu_);
+    normalize_ticket_ = ticket;
+    cancelled = cancelled_;
+  }
+  // OnCancel() came before the ticket was known: cancel it here.
+  if (cancelled) env_.normalizer->Cancel(ticket);
 }
 
 void UploadReactor::OnNormalized(absl::StatusOr<NormalizedBytes> result) {
@@ -234,20 +243,40 @@ void UploadReactor::SendToClerk(AssembledImage image) {
   // reaction returns.
   auto operation = env_.clerk->UploadProfileImage(
       std::move(image), absl::FromChrono(context_->deadline()),
-      [this](ClerkOutcome outcome) {
-        Hook(UploadHookPoint::kClerkAnswered);
-        FinishOnce(std::move(outcome));
-      },
+      [this](ClerkOutcome outcome) { OnClerkOutcome(std::move(outcome)); },
       {.sender = {.caller = caller_, .priority = priority_}, .trace = trace_});
   Hook(UploadHookPoint::kOperationStarted);
   bool cancelled;
+  std::optional<ClerkOutcome> parked;
   {
     absl::MutexLock lock(&mu_);
     operation_ = operation;
+    operation_recorded_ = true;
     cancelled = cancelled_;
+    parked.swap(parked_outcome_);
+  }
+  // The outcome came while this ran: finish with it (nothing after that
+  // may touch the reactor).
+  if (parked) {
+    FinishOnce(*std::move(parked));
+    return;
   }
   // OnCancel() came before the operation was known: cancel it here.
   if (cancelled) operation->Cancel();
+}
+
+void UploadReactor::OnClerkOutcome(ClerkOutcome outcome) {
+  Hook(UploadHookPoint::kClerkAnswered);
+  {
+    absl::MutexLock lock(&mu_);
+    // SendToClerk() is still running, maybe on a pool thread gRPC does not
+    // wait for: it finishes the call with this once it is done.
+    if (!operation_recorded_) {
+      parked_outcome_ = std::move(outcome);
+      return;
+    }
+  }
+  FinishOnce(std::move(outcome));
 }
 
 void UploadReactor::Hook(UploadHookPoint point) {
@@ -257,11 +286,14 @@ void UploadReactor::Hook(UploadHookPoint point) {
 void UploadReactor::OnCancel() {
   Hook(UploadHookPoint::kCancelled);
   std::shared_ptr<RetryingClerkClient::Operation> operation;
+  std::shared_ptr<NormalizerPool::Ticket> ticket;
   {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
     operation = operation_;
+    ticket = normalize_ticket_;
   }
+  if (ticket != nullptr) env_.normalizer->Cancel(ticket);
   if (operation != nullptr) operation->Cancel();
 }
 

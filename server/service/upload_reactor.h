@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -94,9 +95,10 @@ struct UploadEnvironment {
 //   OnReadDone() does nothing more;
 // - once the image is complete, only the normalize pool's `done` (when
 //   the image is converted or scaled) and then the Clerk operation's `done`
-//   finish (OnCancel() cancels the operation, which then reports; one
-//   cancelled while converting is cancelled as soon as its operation
-//   starts, before anything is sent);
+//   finish (OnCancel() cancels the pool's ticket or the operation, which
+//   then reports); an outcome that arrives before SendToClerk() has
+//   recorded its operation is parked and finished by SendToClerk(), the
+//   one claim that keeps a pool thread from touching a deleted reactor;
 // - no lock is held while calling the operation, the timers or Finish().
 // Threads: reactions on gRPC's callback threads; the idle timer and Clerk's
 // answer on the HTTP client's callback thread (or the shared quota's, or
@@ -123,6 +125,9 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   void StartUpload();
   // The normalize pool's answer for an image it converted or scaled.
   void OnNormalized(absl::StatusOr<NormalizedBytes> result);
+  // The Clerk operation's `done`: finishes the call, or parks the outcome
+  // for SendToClerk() if that has not recorded the operation yet.
+  void OnClerkOutcome(ClerkOutcome outcome);
   // Hands the image to the RetryingClerkClient; its outcome finishes the
   // call.
   void SendToClerk(AssembledImage image);
@@ -163,6 +168,15 @@ class UploadReactor : public grpc::ServerReadReactor<grpc::ByteBuffer> {
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   Timers::Id idle_timer_ ABSL_GUARDED_BY(mu_) = 0;
   std::shared_ptr<RetryingClerkClient::Operation> operation_
+      ABSL_GUARDED_BY(mu_);
+  // Set by SendToClerk() once it has recorded operation_; until then an
+  // outcome is parked, so that the call cannot finish (and the reactor be
+  // deleted) while SendToClerk() still runs, which on a normalize pool
+  // thread nothing in gRPC waits for.
+  bool operation_recorded_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<ClerkOutcome> parked_outcome_ ABSL_GUARDED_BY(mu_);
+  // The image in the normalize pool, for OnCancel().
+  std::shared_ptr<NormalizerPool::Ticket> normalize_ticket_
       ABSL_GUARDED_BY(mu_);
 };
 

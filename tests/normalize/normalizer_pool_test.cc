@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,6 +107,26 @@ TEST_F(NormalizerPoolTest, ConvertsInAWorkerAndCountsTheResult) {
   EXPECT_EQ(budget_.in_use(), 0);
 }
 
+int ThreadsOfThisProcess() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return -1;
+}
+
+TEST_F(NormalizerPoolTest, ThreadsStartWithTheFirstImage) {
+  NormalizerPool pool(Options(2));
+  const int before = ThreadsOfThisProcess();
+  ASSERT_TRUE(pool.Start().ok());
+  EXPECT_EQ(ThreadsOfThisProcess(), before);  // Worker processes only.
+  ASSERT_TRUE(Convert(pool, *heic_).ok());
+  EXPECT_EQ(ThreadsOfThisProcess(), before + 2);
+  pool.Shutdown();
+  EXPECT_EQ(ThreadsOfThisProcess(), before);
+}
+
 TEST_F(NormalizerPoolTest, AWorkerKilledMidConversionFailsOnlyItsImage) {
   NormalizerPool pool(Options());
   ASSERT_TRUE(pool.Start().ok());
@@ -201,6 +222,44 @@ TEST_F(NormalizerPoolTest, AFullQueueRefusesAtOnceWithRetryInfo) {
   release.Notify();
   first_done.WaitForNotification();
   second_done.WaitForNotification();
+}
+
+TEST_F(NormalizerPoolTest, ACancelledImageIsDroppedOrItsWorkerStopped) {
+  NormalizerPool pool(Options());
+  ASSERT_TRUE(pool.Start().ok());
+  absl::Notification busy, release;
+  hook_ = [&](pid_t) {
+    busy.Notify();
+    release.WaitForNotification();
+  };
+  Result busy_result = absl::UnknownError("not answered");
+  absl::Notification busy_done;
+  auto busy_ticket = pool.Submit(Bytes(*heic_), std::nullopt, [&](Result r) {
+    busy_result = std::move(r);
+    busy_done.Notify();
+  });
+  busy.WaitForNotification();
+  Result queued_result = absl::UnknownError("not answered");
+  auto queued_ticket = pool.Submit(Bytes(*heic_), std::nullopt, [&](Result r) {
+    queued_result = std::move(r);
+  });
+  // Queued: answered at once, on this thread.
+  pool.Cancel(queued_ticket);
+  EXPECT_EQ(queued_result.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(pool.queued(), 0);
+  // Busy: its worker is killed; the slot answers CANCELLED.
+  pool.Cancel(busy_ticket);
+  pool.Cancel(busy_ticket);  // Idempotent.
+  {
+    absl::MutexLock lock(&mu_);
+    hook_ = nullptr;
+  }
+  release.Notify();
+  busy_done.WaitForNotification();
+  EXPECT_EQ(busy_result.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(pool.replaced(), 0);  // Not the worker's fault.
+  // The pool goes on with a new worker.
+  ASSERT_TRUE(Convert(pool, *heic_).ok());
 }
 
 TEST_F(NormalizerPoolTest, ShutdownFailsQueuedImagesAndStopsBusyWorkers) {

@@ -90,6 +90,20 @@ TEST(WorkerSandboxTest, NoNewProcessesOrPrograms) {
   })));
 }
 
+TEST(WorkerSandboxTest, SignalsReachOnlyItself) {
+  const pid_t parent = getpid();  // The children's parent.
+  EXPECT_TRUE(KilledBySeccomp(
+      RunSandboxed([&] { return kill(parent, 0) == 0 ? 1 : 2; })));
+  EXPECT_TRUE(KilledBySeccomp(RunSandboxed(
+      [&] { return syscall(SYS_tgkill, parent, parent, 0) == 0 ? 1 : 2; })));
+  // Its own: abort() still works.
+  const int status = RunSandboxed([] {
+    abort();
+    return 0;
+  });
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) << status;
+}
+
 TEST(WorkerSandboxTest, LimitsCannotBeRaised) {
   const int status = RunSandboxed([] {
     rlimit limit{RLIM_INFINITY, RLIM_INFINITY};

@@ -157,7 +157,16 @@ class UploadLifecycleTest : public ::testing::Test {
            std::getenv("TEST_SRCDIR"),
            "/clerk_user_image/server/normalize/normalize_worker")},
        .workers = 1,
-       .budget = &memory_}};
+       .budget = &memory_,
+       .test_after_send = [this](pid_t) {
+         if (hold_conversion_) {
+           conversion_started_.Notify();
+           release_conversion_.WaitForNotification();
+         }
+       }}};
+  // Set by a test: the worker's image is held, once sent, until released.
+  std::atomic<bool> hold_conversion_{false};
+  absl::Notification conversion_started_, release_conversion_;
   CallerAuthorizer authorizer_ =
       *CallerAuthorizer::Create({.allow_unauthenticated = true});
   UserImageServiceImpl service_{
@@ -220,6 +229,26 @@ TEST_F(UploadLifecycleTest, CancelWhileConvertingSendsNothing) {
   ASSERT_TRUE(hook_done.WaitForNotificationWithTimeout(kEventWait));
   EXPECT_TRUE(cancel_seen) << "the interleaving was not forced";
   ASSERT_TRUE(WaitUntil([&] { return service_.uploads_in_flight() == 0; }));
+  EXPECT_EQ(http_.sent(), 0);
+}
+
+TEST_F(UploadLifecycleTest, CancelDuringTheConversionStopsTheWorker) {
+  const std::string tiff = MakePhoto("tiff", 40, 30);
+  hold_conversion_ = true;
+  grpc::ClientContext context;
+  User user;
+  auto writer = stub_->UploadProfileImage(&context, &user);
+  ASSERT_TRUE(writer->Write(Metadata()));
+  ASSERT_TRUE(writer->Write(Chunk(tiff)));
+  ASSERT_TRUE(writer->WritesDone());
+  ASSERT_TRUE(conversion_started_.WaitForNotificationWithTimeout(kEventWait));
+  context.TryCancel();
+  ASSERT_TRUE(hooks_.WaitFor(UploadHookPoint::kCancelled));
+  release_conversion_.Notify();  // The worker was killed meanwhile.
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(hooks_.WaitFor(UploadHookPoint::kNormalized));
+  ASSERT_TRUE(WaitUntil([&] { return service_.uploads_in_flight() == 0; }));
+  EXPECT_EQ(normalizer_.replaced(), 0);  // Killed for the cancel.
   EXPECT_EQ(http_.sent(), 0);
 }
 
