@@ -9,7 +9,9 @@ shift
 listed=$(sed -n '/^FROM .* AS runtime/,$p' "$dockerfile" |
   sed -n '/apt-get install/,/rm -rf/p' | tr ' \\' '\n\n' |
   grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -vE '^(apt-get|install|rm|DEBIAN_FRONTEND.*)$' | sort -u)
-base="libc6 libstdc++6 libgcc-s1 zlib1g"
+# Every Debian image has these; the sanitizer runtimes come only with the
+# test suite's ASan/TSan builds of the binaries.
+base="libc6 libstdc++6 libgcc-s1 zlib1g libasan8 libubsan1 libtsan2"
 missing=0
 for binary in "$@"; do
   # Libraries the binary itself needs (not what they need in turn), as the

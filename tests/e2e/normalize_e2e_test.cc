@@ -11,10 +11,13 @@
 #include "absl/strings/str_cat.h"
 #include "client/read_file.h"
 #include "client/user_image_client.h"
+#include "google/rpc/error_details.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/image/image_info.h"
+#include "tests/image/test_images.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/rpc_details.h"
 #include "tests/testing/subprocess.h"
 
 namespace userimage {
@@ -168,6 +171,22 @@ TEST_F(NormalizeE2eTest, TruncatedHeicIsRefusedAndNothingIsSent) {
   EXPECT_TRUE(absl::StrContains(user.status().message(), "HEIF") ||
               absl::StrContains(user.status().message(), "decoded"))
       << user.status();
+  EXPECT_EQ(PostsToClerk(*deployment_), before);
+}
+
+TEST_F(NormalizeE2eTest, AHeifDeclaring60000PixelsASideIsRefusedFromItsHeader) {
+  const int before = PostsToClerk(*deployment_);
+  absl::StatusOr<clerk::userimage::v1::User> user =
+      Upload(test_images::HeifHeader(60000, 60000) +
+                 test_images::IsoBox("mdat", std::string(1000, '\0')),
+             "bomb.heic");
+  ASSERT_EQ(user.status().code(), absl::StatusCode::kInvalidArgument)
+      << user.status();
+  EXPECT_TRUE(absl::StrContains(user.status().message(), "60000"))
+      << user.status();
+  auto info = RpcDetail<google::rpc::ErrorInfo>(user.status());
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->reason(), "IMAGE_DIMENSIONS");
   EXPECT_EQ(PostsToClerk(*deployment_), before);
 }
 
