@@ -23,7 +23,10 @@ while read -r corpus; do
     name=$(basename "$target")
     mkdir -p "$work/$name/corpus" "$work/$name/artifacts"
     cp -r "$corpus"/. "$work/$name/corpus/"
-    if "$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    # -print_funcs=0: no llvm-symbolizer for each new function (the normalize
+    # target runs under its worker's seccomp filter, which its child
+    # process inherits).
+    if "$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -print_funcs=0 \
         -artifact_prefix="$work/$name/artifacts/" "$work/$name/corpus" \
         > "$work/$name/log" 2>&1; then
       echo "fuzz $name: OK ($(grep -o 'Done [0-9]* runs' "$work/$name/log"))"
