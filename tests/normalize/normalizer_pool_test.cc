@@ -80,6 +80,16 @@ class NormalizerPoolTest : public ::testing::Test {
     if (hook) hook(pid);
   }
 
+  // Each image sent from now on is held, once `busy` is notified, until
+  // `release` is.
+  void HoldSentImages(absl::Notification& busy, absl::Notification& release) {
+    absl::MutexLock lock(&mu_);
+    hook_ = [&busy, &release](pid_t) {
+      if (!busy.HasBeenNotified()) busy.Notify();
+      release.WaitForNotification();
+    };
+  }
+
   std::vector<pid_t> pids() {
     absl::MutexLock lock(&mu_);
     return pids_;
@@ -198,10 +208,7 @@ TEST_F(NormalizerPoolTest, AFullQueueRefusesAtOnceWithRetryInfo) {
   NormalizerPool pool(options);
   ASSERT_TRUE(pool.Start().ok());
   absl::Notification busy, release;
-  hook_ = [&](pid_t) {
-    busy.Notify();
-    release.WaitForNotification();
-  };
+  HoldSentImages(busy, release);
   absl::Notification first_done, second_done;
   pool.Submit(Bytes(*heic_), std::nullopt,
               [&](Result) { first_done.Notify(); });
@@ -228,10 +235,7 @@ TEST_F(NormalizerPoolTest, ACancelledImageIsDroppedOrItsWorkerStopped) {
   NormalizerPool pool(Options());
   ASSERT_TRUE(pool.Start().ok());
   absl::Notification busy, release;
-  hook_ = [&](pid_t) {
-    busy.Notify();
-    release.WaitForNotification();
-  };
+  HoldSentImages(busy, release);
   Result busy_result = absl::UnknownError("not answered");
   absl::Notification busy_done;
   auto busy_ticket = pool.Submit(Bytes(*heic_), std::nullopt, [&](Result r) {
@@ -266,10 +270,7 @@ TEST_F(NormalizerPoolTest, ShutdownFailsQueuedImagesAndStopsBusyWorkers) {
   NormalizerPool pool(Options());
   ASSERT_TRUE(pool.Start().ok());
   absl::Notification busy, release;
-  hook_ = [&](pid_t) {
-    busy.Notify();
-    release.WaitForNotification();
-  };
+  HoldSentImages(busy, release);
   Result busy_result = absl::UnknownError("not answered");
   Result queued_result = absl::UnknownError("not answered");
   absl::Notification queued_done;
