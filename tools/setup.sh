@@ -36,6 +36,7 @@ BUILD_PACKAGES=(
   libvips-dev
   libheif-dev
   libseccomp-dev
+  rapidjson-dev
 )
 # For the tests: promtool checks the metrics endpoint; python3-yaml reads the
 # rendered Kubernetes manifests; openssl makes throwaway CAs for the TLS tests;

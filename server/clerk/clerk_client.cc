@@ -5,10 +5,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/rpc/error_details.pb.h"
 #include "server/clerk/clerk_error.h"
 #include "server/clerk/user_id.h"
+#include "server/json/json_to_message.h"
 #include "server/log/json_log.h"
 #include "server/retry/retry_after.h"
 #include "server/status/status_details.h"
@@ -220,14 +220,10 @@ absl::StatusOr<User> ParseUser(const HttpResponse& response) {
                      "\" instead of a User in JSON"));
   }
   User user;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  auto parsed = google::protobuf::util::JsonStringToMessage(response.body,
-                                                            &user, options);
+  const absl::Status parsed = JsonToMessage(response.body, &user);
   if (!parsed.ok()) {
-    return absl::InternalError(
-        absl::StrCat("Clerk answered 200 with JSON that is not a User: ",
-                     parsed.message().as_string()));
+    return absl::InternalError(absl::StrCat(
+        "Clerk answered 200 with JSON that is not a User: ", parsed.message()));
   }
   if (user.object() != "user" || user.id().empty()) {
     return absl::InternalError(absl::StrCat(
