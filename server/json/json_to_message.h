@@ -11,19 +11,21 @@ namespace userimage {
 // Parses proto3 JSON into `message` with unknown fields ignored, with
 // exactly the result of protobuf's
 // `util::JsonStringToMessage(json, message, {ignore_unknown_fields=true})`,
-// about twenty times faster for the JSON Clerk answers with.
+// five to nine times faster for the JSON Clerk answers with
+// (tools/bench:user_json_bench).
 //
 // Why: protobuf 3.21's JSON parser (JsonStreamParser into
 // ProtoStreamObjectWriter, then a binary round trip) takes about 1 ms for
 // a 10 KB User on this project's machines, two thirds of the server's CPU
 // per upload in a burst (docs/benchmarks.md, "The data-path figures").
 //
-// How: RapidJSON's SAX reader, which validates the JSON and its UTF-8,
-// drives the message's reflection directly. It covers the part of the
-// proto3 JSON mapping Clerk's objects use: string, bool, int32 and int64
-// fields (an int as a plain JSON integer), nested and repeated messages,
+// How: RapidJSON's SAX reader checks the JSON and drives the message's
+// reflection directly; every string and key must be valid UTF-8. It covers the
+// part of the proto3 JSON mapping Clerk's objects use: string, bool, int32 and
+// int64 fields (an int as a plain JSON integer), nested and repeated messages,
 // repeated strings, google.protobuf.Struct, null for an unset field, and
-// unknown keys skipped whatever they hold. Anything outside that (an int
+// unknown keys skipped whatever they hold; a key names a field by its
+// proto name or its JSON name, as in protobuf. Anything outside that (an int
 // as a string or as 1e3, an enum, a map, a oneof, another well-known
 // type, a key given twice, nesting deeper than 64, JSON protobuf might
 // read differently) stops the fast path, and protobuf's own parser decides
