@@ -32,12 +32,22 @@ using rapidjson::SizeType;
 // Deeper JSON is left to protobuf's parser (whose own limit is 100).
 constexpr int kMaxDepth = 64;
 
-// No kParseValidateEncodingFlag: every string and key is checked by
-// IsCleanUtf8 instead (faster than RapidJSON's byte-at-a-time check, and it
-// also covers what escapes decode to), and outside strings RapidJSON
-// accepts nothing but ASCII.
+// - In situ: strings are decoded in a copy of the input, and RapidJSON's
+//   own stack is never used (its first push does pointer arithmetic on
+//   null, which UndefinedBehaviorSanitizer rightly refuses).
+// - Recursive rather than iterative (which keeps its state on that stack):
+//   the handler refuses nesting deeper than kMaxDepth, which bounds the
+//   recursion.
+// - No kParseValidateEncodingFlag: every string and key is checked by
+//   IsCleanUtf8 instead (faster than RapidJSON's byte-at-a-time check, and
+//   it also covers what escapes decode to), and outside strings RapidJSON
+//   accepts nothing but ASCII.
 constexpr unsigned kParseFlags =
-    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+    rapidjson::kParseInsituFlag | rapidjson::kParseNumbersAsStringsFlag;
+
+// RapidJSON's SSE2 scanning loads aligned 16-byte blocks, up to 15 bytes
+// past the terminating NUL: the copy is padded so they stay inside it.
+constexpr size_t kPadding = 16;
 
 bool IsStruct(const Descriptor* type) { return type == Struct::descriptor(); }
 
@@ -77,9 +87,9 @@ bool IsIntegerToken(absl::string_view token) {
 
 // A JSON number as protobuf reads one into a Struct's number_value: an
 // integer token within 64 bits exactly, then converted; anything else
-// through strtod. `token` is NUL-terminated (RapidJSON copies it).
+// through strtod.
 bool StructNumber(const char* token, SizeType length, double* out) {
-  const absl::string_view text(token, length);
+  const std::string text(token, length);  // NUL-terminated, for strtod
   if (IsIntegerToken(text)) {
     uint64_t unsigned_value;
     int64_t signed_value;
@@ -93,8 +103,8 @@ bool StructNumber(const char* token, SizeType length, double* out) {
     }
   }
   char* end = nullptr;
-  *out = std::strtod(token, &end);
-  return end == token + length && std::isfinite(*out);
+  *out = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(*out);
 }
 
 // RapidJSON SAX handler filling a message through reflection. Each event
@@ -425,8 +435,11 @@ bool Decoder::EndArray(SizeType elements) { return EndObject(elements); }
 bool TryFastJsonToMessage(const std::string& json, Message* message) {
   // RapidJSON's stream ends at a NUL byte; protobuf decides on those.
   if (json.find('\0') != std::string::npos) return false;
+  std::string buffer;
+  buffer.reserve(json.size() + kPadding);
+  buffer.append(json).append(kPadding, '\0');
   Decoder decoder(message);
-  rapidjson::StringStream stream(json.c_str());
+  rapidjson::InsituStringStream stream(&buffer[0]);
   rapidjson::Reader reader;
   const rapidjson::ParseResult result =
       reader.Parse<kParseFlags>(stream, decoder);
