@@ -51,6 +51,11 @@ constexpr size_t kPadding = 16;
 
 bool IsStruct(const Descriptor* type) { return type == Struct::descriptor(); }
 
+bool IsStringField(const FieldDescriptor* field) {
+  return field->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+         field->type() != FieldDescriptor::TYPE_BYTES;
+}
+
 // A message field the fast path fills: a plain message, or a Struct.
 bool IsDecodableMessage(const FieldDescriptor* field) {
   if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
@@ -151,7 +156,13 @@ class Decoder {
     ListValue* list = nullptr;  // kList
   };
 
+  // Where the next scalar value goes: nowhere the fast path covers, a
+  // skipped key's value, the last key's singular field, the next element
+  // of a repeated field, or a Struct's or list's value.
+  enum class Slot { kNone, kSkipped, kField, kElement, kValue };
+
   Frame& Top() { return frames_.back(); }
+  Slot ScalarSlot();
   // Where a value inside a Struct or a list goes.
   Value* StructSlot();
   bool PushMessage(Message* message);
@@ -205,58 +216,62 @@ bool Decoder::PushSkip() {
   return true;
 }
 
-bool Decoder::Null() {
-  if (frames_.empty()) return false;  // a value outside the root object
-  switch (Top().kind) {
+Decoder::Slot Decoder::ScalarSlot() {
+  if (frames_.empty()) return Slot::kNone;  // a value outside the root object
+  const Frame& top = Top();
+  switch (top.kind) {
     case Kind::kSkip:
-      return true;
-    case Kind::kMessage: {
-      // null leaves a field unset; protobuf decides for a repeated field
-      // or a Struct.
-      const FieldDescriptor* field = Top().field;
-      return field == nullptr ||
-             (!field->is_repeated() &&
-              (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
-               !IsStruct(field->message_type())));
-    }
+      return Slot::kSkipped;
+    case Kind::kMessage:
+      if (top.field == nullptr) return Slot::kSkipped;
+      return top.field->is_repeated() ? Slot::kNone : Slot::kField;
     case Kind::kRepeated:
-      return false;
+      return Slot::kElement;
     case Kind::kStruct:
     case Kind::kList:
+      return Slot::kValue;
+  }
+  return Slot::kNone;
+}
+
+bool Decoder::Null() {
+  switch (ScalarSlot()) {
+    case Slot::kSkipped:
+      return true;
+    case Slot::kField:
+      // null leaves a field unset; protobuf decides for a Struct.
+      return Top().field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE ||
+             !IsStruct(Top().field->message_type());
+    case Slot::kValue:
       StructSlot()->set_null_value(google::protobuf::NULL_VALUE);
       return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 bool Decoder::Bool(bool value) {
-  if (frames_.empty()) return false;  // a value outside the root object
-  Frame& top = Top();
-  switch (top.kind) {
-    case Kind::kSkip:
+  switch (ScalarSlot()) {
+    case Slot::kSkipped:
       return true;
-    case Kind::kMessage:
-      if (top.field == nullptr) return true;
-      if (top.field->is_repeated() ||
-          top.field->cpp_type() != FieldDescriptor::CPPTYPE_BOOL) {
+    case Slot::kField:
+      if (Top().field->cpp_type() != FieldDescriptor::CPPTYPE_BOOL) {
         return false;
       }
-      top.reflection->SetBool(top.message, top.field, value);
+      Top().reflection->SetBool(Top().message, Top().field, value);
       return true;
-    case Kind::kRepeated:
-      return false;
-    case Kind::kStruct:
-    case Kind::kList:
+    case Slot::kValue:
       StructSlot()->set_bool_value(value);
       return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 bool Decoder::SetInteger(const char* token, SizeType length) {
   const absl::string_view text(token, length);
   Frame& top = Top();
-  if (top.field->is_repeated() || !IsIntegerToken(text)) return false;
+  if (!IsIntegerToken(text)) return false;
   switch (top.field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT64: {
       int64_t value;
@@ -276,55 +291,47 @@ bool Decoder::SetInteger(const char* token, SizeType length) {
 }
 
 bool Decoder::RawNumber(const char* token, SizeType length, bool /*copy*/) {
-  if (frames_.empty()) return false;  // a value outside the root object
-  switch (Top().kind) {
-    case Kind::kSkip:
+  switch (ScalarSlot()) {
+    case Slot::kSkipped:
       return true;
-    case Kind::kMessage:
-      return Top().field == nullptr || SetInteger(token, length);
-    case Kind::kRepeated:
-      return false;
-    case Kind::kStruct:
-    case Kind::kList: {
+    case Slot::kField:
+      return SetInteger(token, length);
+    case Slot::kValue: {
       double number;
       if (!StructNumber(token, length, &number)) return false;
       StructSlot()->set_number_value(number);
       return true;
     }
+    default:
+      return false;
   }
-  return false;
 }
 
 bool Decoder::String(const char* text, SizeType length, bool /*copy*/) {
-  if (frames_.empty() || !IsCleanUtf8(text, length)) return false;
-  Frame& top = Top();
-  switch (top.kind) {
-    case Kind::kSkip:
+  if (!IsCleanUtf8(text, length)) return false;
+  const Slot slot = ScalarSlot();
+  switch (slot) {
+    case Slot::kSkipped:
       return true;
-    case Kind::kMessage:
-      if (top.field == nullptr) return true;
-      if (top.field->is_repeated() ||
-          top.field->cpp_type() != FieldDescriptor::CPPTYPE_STRING ||
-          top.field->type() == FieldDescriptor::TYPE_BYTES) {
-        return false;
+    case Slot::kField:
+    case Slot::kElement: {
+      Frame& top = Top();
+      if (!IsStringField(top.field)) return false;
+      if (slot == Slot::kField) {
+        top.reflection->SetString(top.message, top.field,
+                                  std::string(text, length));
+      } else {
+        top.reflection->AddString(top.message, top.field,
+                                  std::string(text, length));
       }
-      top.reflection->SetString(top.message, top.field,
-                                std::string(text, length));
       return true;
-    case Kind::kRepeated:
-      if (top.field->cpp_type() != FieldDescriptor::CPPTYPE_STRING ||
-          top.field->type() == FieldDescriptor::TYPE_BYTES) {
-        return false;
-      }
-      top.reflection->AddString(top.message, top.field,
-                                std::string(text, length));
-      return true;
-    case Kind::kStruct:
-    case Kind::kList:
+    }
+    case Slot::kValue:
       StructSlot()->set_string_value(std::string(text, length));
       return true;
+    default:
+      return false;
   }
-  return false;
 }
 
 // An object as the value of the last key of a message.
