@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "proto/clerk/userimage/internal/v1/clerk_errors.pb.h"
@@ -16,6 +18,17 @@
 #include "server/json/json_to_message.h"
 
 namespace {
+
+// Also compared: MessageDifferencer takes -0.0 for 0.0.
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
 
 template <typename T>
 void CompareWithProtobuf(const std::string& json) {
@@ -26,7 +39,8 @@ void CompareWithProtobuf(const std::string& json) {
   options.ignore_unknown_fields = true;
   if (!google::protobuf::util::JsonStringToMessage(json, &reference, options)
            .ok() ||
-      !google::protobuf::util::MessageDifferencer::Equals(fast, reference)) {
+      !google::protobuf::util::MessageDifferencer::Equals(fast, reference) ||
+      DeterministicBytes(fast) != DeterministicBytes(reference)) {
     std::abort();
   }
 }

@@ -1,7 +1,6 @@
 #include "server/json/json_to_message.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +10,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/stubs/common.h"
+#include "google/protobuf/stubs/strutil.h"
 #include "google/protobuf/util/json_util.h"
 // RapidJSON's SSE2 scanning of whitespace and unescaped string runs.
 #if defined(__SSE2__)
@@ -29,8 +29,11 @@ using google::protobuf::Struct;
 using google::protobuf::Value;
 using rapidjson::SizeType;
 
-// Deeper JSON is left to protobuf's parser (whose own limit is 100).
-constexpr int kMaxDepth = 64;
+// Deeper JSON is left to protobuf's parser. Its limit that matters is the
+// binary round trip's: ParseFromString stops at 100 nested messages, and
+// one JSON level is at most three of them (an object in a Struct: the map
+// entry, the Value, the Struct).
+constexpr int kMaxDepth = 32;
 
 // - In situ: strings are decoded in a copy of the input, and RapidJSON's
 //   own stack is never used (its first push does pointer arithmetic on
@@ -67,23 +70,30 @@ bool IsDecodableMessage(const FieldDescriptor* field) {
 }
 
 // Valid UTF-8 with no surrogate code point (which a lone "\udc00" escape
-// would otherwise leave behind).
+// would otherwise leave behind), by protobuf's own check (declared in its
+// internal namespace, exported).
 bool IsCleanUtf8(const char* text, SizeType length) {
   return google::protobuf::internal::IsStructurallyValidUTF8(
       text, static_cast<int>(length));
 }
 
-// The field a key names, as protobuf's parser finds it: by its proto name
-// or its JSON name.
+// The field a key names, as protobuf's parser finds it: by its JSON name,
+// then by its proto name. (Only for messages whose JSON names are the
+// default ones, HasDefaultJsonNames.)
 const FieldDescriptor* FindField(const Descriptor* type,
                                  const std::string& key) {
-  if (const FieldDescriptor* field = type->FindFieldByName(key)) return field;
   const FieldDescriptor* camel = type->FindFieldByCamelcaseName(key);
   if (camel != nullptr && camel->json_name() == key) return camel;
+  return type->FindFieldByName(key);
+}
+
+// No field with a json_name option: protobuf's name lookup then matches
+// FindField's.
+bool HasDefaultJsonNames(const Descriptor* type) {
   for (int i = 0; i < type->field_count(); ++i) {
-    if (type->field(i)->json_name() == key) return type->field(i);
+    if (type->field(i)->has_json_name()) return false;
   }
-  return nullptr;
+  return true;
 }
 
 bool IsIntegerToken(absl::string_view token) {
@@ -92,9 +102,9 @@ bool IsIntegerToken(absl::string_view token) {
 
 // A JSON number as protobuf reads one into a Struct's number_value: an
 // integer token within 64 bits exactly, then converted; anything else
-// through strtod.
+// through protobuf's own safe_strtod; false beyond a double's range.
 bool StructNumber(const char* token, SizeType length, double* out) {
-  const std::string text(token, length);  // NUL-terminated, for strtod
+  const std::string text(token, length);
   if (IsIntegerToken(text)) {
     uint64_t unsigned_value;
     int64_t signed_value;
@@ -107,9 +117,7 @@ bool StructNumber(const char* token, SizeType length, double* out) {
       return true;
     }
   }
-  char* end = nullptr;
-  *out = std::strtod(text.c_str(), &end);
-  return end == text.c_str() + text.size() && std::isfinite(*out);
+  return google::protobuf::safe_strtod(text, out) && std::isfinite(*out);
 }
 
 // RapidJSON SAX handler filling a message through reflection. Each event
@@ -191,6 +199,7 @@ bool Decoder::Enter() { return ++depth_ <= kMaxDepth; }
 bool Decoder::PushMessage(Message* message) {
   Frame frame{Kind::kMessage, message, message->GetDescriptor(),
               message->GetReflection()};
+  if (!HasDefaultJsonNames(frame.type)) return false;
   frame.seen.resize(frame.type->field_count());
   frames_.push_back(std::move(frame));
   return true;
@@ -291,17 +300,17 @@ bool Decoder::SetInteger(const char* token, SizeType length) {
 }
 
 bool Decoder::RawNumber(const char* token, SizeType length, bool /*copy*/) {
+  double number;
   switch (ScalarSlot()) {
     case Slot::kSkipped:
-      return true;
+      // Protobuf reads skipped numbers too, and refuses one beyond a double.
+      return StructNumber(token, length, &number);
     case Slot::kField:
       return SetInteger(token, length);
-    case Slot::kValue: {
-      double number;
+    case Slot::kValue:
       if (!StructNumber(token, length, &number)) return false;
       StructSlot()->set_number_value(number);
       return true;
-    }
     default:
       return false;
   }
@@ -382,6 +391,7 @@ bool Decoder::Key(const char* text, SizeType length, bool /*copy*/) {
     case Kind::kSkip:
       return true;
     case Kind::kMessage: {
+      if (key.empty()) return false;  // protobuf refuses a nameless key
       const FieldDescriptor* field = FindField(top.type, key);
       top.field = field;
       if (field == nullptr) return true;
@@ -454,6 +464,7 @@ bool TryFastJsonToMessage(const std::string& json, Message* message) {
 }
 
 absl::Status JsonToMessage(const std::string& json, Message* message) {
+  message->Clear();  // as protobuf's parser replaces what it held
   if (TryFastJsonToMessage(json, message)) return absl::OkStatus();
   message->Clear();
   google::protobuf::util::JsonParseOptions options;

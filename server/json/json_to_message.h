@@ -26,16 +26,16 @@ namespace userimage {
 // repeated strings, google.protobuf.Struct, null for an unset field, and
 // unknown keys skipped whatever they hold; a key names a field by its
 // proto name or its JSON name, as in protobuf. Anything outside that (an int
-// as a string or as 1e3, an enum, a map, a oneof, another well-known
-// type, a key given twice, nesting deeper than 64, JSON protobuf might
+// as a string or as 1e3, an enum, a map, a oneof, a json_name option,
+// another well-known type, a field or Struct key given twice, a key without a
+// name, a number beyond a double, nesting deeper than 32, JSON protobuf might
 // read differently) stops the fast path, and protobuf's own parser decides
 // on a cleared message. So the result, and every error, is protobuf's; the
 // fast path only ever agrees with it sooner (tests/json and
 // fuzz/clerk:clerk_json_fuzzer compare the two).
 //
-// Thread-safe (no state). Struct numbers are read with strtod, as
-// protobuf's parser reads them, which assumes the "C" locale's decimal
-// point (the server never calls setlocale).
+// Replaces what `message` held, as protobuf's parser does. Thread-safe (no
+// state).
 absl::Status JsonToMessage(const std::string& json,
                            google::protobuf::Message* message);
 

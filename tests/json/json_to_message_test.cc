@@ -13,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -27,6 +29,17 @@ using clerk::userimage::v1::User;
 using google::protobuf::Descriptor;
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
+
+std::string DeterministicBytes(const Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
 
 // JsonToMessage and protobuf agree: both fail, or both give equal messages.
 template <typename T>
@@ -46,6 +59,8 @@ void ExpectSameAsProtobuf(const std::string& json) {
         << "ours:\n"
         << ours.DebugString() << "protobuf's:\n"
         << theirs.DebugString();
+    // Bytes too: MessageDifferencer takes -0.0 for 0.0.
+    EXPECT_EQ(DeterministicBytes(ours), DeterministicBytes(theirs));
   }
 }
 
@@ -165,6 +180,10 @@ TEST(JsonToMessageTest, FastPathCoversWhatClerkSends) {
       {R"({"id":"a\u0000b"})", true},
       {R"({"id":"\ud83d\ude00"})", true},
       {" \t\r\n{\"id\" : \"spaced\" } \n", true},
+      {R"({"public_metadata":{"a":{"b":{"c":{"d":{"e":{"f":[[[[1]]]]}}}}}}})",
+       true},
+      {R"({"u":{"x":1.7e308,"y":-0,"z":-0.0}})", true},
+      {R"({"public_metadata":{"y":-0,"z":-0.0,"w":0e5}})", true},
       {"{}", true},
       {R"({"id":"a","ID":"b"})", true},  // "ID" names no field
   };
@@ -179,6 +198,17 @@ TEST(JsonToMessageTest, LeavesEverythingElseToProtobuf) {
   for (int i = 0; i < 70; ++i) deep_unknown += "[";
   for (int i = 0; i < 70; ++i) deep_unknown += "]";
   deep_unknown += "}";
+  // Each object in a Struct is three nested messages in protobuf's binary
+  // round trip (entry, Value, Struct), each list two; its parser stops at
+  // 100.
+  std::string deep_struct = R"({"public_metadata":)";
+  for (int i = 0; i < 40; ++i) deep_struct += R"({"a":)";
+  deep_struct += "1";
+  for (int i = 0; i < 41; ++i) deep_struct += "}";
+  std::string deep_list = R"({"public_metadata":{"a":)";
+  for (int i = 0; i < 50; ++i) deep_list += "[";
+  for (int i = 0; i < 50; ++i) deep_list += "]";
+  deep_list += "}}";
   std::string too_deep = R"({"u":)";
   for (int i = 0; i < 200; ++i) too_deep += "[";
   for (int i = 0; i < 200; ++i) too_deep += "]";
@@ -225,6 +255,15 @@ TEST(JsonToMessageTest, LeavesEverythingElseToProtobuf) {
       "{",
       deep_unknown,
       too_deep,
+      deep_struct,
+      deep_list,
+      R"({"":1})",  // protobuf refuses a key without a name
+      R"({"":null})",
+      R"({"scim":{"":true}})",
+      R"({"email_addresses":[{"":{}}]})",
+      R"({"x":2e308})",  // beyond a double, even where skipped
+      R"({"x":1.8e308})",
+      R"({"future":{"n":[9e308]}})",
   };
   for (const std::string& json : cases) {
     EXPECT_FALSE(Fast(json)) << json;
