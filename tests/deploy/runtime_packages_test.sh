@@ -18,7 +18,9 @@ for binary in "$@"; do
   # loader resolves them; Bazel's own shared objects are skipped.
   for lib in $(readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     [[ $lib == lib_* || $lib == *_S* ]] && continue
-    path=$(ldd "$binary" | awk -v l="$lib" '$1 == l { print $3 }')
+    # "libfoo.so.1 => /path (addr)", or "/path/ld-linux-x86-64.so.2 (addr)"
+    # for the loader itself (needed by an object that uses dynamic TLS).
+    path=$(ldd "$binary" | awk -v l="$lib" '$1 == l { print $3 } $1 ~ ("/" l "$") { print $1 }')
     package=$(dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null || true)
     package=${package%%:*}
     if [[ -z $package ]]; then
