@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/stubs/common.h"
@@ -104,7 +104,7 @@ bool IsIntegerToken(absl::string_view token) {
 // integer token within 64 bits exactly, then converted; anything else
 // through protobuf's own safe_strtod; false beyond a double's range.
 bool StructNumber(const char* token, SizeType length, double* out) {
-  const std::string text(token, length);
+  const absl::string_view text(token, length);
   if (IsIntegerToken(text)) {
     uint64_t unsigned_value;
     int64_t signed_value;
@@ -117,7 +117,8 @@ bool StructNumber(const char* token, SizeType length, double* out) {
       return true;
     }
   }
-  return google::protobuf::safe_strtod(text, out) && std::isfinite(*out);
+  return google::protobuf::safe_strtod(std::string(text), out) &&
+         std::isfinite(*out);
 }
 
 // RapidJSON SAX handler filling a message through reflection. Each event
@@ -386,10 +387,9 @@ bool Decoder::StartObject() {
 bool Decoder::Key(const char* text, SizeType length, bool /*copy*/) {
   if (frames_.empty() || !IsCleanUtf8(text, length)) return false;
   Frame& top = Top();
+  if (top.kind == Kind::kSkip) return true;
   const std::string key(text, length);
   switch (top.kind) {
-    case Kind::kSkip:
-      return true;
     case Kind::kMessage: {
       if (key.empty()) return false;  // protobuf refuses a nameless key
       const FieldDescriptor* field = FindField(top.type, key);
@@ -402,13 +402,11 @@ bool Decoder::Key(const char* text, SizeType length, bool /*copy*/) {
       return true;
     }
     case Kind::kStruct: {
-      auto* fields = top.object->mutable_fields();
-      if (fields->find(key) != fields->end()) return false;
-      top.value = &(*fields)[key];
-      return true;
+      const auto inserted = top.object->mutable_fields()->try_emplace(key);
+      top.value = &inserted.first->second;
+      return inserted.second;  // false for a key given twice
     }
-    case Kind::kRepeated:
-    case Kind::kList:
+    default:
       return false;
   }
   return false;
