@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/app/main_loop.h"
 #include "server/app/server_app.h"
 #include "server/app/server_config.h"
 #include "server/config/secret_key.h"
@@ -357,7 +358,18 @@ absl::StatusOr<std::string> TakeSecretKey() {
   return key;
 }
 
-int Run() {
+// SIGTERM and SIGINT, blocked in the calling thread and so in every thread
+// started after it: they are read by the main loop's signalfd alone.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run(const sigset_t& signals) {
   const ServerConfig config = ConfigFromFlags();
   // No core dump, no ptrace by the same user, before the key is in memory.
   const absl::Status undumpable = MakeProcessUndumpable();
@@ -372,13 +384,6 @@ int Run() {
   SetMinLogLevel(level);
   if (!secret_key.ok()) return Fail(secret_key.status().message());
 
-  // Signals are taken synchronously by sigwait() below; block them before
-  // any thread starts so that every thread inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // SIGPIPE must not kill the process when a peer closes a connection.
   signal(SIGPIPE, SIG_IGN);
   // Debian's abseil tracks every Mutex acquisition in a lock graph to
@@ -386,15 +391,18 @@ int Run() {
   // benchmark): the tests run with it set to abort, production without.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
+  // The main thread serves the metrics and waits for a stop signal.
+  absl::StatusOr<std::unique_ptr<MainLoop>> loop = MainLoop::Create(signals);
+  if (!loop.ok()) return Fail(loop.status().message());
   absl::StatusOr<std::unique_ptr<ServerApp>> app =
-      ServerApp::Start(config, *std::move(secret_key));
+      ServerApp::Start(config, *std::move(secret_key), (*loop)->base());
   if (!app.ok()) return Fail(app.status().message());
 
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const int signal_number = (*loop)->RunUntilSignal();
   LogEvent(LogLevel::kInfo, "draining",
            {{"signal", LogString(strsignal(signal_number))}});
-  (*app)->Drain(config.shutdown_grace);
+  // Scrapes go on being answered while the calls in flight finish.
+  (*loop)->RunBeside([&] { (*app)->Drain(config.shutdown_grace); });
   app->reset();
   LogEvent(LogLevel::kInfo, "stopped");
   return 0;
@@ -409,9 +417,11 @@ int main(int argc, char** argv) {
       "Clerk. The Clerk secret key comes from CLERK_SECRET_KEY or "
       "--clerk_secret_key_file.");
   absl::ParseCommandLine(argc, argv);
+  // Before the first thread (the log writer) starts.
+  const sigset_t stop_signals = userimage::BlockStopSignals();
   userimage::StartAsyncLogging(
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_log_queue_lines))));
-  const int exit_code = userimage::Run();
+  const int exit_code = userimage::Run(stop_signals);
   userimage::StopAsyncLogging();  // Writes what is still queued.
   return exit_code;
 }

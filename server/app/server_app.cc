@@ -144,7 +144,8 @@ absl::StatusOr<RedisOptions> RedisOptionsFor(const ServerConfig& config) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
-    const ServerConfig& config, std::string secret_key) {
+    const ServerConfig& config, std::string secret_key,
+    event_base* metrics_loop) {
   // On every path: a short key's bytes stay behind a move, too.
   absl::Cleanup wipe = [&secret_key] { Wipe(secret_key); };
   std::unique_ptr<ServerApp> app(new ServerApp());
@@ -156,7 +157,8 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(
   if (absl::Status s = app->http_->status(); !s.ok()) return s;
   if (absl::Status s = app->WireService(config); !s.ok()) return s;
   app->AddGauges();
-  if (absl::Status s = app->StartMetrics(config); !s.ok()) return s;
+  if (absl::Status s = app->StartMetrics(config, metrics_loop); !s.ok())
+    return s;
   if (absl::Status s = app->StartHealthServer(config); !s.ok()) return s;
   if (absl::Status s = app->StartServer(config); !s.ok()) return s;
   app->LogServing(config);
@@ -412,25 +414,23 @@ void ServerApp::AddGauges() {
                     [&budget] { return budget.Balance(); });
 }
 
-absl::Status ServerApp::StartMetrics(const ServerConfig& config) {
+absl::Status ServerApp::StartMetrics(const ServerConfig& config,
+                                     event_base* loop) {
   if (config.metrics_listen_address.empty()) return absl::OkStatus();
-  try {
-    // One worker (civetweb's master thread comes on top): a scrape every
-    // few seconds needs no more, and each thread counts against the
-    // server's thread budget (docs/threading.md).
-    exposer_ = std::make_unique<prometheus::Exposer>(
-        config.metrics_listen_address, /*num_threads=*/1);
-  } catch (const std::exception& e) {
+  if (loop == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("cannot serve metrics on ", config.metrics_listen_address,
-                     ": ", e.what()));
+        "metrics need an event loop to be served on; set "
+        "--metrics_listen_address empty to turn them off");
   }
-  for (const auto& collectable : metrics_.Collectables()) {
-    exposer_->RegisterCollectable(collectable);
-  }
+  // Served on the main thread's loop: no thread of its own
+  // (docs/threading.md).
+  absl::StatusOr<std::unique_ptr<MetricsEndpoint>> endpoint =
+      MetricsEndpoint::Start(loop, config.metrics_listen_address,
+                             metrics_.Collectables());
+  if (!endpoint.ok()) return endpoint.status();
+  metrics_endpoint_ = *std::move(endpoint);
   if (!config.metrics_port_file.empty() &&
-      !WritePortFile(config.metrics_port_file,
-                     exposer_->GetListeningPorts().front())) {
+      !WritePortFile(config.metrics_port_file, metrics_endpoint_->port())) {
     return CannotWrite("--metrics_port_file", config.metrics_port_file);
   }
   return absl::OkStatus();
@@ -514,7 +514,7 @@ void ServerApp::LogServing(const ServerConfig& config) const {
             {"port", LogNumber(port_)},
             {"health_port", LogNumber(health_port_)},
             {"metrics_port",
-             LogNumber(exposer_ ? exposer_->GetListeningPorts().front() : 0)},
+             LogNumber(metrics_endpoint_ ? metrics_endpoint_->port() : 0)},
             {"clerk_api_url", LogString(config.ClerkApiUrl())},
             {"tls", LogString(config.tls_cert_file.empty()
                                   ? "off"

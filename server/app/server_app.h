@@ -10,13 +10,13 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/resource_quota.h"
-#include "prometheus/exposer.h"
 #include "server/app/clerk_delivery.h"
 #include "server/app/server_config.h"
 #include "server/auth/caller_authorizer.h"
 #include "server/clerk/redis_user_order.h"
 #include "server/http/curl_http_client.h"
 #include "server/metrics/metrics.h"
+#include "server/metrics/metrics_endpoint.h"
 #include "server/normalize/normalizer_pool.h"
 #include "server/ratelimit/caller_weights.h"
 #include "server/ratelimit/redis_quota.h"
@@ -35,16 +35,22 @@ namespace userimage {
 // and drains it on a signal.
 //
 // Owns everything; members are declared in the order they are built, so
-// they are destroyed users first. Start(), Drain() and the destructor are
-// for one thread (main); the servers run on their own threads meanwhile.
+// they are destroyed users first. Start() and the destructor are for the
+// thread that runs the metrics loop (main), while that loop is not running;
+// Drain() may run on another thread while the loop serves scrapes
+// (MainLoop::RunBeside). The servers run on their own threads meanwhile.
 class ServerApp {
  public:
   // Builds the graph from `config`, which must be valid (Validate()), and
   // starts serving. Errors (FAILED_PRECONDITION for a file that cannot be
   // read or a port that cannot be bound, INVALID_ARGUMENT for credentials
   // that do not fit together) say what to fix.
+  // Metrics are served on `metrics_loop` (main's MainLoop), which the
+  // caller runs on this thread and keeps until the app is gone; without a
+  // loop, config.metrics_listen_address must be empty.
   static absl::StatusOr<std::unique_ptr<ServerApp>> Start(
-      const ServerConfig& config, std::string secret_key);
+      const ServerConfig& config, std::string secret_key,
+      event_base* metrics_loop = nullptr);
   // Stops Redis's thread before anything it calls back into is destroyed.
   ~ServerApp();
   ServerApp(const ServerApp&) = delete;
@@ -68,7 +74,7 @@ class ServerApp {
   // Starts the normalize workers (when configured).
   absl::Status StartNormalizer(const ServerConfig& config);
   void AddGauges();
-  absl::Status StartMetrics(const ServerConfig& config);
+  absl::Status StartMetrics(const ServerConfig& config, event_base* loop);
   absl::Status StartHealthServer(const ServerConfig& config);
   absl::Status StartServer(const ServerConfig& config);
   void LogServing(const ServerConfig& config) const;
@@ -93,7 +99,7 @@ class ServerApp {
   // and before the budget its images count against.
   std::unique_ptr<NormalizerPool> normalizer_;
   std::unique_ptr<UserImageServiceImpl> service_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   grpc::ResourceQuota grpc_memory_{"userimage-grpc-buffers"};
   std::unique_ptr<grpc::Server> health_server_;
   // Both reflection versions: gRPC's v1alpha plugin, and v1 relayed to it.

@@ -29,7 +29,7 @@ namespace userimage {
 // AddSampledCounter()). Each metric's help text is in metrics.cc; the
 // reference table for operators is in docs/operations.md.
 //
-// Thread-safe. Expose Collectables() with a prometheus::Exposer.
+// Thread-safe. Serve Collectables() with a MetricsEndpoint.
 class Metrics {
  public:
   Metrics();
@@ -78,7 +78,7 @@ class Metrics {
   void AddSampledCounter(const std::string& name, const std::string& help,
                          std::function<double()> sample);
 
-  // What an Exposer must serve.
+  // What a MetricsEndpoint must serve.
   std::vector<std::weak_ptr<prometheus::Collectable>> Collectables();
 
  private:

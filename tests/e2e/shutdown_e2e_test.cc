@@ -1,5 +1,6 @@
 // Graceful shutdown: on SIGTERM the server reports NOT_SERVING, refuses new
-// uploads, lets the upload in flight finish, and exits cleanly.
+// uploads, lets the upload in flight finish (still serving its metrics and
+// ignoring a second SIGTERM), and exits cleanly.
 
 #include <sys/wait.h>
 
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
 #include "tests/testing/local_deployment.h"
+#include "tests/testing/metrics_scrape.h"
 #include "tests/testing/subprocess.h"
 
 namespace userimage {
@@ -66,6 +68,12 @@ TEST(ShutdownTest, DrainsTheUploadInFlightAndRefusesNewOnes) {
     }
     absl::SleepFor(absl::Milliseconds(2));
   }
+  // Draining, the server still answers scrapes (on its main loop), and a
+  // second SIGTERM does not cut the drain short.
+  EXPECT_GT(ScrapeMetric((*deployment)->metrics_port(),
+                         "userimage_memory_budget_limit_bytes"),
+            0);
+  (*deployment)->server().Signal(SIGTERM);
   // A new upload is refused (gRPC says UNAVAILABLE, or CANCELLED for a
   // call that raced with the start of the shutdown) and never reaches Clerk.
   UploadOptions options;

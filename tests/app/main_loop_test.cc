@@ -1,0 +1,107 @@
+#include "server/app/main_loop.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace userimage {
+namespace {
+
+// SIGUSR1 and SIGUSR2 blocked in this thread; the signals are raised at
+// this thread alone (raise(), pthread_kill()), so no other thread of the
+// test can take them.
+class MainLoopTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sigemptyset(&signals_);
+    sigaddset(&signals_, SIGUSR1);
+    sigaddset(&signals_, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &signals_, &previous_);
+    auto loop = MainLoop::Create(signals_);
+    ASSERT_TRUE(loop.ok()) << loop.status();
+    loop_ = *std::move(loop);
+  }
+  void TearDown() override {
+    loop_.reset();
+    // Nothing may stay pending once the signals are unblocked again.
+    timespec none{};
+    while (sigtimedwait(&signals_, nullptr, &none) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+
+  sigset_t signals_;
+  sigset_t previous_;
+  std::unique_ptr<MainLoop> loop_;
+};
+
+TEST_F(MainLoopTest, RunUntilSignalReturnsTheSignalThatArrived) {
+  raise(SIGUSR2);
+  EXPECT_EQ(loop_->RunUntilSignal(), SIGUSR2);
+}
+
+TEST_F(MainLoopTest, ServesEventsUntilTheSignal) {
+  // A timer on the base runs, then raises the signal from within the loop.
+  int fired = 0;
+  struct Context {
+    int* fired;
+  } context{&fired};
+  event* timer = evtimer_new(
+      loop_->base(),
+      [](int, short, void* arg) {
+        ++*static_cast<Context*>(arg)->fired;
+        raise(SIGUSR1);
+      },
+      &context);
+  const timeval soon{0, 1000};
+  evtimer_add(timer, &soon);
+  EXPECT_EQ(loop_->RunUntilSignal(), SIGUSR1);
+  EXPECT_EQ(fired, 1);
+  event_free(timer);
+}
+
+TEST_F(MainLoopTest, RunBesideServesTheLoopWhileTheWorkRuns) {
+  // The work waits for an event the loop can only deliver while it runs
+  // beside it.
+  absl::Notification served;
+  event* timer = evtimer_new(
+      loop_->base(),
+      [](int, short, void* arg) {
+        static_cast<absl::Notification*>(arg)->Notify();
+      },
+      &served);
+  const timeval soon{0, 1000};
+  evtimer_add(timer, &soon);
+  bool worked = false;
+  loop_->RunBeside([&] {
+    served.WaitForNotification();
+    worked = true;
+  });
+  EXPECT_TRUE(worked);
+  event_free(timer);
+}
+
+TEST_F(MainLoopTest, SignalsDuringRunBesideAreIgnored) {
+  const pthread_t main_thread = pthread_self();
+  loop_->RunBeside([main_thread] { pthread_kill(main_thread, SIGUSR1); });
+  // The signal was read (and dropped) while the work ran; a later one is
+  // what ends the next wait.
+  raise(SIGUSR2);
+  EXPECT_EQ(loop_->RunUntilSignal(), SIGUSR2);
+}
+
+TEST_F(MainLoopTest, TheFirstOfTwoSignalsIsReported) {
+  raise(SIGUSR2);
+  raise(SIGUSR1);
+  const int first = loop_->RunUntilSignal();
+  // Both were pending at once; signalfd reads the lower number first.
+  EXPECT_EQ(first, SIGUSR1);
+}
+
+}  // namespace
+}  // namespace userimage
