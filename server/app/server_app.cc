@@ -6,18 +6,18 @@
 #include <limits>
 #include <sstream>
 #include <utility>
+#include <vector>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/clerk/userimage/v1/user_image_service.pb.h"
 #include "server/config/secret_memory.h"
 #include "server/log/json_log.h"
 #include "server/ratelimit/token_bucket.h"
-#include "server/service/reflection_v1.h"
 #include "server/service/response_fields.h"
+#include "server/service/server_reflection.h"
 #include "server/version.h"
 
 namespace userimage {
@@ -139,6 +139,17 @@ absl::StatusOr<RedisOptions> RedisOptionsFor(const ServerConfig& config) {
   redis.connect_timeout = config.redis_connect_timeout;
   redis.command_timeout = config.redis_timeout;
   return redis;
+}
+
+constexpr char kHealthService[] = "grpc.health.v1.Health";
+
+// `services` and the two reflection services, as reflection lists them.
+std::vector<std::string> WithReflection(std::vector<std::string> services) {
+  services.push_back(
+      grpc::reflection::v1::ServerReflection::service_full_name());
+  services.push_back(
+      grpc::reflection::v1alpha::ServerReflection::service_full_name());
+  return services;
 }
 
 }  // namespace
@@ -436,9 +447,10 @@ absl::Status ServerApp::StartMetrics(const ServerConfig& config,
   return absl::OkStatus();
 }
 
-// The probe-only port: a server with nothing but the health service (built
-// before the reflection plugin is installed, which would add itself),
-// NOT_SERVING until the main port serves.
+// The probe-only port: a server with nothing but the health service (and
+// reflection listing only it: gRPC 1.51 adds the default health service
+// only once the server starts, and a server with no service of its own
+// does not build), NOT_SERVING until the main port serves.
 absl::Status ServerApp::StartHealthServer(const ServerConfig& config) {
   grpc::EnableDefaultHealthCheckService(true);
   if (config.health_listen_address.empty()) return absl::OkStatus();
@@ -446,6 +458,10 @@ absl::Status ServerApp::StartHealthServer(const ServerConfig& config) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(config.health_listen_address,
                            grpc::InsecureServerCredentials(), &health_port_);
+  health_reflection_ = std::make_unique<ServerReflection>(
+      google::protobuf::DescriptorPool::generated_pool(),
+      WithReflection({kHealthService}));
+  health_reflection_->RegisterWith(builder);
   health_server_ = builder.BuildAndStart();
   if (health_server_ == nullptr || health_port_ == 0) {
     return absl::FailedPreconditionError(
@@ -461,7 +477,6 @@ absl::Status ServerApp::StartHealthServer(const ServerConfig& config) {
 }
 
 absl::Status ServerApp::StartServer(const ServerConfig& config) {
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // gRPC's own buffers are bounded too, in proportion to the image budget.
   grpc_memory_.Resize(
@@ -477,16 +492,19 @@ absl::Status ServerApp::StartServer(const ServerConfig& config) {
   AddConnectionLimits(config.grpc, builder);
   builder.AddListeningPort(config.listen_address, credentials_, &port_);
   builder.RegisterService(service_.get());
-  reflection_v1_ = std::make_unique<ReflectionV1Service>();
-  builder.RegisterService(reflection_v1_.get());
+  // Reflection in both versions, on gRPC's callback threads: no sync
+  // service, so no sync-server thread (docs/threading.md).
+  reflection_ = std::make_unique<ServerReflection>(
+      google::protobuf::DescriptorPool::generated_pool(),
+      WithReflection(
+          {clerk::userimage::v1::UserImageService::service_full_name(),
+           kHealthService}));
+  reflection_->RegisterWith(builder);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("cannot listen on ", config.listen_address));
   }
-  // v1 reflection relays to gRPC's v1alpha service in this server.
-  reflection_v1_->SetChannel(
-      server_->InProcessChannel(grpc::ChannelArguments()));
   const std::string name =
       clerk::userimage::v1::UserImageService::service_full_name();
   server_->GetHealthCheckService()->SetServingStatus(name, true);

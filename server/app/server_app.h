@@ -22,7 +22,7 @@
 #include "server/ratelimit/redis_quota.h"
 #include "server/ratelimit/shared_quota_state.h"
 #include "server/redis/redis_worker.h"
-#include "server/service/reflection_v1.h"
+#include "server/service/server_reflection.h"
 #include "server/service/user_image_service.h"
 #include "server/time/absl_random.h"
 #include "server/upload/memory_budget.h"
@@ -101,9 +101,11 @@ class ServerApp {
   std::unique_ptr<UserImageServiceImpl> service_;
   std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   grpc::ResourceQuota grpc_memory_{"userimage-grpc-buffers"};
+  // Reflection of the health port (which lists only what it serves).
+  std::unique_ptr<ServerReflection> health_reflection_;
   std::unique_ptr<grpc::Server> health_server_;
-  // Both reflection versions: gRPC's v1alpha plugin, and v1 relayed to it.
-  std::unique_ptr<ReflectionV1Service> reflection_v1_;
+  // Reflection (both versions) for the main server.
+  std::unique_ptr<ServerReflection> reflection_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   int health_port_ = 0;

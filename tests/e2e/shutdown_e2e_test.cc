@@ -6,12 +6,15 @@
 
 #include <atomic>
 #include <csignal>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/user_image_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/images.h"
@@ -127,6 +130,25 @@ TEST(HealthPortTest, ServesOnlyHealthAndFollowsTheMainPort) {
   options.user_id = kUser;
   EXPECT_EQ(client.UploadProfileImage(options, "x").status().code(),
             absl::StatusCode::kUnimplemented);
+  // Its reflection lists health (and itself) alone.
+  auto reflection = grpc::reflection::v1::ServerReflection::NewStub(channel);
+  grpc::ClientContext context;
+  auto stream = reflection->ServerReflectionInfo(&context);
+  grpc::reflection::v1::ServerReflectionRequest request;
+  request.set_list_services("");
+  ASSERT_TRUE(stream->Write(request));
+  grpc::reflection::v1::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  std::vector<std::string> listed;
+  for (const auto& service : response.list_services_response().service()) {
+    listed.push_back(service.name());
+  }
+  EXPECT_EQ(listed,
+            (std::vector<std::string>{
+                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection"}));
 }
 
 }  // namespace
