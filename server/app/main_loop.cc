@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "server/log/json_log.h"
 
 namespace userimage {
 namespace {
@@ -22,10 +23,20 @@ absl::Status SetupFailed(const char* what) {
                                           ": ", std::strerror(errno)));
 }
 
+// libevent's own warnings (a failed accept, say) as JSON log lines.
+void LogLibevent(int severity, const char* message) {
+  const LogLevel level = severity >= EVENT_LOG_ERR    ? LogLevel::kError
+                         : severity >= EVENT_LOG_WARN ? LogLevel::kWarning
+                         : severity >= EVENT_LOG_MSG  ? LogLevel::kInfo
+                                                      : LogLevel::kDebug;
+  LogEvent(level, "libevent", {{"message", LogString(message)}});
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MainLoop>> MainLoop::Create(
     const sigset_t& stop_signals) {
+  event_set_log_callback(&LogLibevent);
   std::unique_ptr<MainLoop> loop(new MainLoop());
   loop->base_ = event_base_new();
   if (loop->base_ == nullptr) return SetupFailed("event_base_new");

@@ -17,6 +17,8 @@ namespace userimage {
 // (through a signalfd) and serves whatever is put on base(), the metrics
 // endpoint, so that neither needs a thread of its own.
 //
+// Create() also sends libevent's own messages to the JSON log.
+//
 // Not thread-safe: every method is for the thread that created the loop
 // (main), and only that thread touches base(). The signals must already be
 // blocked in every thread (pthread_sigmask before any thread starts), so

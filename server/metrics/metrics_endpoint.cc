@@ -1,21 +1,32 @@
 #include "server/metrics/metrics_endpoint.h"
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <sys/socket.h>
 
+#include <string>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "prometheus/text_serializer.h"
 
 namespace userimage {
 namespace {
 
 constexpr int kIdleTimeoutSeconds = 10;
+
+// Each live endpoint by its listener, for the listener's error callback.
+absl::Mutex endpoints_mu(absl::kConstInit);
+auto* const endpoints ABSL_PT_GUARDED_BY(endpoints_mu) =
+    new absl::flat_hash_map<const evconnlistener*, MetricsEndpoint*>();
 constexpr size_t kMaxHeadersBytes = 16 << 10;
 constexpr size_t kMaxBodyBytes = 4 << 10;
 
@@ -75,6 +86,11 @@ MetricsEndpoint::MetricsEndpoint(
     : collectables_(std::move(collectables)) {}
 
 MetricsEndpoint::~MetricsEndpoint() {
+  if (listener_ != nullptr) {
+    absl::MutexLock lock(&endpoints_mu);
+    endpoints->erase(listener_);
+  }
+  if (resume_ != nullptr) event_free(resume_);
   if (http_ != nullptr) evhttp_free(http_);
 }
 
@@ -110,6 +126,16 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
                        "not an address of this host)");
   }
   endpoint->port_ = BoundPort(socket);
+  endpoint->listener_ = evhttp_bound_socket_get_listener(socket);
+  endpoint->resume_ =
+      evtimer_new(base, &MetricsEndpoint::OnResume, endpoint.get());
+  if (endpoint->resume_ == nullptr) return CannotServe(address, "evtimer_new");
+  {
+    absl::MutexLock lock(&endpoints_mu);
+    (*endpoints)[endpoint->listener_] = endpoint.get();
+  }
+  evconnlistener_set_error_cb(endpoint->listener_,
+                              &MetricsEndpoint::OnAcceptError);
   return endpoint;
 }
 
@@ -128,9 +154,38 @@ void MetricsEndpoint::OnRequest(evhttp_request* request, void* self) {
     Reply(request, 405, "Method Not Allowed", "use GET\n");
     return;
   }
-  evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type",
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type",
                     "text/plain; version=0.0.4; charset=utf-8");
-  Reply(request, HTTP_OK, "OK", endpoint->Render());
+  const std::string body = endpoint->Render();
+  if (method == EVHTTP_REQ_HEAD) {
+    // evhttp would send a HEAD reply's body too: the length alone.
+    evhttp_add_header(headers, "Content-Length",
+                      std::to_string(body.size()).c_str());
+    Reply(request, HTTP_OK, "OK", "");
+    return;
+  }
+  Reply(request, HTTP_OK, "OK", body);
+}
+
+void MetricsEndpoint::OnAcceptError(evconnlistener* listener, void* /*http*/) {
+  // Out of file descriptors, say: the listener would be ready again at
+  // once and spin. Pause accepting for a second instead. (The callback's
+  // argument is evhttp's own, hence the look-up.)
+  MetricsEndpoint* endpoint = nullptr;
+  {
+    absl::MutexLock lock(&endpoints_mu);
+    const auto it = endpoints->find(listener);
+    if (it != endpoints->end()) endpoint = it->second;
+  }
+  if (endpoint == nullptr) return;
+  evconnlistener_disable(listener);
+  const timeval pause{1, 0};
+  evtimer_add(endpoint->resume_, &pause);
+}
+
+void MetricsEndpoint::OnResume(int /*fd*/, short /*what*/, void* self) {
+  evconnlistener_enable(static_cast<MetricsEndpoint*>(self)->listener_);
 }
 
 std::string MetricsEndpoint::Render() const {

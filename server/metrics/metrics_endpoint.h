@@ -9,7 +9,9 @@
 #include "absl/strings/string_view.h"
 #include "prometheus/collectable.h"
 
+struct event;
 struct event_base;
+struct evconnlistener;
 struct evhttp;
 struct evhttp_request;
 
@@ -21,6 +23,9 @@ namespace userimage {
 // loop's thread, so the endpoint needs no thread of its own. Other paths
 // answer 404, other methods 405; a connection idle for 10 s, a header block
 // over 16 KiB or a request body over 4 KiB is dropped or refused by evhttp.
+// When accepting fails (out of file descriptors) it pauses for a second
+// rather than spin. There is no cap on open connections (libevent 2.1 has
+// none): the port is meant for the monitoring network alone.
 //
 // Not thread-safe: Start(), the scrapes and the destructor all run on the
 // loop's thread (Start() and the destructor while the loop is not running,
@@ -45,11 +50,15 @@ class MetricsEndpoint {
   explicit MetricsEndpoint(
       std::vector<std::weak_ptr<prometheus::Collectable>> collectables);
   static void OnRequest(evhttp_request* request, void* self);
+  static void OnAcceptError(evconnlistener* listener, void* self);
+  static void OnResume(int fd, short what, void* self);
   // The exposition of every collectable still alive.
   std::string Render() const;
 
   std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;
   evhttp* http_ = nullptr;
+  evconnlistener* listener_ = nullptr;  // evhttp's
+  event* resume_ = nullptr;             // re-enables accepting after an error
   int port_ = 0;
 };
 

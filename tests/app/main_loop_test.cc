@@ -87,8 +87,36 @@ TEST_F(MainLoopTest, RunBesideServesTheLoopWhileTheWorkRuns) {
 }
 
 TEST_F(MainLoopTest, SignalsDuringRunBesideAreIgnored) {
+  // The work signals the loop's thread, then waits for a timer that only
+  // a loop still running can fire: a signal that ended the loop would
+  // leave the work (and so the test) waiting.
   const pthread_t main_thread = pthread_self();
-  loop_->RunBeside([main_thread] { pthread_kill(main_thread, SIGUSR1); });
+  absl::Notification signalled;
+  absl::Notification served;
+  struct Context {
+    absl::Notification* signalled;
+    absl::Notification* served;
+    event* timer;
+  } context{&signalled, &served, nullptr};
+  // A poll every millisecond: once the signal is sent, the next one fires
+  // the notification.
+  context.timer = event_new(
+      loop_->base(), -1, EV_PERSIST,
+      [](int, short, void* arg) {
+        auto* c = static_cast<Context*>(arg);
+        if (c->signalled->HasBeenNotified() && !c->served->HasBeenNotified()) {
+          c->served->Notify();
+        }
+      },
+      &context);
+  const timeval every{0, 1000};
+  event_add(context.timer, &every);
+  loop_->RunBeside([&] {
+    pthread_kill(main_thread, SIGUSR1);
+    signalled.Notify();
+    served.WaitForNotification();
+  });
+  event_free(context.timer);
   // The signal was read (and dropped) while the work ran; a later one is
   // what ends the next wait.
   raise(SIGUSR2);

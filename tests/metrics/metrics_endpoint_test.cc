@@ -62,6 +62,17 @@ class MetricsEndpointTest : public ::testing::Test {
         [base = base_] { event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY); });
   }
 
+  // A plain TCP connection to the endpoint.
+  int Connect() {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(endpoint_->port()));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
+    return fd;
+  }
+
   httplib::Client Client() {
     return httplib::Client("127.0.0.1", endpoint_->port());
   }
@@ -111,6 +122,32 @@ TEST_F(MetricsEndpointTest, HeadAnswersWithoutABody) {
   EXPECT_TRUE(response->body.empty());
 }
 
+// A HEAD and a GET on one kept-alive connection: the HEAD answer carries
+// the length but no body, so the GET's answer is read as its own.
+TEST_F(MetricsEndpointTest, HeadSendsNoBodyOnAKeptAliveConnection) {
+  Metrics metrics;
+  Serve(metrics);
+  const int fd = Connect();
+  const std::string requests =
+      "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+      "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(write(fd, requests.data(), requests.size()),
+            static_cast<ssize_t>(requests.size()));
+  std::string received;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0) received.append(buffer, n);
+  close(fd);
+  // Two status lines; the second right after the first's headers.
+  const size_t head_end = received.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos) << received;
+  EXPECT_EQ(received.substr(0, 15), "HTTP/1.1 200 OK") << received;
+  EXPECT_THAT(received.substr(0, head_end), HasSubstr("Content-Length: "));
+  EXPECT_EQ(received.substr(head_end + 4, 15), "HTTP/1.1 200 OK") << received;
+  EXPECT_THAT(received.substr(head_end + 4),
+              HasSubstr("userimage_clerk_retries_total"));
+}
+
 TEST_F(MetricsEndpointTest, OtherPathsAreNotFound) {
   Metrics metrics;
   Serve(metrics);
@@ -149,15 +186,7 @@ TEST_F(MetricsEndpointTest, ServesManyConnectionsAtOnce) {
   Serve(metrics);
   // Connections that never send a request do not hold up the others.
   std::vector<int> idle;
-  for (int i = 0; i < 8; ++i) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(endpoint_->port()));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)), 0);
-    idle.push_back(fd);
-  }
+  for (int i = 0; i < 8; ++i) idle.push_back(Connect());
   for (int i = 0; i < 20; ++i) {
     auto response = Client().Get("/metrics");
     ASSERT_TRUE(response);
