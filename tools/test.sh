@@ -64,6 +64,9 @@ TSAN_TARGETS=(
   //tests/service:user_image_service_test
   //tests/service:upload_lifecycle_test
   //tests/normalize:normalizer_pool_test
+  //tests/app:main_loop_test
+  //tests/metrics:metrics_endpoint_test
+  //tests/service:server_reflection_test
 )
 
 # Runs `bazel test "${TARGETS[@]}" "$@"` (default //...) and adds its test
