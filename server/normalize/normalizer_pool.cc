@@ -147,7 +147,11 @@ void NormalizerPool::Cancel(const std::shared_ptr<Ticket>& ticket) {
       if (slot->busy_ticket == ticket.get()) kill(slot->busy_pid, SIGKILL);
     }
   }
-  if (removed) std::move(removed->done)(Cancelled());
+  if (!removed) return;
+  // The image's memory is released before its caller hears of the cancel.
+  Done done = std::move(removed->done);
+  removed.reset();
+  std::move(done)(Cancelled());
 }
 
 void NormalizerPool::Serve(Slot& slot) {
@@ -165,7 +169,11 @@ void NormalizerPool::Serve(Slot& slot) {
       queue_.pop_front();
     }
     absl::StatusOr<NormalizedBytes> result = Convert(slot, job);
-    std::move(job.done)(std::move(result));
+    // The input's memory is released before its caller is answered, so a
+    // call that is over holds nothing.
+    Done done = std::move(job.done);
+    job = Job();
+    std::move(done)(std::move(result));
   }
   slot.worker.reset();
 }
@@ -301,9 +309,11 @@ void NormalizerPool::Shutdown() {
       if (slot->busy_pid != 0) kill(slot->busy_pid, SIGKILL);
     }
   }
-  for (Job& job : abandoned) {
-    std::move(job.done)(ShuttingDown());
-  }
+  // The images' memory is released before their callers are answered.
+  std::vector<Done> answers;
+  for (Job& job : abandoned) answers.push_back(std::move(job.done));
+  abandoned.clear();
+  for (Done& done : answers) std::move(done)(ShuttingDown());
   for (std::thread& thread : threads) thread.join();
   // Workers of slots whose thread never started.
   for (auto& slot : slots_) slot->worker.reset();

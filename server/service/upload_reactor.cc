@@ -222,9 +222,11 @@ void UploadReactor::OnNormalized(absl::StatusOr<NormalizedBytes> result) {
     cancelled = cancelled_;
   }
   if (cancelled) {
-    FinishOnce(Failed(absl::CancelledError(
+    // The converted bytes (and their reservation) go before the answer.
+    result = absl::CancelledError(
         "the call was cancelled while its image was converted; nothing was "
-        "sent to Clerk")));
+        "sent to Clerk");
+    FinishOnce(Failed(result.status()));
     return;
   }
   AssembledImage image;
@@ -284,7 +286,6 @@ void UploadReactor::Hook(UploadHookPoint point) {
 }
 
 void UploadReactor::OnCancel() {
-  Hook(UploadHookPoint::kCancelled);
   std::shared_ptr<RetryingClerkClient::Operation> operation;
   std::shared_ptr<NormalizerPool::Ticket> ticket;
   {
@@ -295,6 +296,7 @@ void UploadReactor::OnCancel() {
   }
   if (ticket != nullptr) env_.normalizer->Cancel(ticket);
   if (operation != nullptr) operation->Cancel();
+  Hook(UploadHookPoint::kCancelled);
 }
 
 bool UploadReactor::TryClaimFinish() {

@@ -29,7 +29,9 @@ namespace userimage {
 enum class UploadHookPoint {
   // The Clerk operation was started, and is not yet recorded for OnCancel().
   kOperationStarted,
-  // OnCancel() was called (before it acts).
+  // OnCancel() recorded the cancel and passed it to what it knew of (the
+  // conversion, the Clerk operation): a path that reads the record after
+  // this sees it.
   kCancelled,
   // Clerk's outcome arrived, and the call is not yet finished with it.
   kClerkAnswered,
