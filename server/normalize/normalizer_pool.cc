@@ -125,6 +125,7 @@ std::shared_ptr<NormalizerPool::Ticket> NormalizerPool::Submit(
       return ticket;
     }
   }
+  image.reset();  // The caller's memory goes before the answer, as below.
   std::move(done)(std::move(refused));
   return ticket;
 }

@@ -84,8 +84,9 @@ struct NormalizedBytes {
 //   dimensions are checked with the server's own header parsers.
 //
 // Thread-safe. `done` never runs under the pool's lock: on a pool thread,
-// or inside Submit() for an image refused at once. Shutdown() (or the
-// destructor) fails queued images with UNAVAILABLE, kills busy workers
+// or inside Submit() for an image refused at once; it runs after the pool
+// has let go of the job (its input image), whichever way it ends. Shutdown()
+// (or the destructor) fails queued images with UNAVAILABLE, kills busy workers
 // (their images fail with INTERNAL) and joins the threads; call it after
 // the gRPC server has drained.
 class NormalizerPool {

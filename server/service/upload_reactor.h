@@ -31,7 +31,8 @@ enum class UploadHookPoint {
   kOperationStarted,
   // OnCancel() recorded the cancel and passed it to what it knew of (the
   // conversion, the Clerk operation): a path that reads the record after
-  // this sees it.
+  // this sees it. It may come after kNormalized or kClerkAnswered when the
+  // cancel finished the call inline.
   kCancelled,
   // Clerk's outcome arrived, and the call is not yet finished with it.
   kClerkAnswered,
@@ -89,8 +90,10 @@ struct UploadEnvironment {
 //   retry stops waiting at once.
 //
 // Reactions never block: they only parse, copy and start asynchronous
-// work. Finish() is called exactly once, and nothing touches the reactor
-// after it. The finishers never race unrefereed:
+// work. Finish() is called exactly once; after it only the reaction in
+// progress may still touch the reactor (gRPC runs OnDone() after it
+// returns), and the pool, the timers and the HTTP threads touch nothing. The
+// finishers never race unrefereed:
 // - while a read is outstanding, only OnReadDone() and the idle timer can
 //   finish; OnReadDone() first cancels the timer, and if Timers::Cancel()
 //   says it already fired, the timer's path owns the finish and
