@@ -17,8 +17,6 @@ namespace userimage {
 namespace {
 
 constexpr int kMaxEvents = 256;
-// The longest wait: libcurl's timeouts are acted on at least this often.
-constexpr absl::Duration kMaxWait = absl::Seconds(1);
 
 uint32_t EpollEvents(int what) {
   uint32_t events = 0;
@@ -122,7 +120,7 @@ void CurlEventLoop::ActOnTimeout() {
 
 void CurlEventLoop::RunOnce(absl::Duration max_wait) {
   ActOnTimeout();
-  absl::Duration wait = std::min(max_wait, kMaxWait);
+  absl::Duration wait = std::min(max_wait, CurlEventLoop::kMaxWait);
   if (timeout_due_.has_value()) {
     wait = std::min(
         wait, std::max(absl::ZeroDuration(),

@@ -28,6 +28,10 @@ namespace userimage {
 // thread) calls RunOnce(), and libcurl's callbacks run inside it.
 class CurlEventLoop {
  public:
+  // The longest wait of RunOnce(): libcurl's timeouts (and its owner's
+  // timers) are acted on at least this often.
+  static constexpr absl::Duration kMaxWait = absl::Seconds(1);
+
   // Installs the callbacks on `multi`; INTERNAL if the descriptors cannot
   // be made.
   static absl::StatusOr<std::unique_ptr<CurlEventLoop>> Create(CURLM* multi);

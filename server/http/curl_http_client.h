@@ -123,7 +123,7 @@ class CurlHttpClient : public HttpClient {
   bool abort_all_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   TransferId next_transfer_ ABSL_GUARDED_BY(mu_) = 1;
-  TimerQueue timers_{[this] { Wake(); }};
+  TimerQueue timers_{[this] { Wake(); }, CurlEventLoop::kMaxWait};
   // Started transfers by id; touched only by the I/O thread.
   std::unordered_map<TransferId, Transfer*> in_flight_;
   // Their upload buffers' bytes (CURLOPT_UPLOAD_BUFFERSIZE); I/O thread.

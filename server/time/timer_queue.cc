@@ -1,5 +1,7 @@
 #include "server/time/timer_queue.h"
 
+#include <algorithm>
+
 namespace userimage {
 
 Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
@@ -10,11 +12,12 @@ Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
     id = next_id_++;
     timers_.emplace(std::make_pair(when, id), std::move(callback));
     due_.emplace(id, when);
-    earliest = timers_.begin()->first.second == id;
+    // The driver calls TakeDue() again by `driver_due_` whatever happens
+    // (a cancelled timer's due time included): only a timer due before it
+    // needs the driver to wake up sooner.
+    earliest = when < driver_due_;
+    if (earliest) driver_due_ = when;
   }
-  // The driver waits at most until the earliest timer it was told of, which
-  // is never later than the earliest now: only a new earliest timer needs
-  // it to wake up sooner.
   if (earliest && wake_) wake_();
   return id;
 }
@@ -38,12 +41,14 @@ std::vector<TimerQueue::Callback> TimerQueue::TakeDue(absl::Time now,
     const absl::Time when = timers_.begin()->first.first;
     if (when > now) {
       *next = when - now;
-      break;
+      driver_due_ = std::min(when, now + driver_max_wait_);
+      return due;
     }
     auto node = timers_.extract(timers_.begin());
     due_.erase(node.key().second);
     due.push_back(std::move(node.mapped()));
   }
+  driver_due_ = now + driver_max_wait_;
   return due;
 }
 

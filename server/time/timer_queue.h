@@ -20,18 +20,27 @@ namespace userimage {
 // costs no thread of its own.
 //
 // Thread-safe. Never runs a callback itself; `wake` (told, outside the
-// lock, after a Schedule() whose timer became the earliest pending one)
-// lets the driver shorten its wait. A later timer needs no wake-up: the
-// driver already waits no longer than the earliest. So re-arming a
-// far-off timeout on every message costs no wake-up of the driver. Callbacks
+// lock, after a Schedule() whose timer is due before the driver would call
+// TakeDue() anyway) lets the driver shorten its wait. The driver waits no
+// longer than the `next` of its last TakeDue() (or the driver's own longest
+// wait, if given), or the earliest timer scheduled since: a timer due later
+// needs no wake-up, and neither does
+// one that replaces a cancelled earlier one (the driver then wakes once,
+// at the cancelled one's time, and finds nothing due). So re-arming a
+// far-off timeout on every message costs no wake-up of the driver, even
+// when it is the only timer. Callbacks
 // that are dropped (Cancel(), DropAll(), the destructor) are destroyed
 // outside the lock.
 class TimerQueue final : public Timers {
  public:
   using Callback = absl::AnyInvocable<void() &&>;
 
-  explicit TimerQueue(absl::AnyInvocable<void()> wake = nullptr)
-      : wake_(std::move(wake)) {}
+  // `driver_max_wait`: the driver calls TakeDue() at least this often
+  // whatever it was told, so a timer due later than that after its last
+  // TakeDue() needs no wake-up either.
+  explicit TimerQueue(absl::AnyInvocable<void()> wake = nullptr,
+                      absl::Duration driver_max_wait = absl::InfiniteDuration())
+      : wake_(std::move(wake)), driver_max_wait_(driver_max_wait) {}
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
@@ -48,11 +57,16 @@ class TimerQueue final : public Timers {
 
  private:
   absl::AnyInvocable<void()> wake_;
+  const absl::Duration driver_max_wait_;
   absl::Mutex mu_;
   // Pending timers by (due time, id), and each id's due time.
   std::map<std::pair<absl::Time, Id>, Callback> timers_ ABSL_GUARDED_BY(mu_);
   std::map<Id, absl::Time> due_ ABSL_GUARDED_BY(mu_);
   Id next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // When the driver calls TakeDue() next at the latest: the `next` it was
+  // last given (at most `driver_max_wait_` after that call), or the
+  // earliest timer it was woken for since.
+  absl::Time driver_due_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 }  // namespace userimage

@@ -71,15 +71,63 @@ TEST(TimerQueueTest, ALaterTimerDoesNotWakeTheDriver) {
   EXPECT_EQ(wakes, 1);
 }
 
-TEST(TimerQueueTest, AfterTheEarliestIsCancelledTheNextEarliestWakes) {
+TEST(TimerQueueTest, ATimerReplacingACancelledEarlierOneDoesNotWake) {
+  int wakes = 0;
+  TimerQueue queue([&wakes] { ++wakes; });
+  // An upload's idle timeout, re-armed on every message while it is the
+  // only timer: the driver already waits for the first due time, so it
+  // wakes only for that one.
+  Timers::Id idle = queue.Schedule(kStart + absl::Seconds(30), [] {});
+  for (int message = 1; message <= 5; ++message) {
+    ASSERT_TRUE(queue.Cancel(idle));
+    idle = queue.Schedule(kStart + absl::Seconds(30 + message), [] {});
+  }
+  EXPECT_EQ(wakes, 1);
+  // One due before the driver would look again still wakes it.
+  queue.Schedule(kStart + absl::Seconds(10), [] {});
+  EXPECT_EQ(wakes, 2);
+}
+
+TEST(TimerQueueTest, TheDriverIsWokenForWhatFallsBeforeItsNextLook) {
   int wakes = 0;
   TimerQueue queue([&wakes] { ++wakes; });
   const Timers::Id first = queue.Schedule(kStart, [] {});
   queue.Schedule(kStart + absl::Seconds(30), [] {});
   ASSERT_TRUE(queue.Cancel(first));
-  // Earlier than every pending timer, though later than the one the
-  // driver may still be waiting for (waking early is harmless).
-  queue.Schedule(kStart + absl::Seconds(10), [] {});
+  absl::Duration next;
+  // The driver looks at the cancelled timer's time, finds nothing due and
+  // is told to wait for the one left.
+  RunDue(queue, kStart, &next);
+  EXPECT_EQ(next, absl::Seconds(30));
+  queue.Schedule(kStart + absl::Seconds(40), [] {});
+  EXPECT_EQ(wakes, 1);
+  queue.Schedule(kStart + absl::Seconds(20), [] {});
+  EXPECT_EQ(wakes, 2);
+  // Once the queue is empty the driver waits for nothing: any timer wakes.
+  RunDue(queue, kStart + absl::Hours(1), &next);
+  EXPECT_EQ(next, absl::InfiniteDuration());
+  queue.Schedule(kStart + absl::Hours(2), [] {});
+  EXPECT_EQ(wakes, 3);
+}
+
+TEST(TimerQueueTest, ADriverThatLooksEverySecondIsWokenOnlyForSoonerTimers) {
+  int wakes = 0;
+  TimerQueue queue([&wakes] { ++wakes; }, absl::Seconds(1));
+  absl::Duration next;
+  RunDue(queue, kStart, &next);  // Nothing pending: it looks again by +1 s.
+  EXPECT_EQ(next, absl::InfiniteDuration());
+  queue.Schedule(kStart + absl::Seconds(30), [] {});
+  queue.Schedule(kStart + absl::Seconds(1), [] {});
+  EXPECT_EQ(wakes, 0);
+  queue.Schedule(kStart + absl::Milliseconds(500), [] {});
+  EXPECT_EQ(wakes, 1);
+  // Told to wait 29.5 s, it still looks again within a second.
+  RunDue(queue, kStart + absl::Milliseconds(500), &next);
+  RunDue(queue, kStart + absl::Seconds(1), &next);
+  EXPECT_EQ(next, absl::Seconds(29));
+  queue.Schedule(kStart + absl::Seconds(2), [] {});
+  EXPECT_EQ(wakes, 1);
+  queue.Schedule(kStart + absl::Milliseconds(1999), [] {});
   EXPECT_EQ(wakes, 2);
 }
 
