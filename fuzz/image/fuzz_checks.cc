@@ -57,6 +57,29 @@ absl::Status CheckInspectProperties(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
+// StripMetadataFrom() agrees with StripMetadata(): the same bytes, and
+// "nothing stripped" (with the very buffer left in place) exactly when they
+// are the input's.
+absl::Status CheckStripInPlace(absl::string_view bytes,
+                               absl::string_view stripped) {
+  std::string image(bytes);
+  const char* const buffer = image.data();
+  const absl::StatusOr<bool> changed = StripMetadataFrom(image);
+  if (!changed.ok()) {
+    return Violated("StripMetadataFrom refuses what StripMetadata takes");
+  }
+  if (image != stripped) {
+    return Violated("StripMetadataFrom and StripMetadata disagree");
+  }
+  if (*changed != (stripped != bytes)) {
+    return Violated("StripMetadataFrom misreports whether it changed");
+  }
+  if (!*changed && image.data() != buffer) {
+    return Violated("StripMetadataFrom copied an image it did not change");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckStripProperties(absl::string_view bytes) {
   const absl::StatusOr<std::string> stripped = StripMetadata(bytes);
   if (!stripped.ok()) return CheckRefusal(stripped.status(), "StripMetadata");
@@ -83,7 +106,7 @@ absl::Status CheckStripProperties(absl::string_view bytes) {
   if (*again != *stripped) {
     return Violated("stripping the stripped image changed it again");
   }
-  return absl::OkStatus();
+  return CheckStripInPlace(bytes, *stripped);
 }
 
 absl::Status CheckSafeFilenameProperties(absl::string_view name) {

@@ -1,7 +1,9 @@
 #include "server/image/strip_metadata.h"
 
 #include <cstdint>
+#include <deque>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -17,16 +19,81 @@
 namespace userimage {
 namespace {
 
-void AppendBigEndian16(uint16_t value, std::string& out) {
-  out.push_back(static_cast<char>(value >> 8));
-  out.push_back(static_cast<char>(value & 0xFF));
+std::string BigEndian16(uint16_t value) {
+  return {static_cast<char>(value >> 8), static_cast<char>(value & 0xFF)};
 }
 
-void AppendLittleEndian32(uint32_t value, std::string& out) {
+std::string LittleEndian32(uint32_t value) {
+  std::string out;
   for (int shift = 0; shift < 32; shift += 8) {
     out.push_back(static_cast<char>((value >> shift) & 0xFF));
   }
+  return out;
 }
+
+// What stripping keeps, in order: ranges of the input (views, merged when
+// they follow each other) and the few bytes written instead of what is
+// dropped. Nothing is copied until ToString(), and an image that comes out
+// exactly as it went in is recognised without a copy.
+class Output {
+ public:
+  explicit Output(absl::string_view input) : input_(input) {}
+
+  // `bytes` must lie inside the input.
+  void Keep(absl::string_view bytes) {
+    if (!pieces_.empty() && pieces_.back().kept &&
+        pieces_.back().bytes.data() + pieces_.back().bytes.size() ==
+            bytes.data()) {
+      absl::string_view& last = pieces_.back().bytes;
+      last = absl::string_view(last.data(), last.size() + bytes.size());
+    } else {
+      pieces_.push_back({bytes, true});
+    }
+    size_ += bytes.size();
+  }
+  // Returns the piece, whose bytes may still be overwritten in place (at
+  // the same size).
+  std::string& Write(std::string bytes) {
+    size_ += bytes.size();
+    written_.push_back(std::move(bytes));
+    pieces_.push_back({written_.back(), false});
+    return written_.back();
+  }
+  size_t size() const { return size_; }
+
+  // The output is byte for byte the input: every kept range sits where it
+  // was, and every written piece repeats the input's bytes there.
+  bool Unchanged() const {
+    if (size_ != input_.size()) return false;
+    size_t at = 0;
+    for (const Piece& piece : pieces_) {
+      if (piece.kept ? piece.bytes.data() != input_.data() + at
+                     : input_.substr(at, piece.bytes.size()) != piece.bytes) {
+        return false;
+      }
+      at += piece.bytes.size();
+    }
+    return true;
+  }
+  std::string ToString() const {
+    std::string out;
+    out.reserve(size_);
+    for (const Piece& piece : pieces_) {
+      out.append(piece.bytes.data(), piece.bytes.size());
+    }
+    return out;
+  }
+
+ private:
+  struct Piece {
+    absl::string_view bytes;
+    bool kept;  // A range of the input, or one of `written_`.
+  };
+  const absl::string_view input_;
+  std::vector<Piece> pieces_;
+  std::deque<std::string> written_;  // Stable addresses for the views.
+  size_t size_ = 0;
+};
 
 // The orientation to keep from EXIF data: set and other than the default.
 std::optional<int> OrientationToKeep(absl::string_view exif) {
@@ -41,17 +108,15 @@ std::optional<int> OrientationToKeep(absl::string_view exif) {
 // version (2), density units (1), densities (2 + 2).
 constexpr size_t kJfifFieldsSize = 12;
 
-void AppendJpegSegment(uint8_t marker, absl::string_view payload,
-                       std::string& out) {
-  out.push_back('\xFF');
-  out.push_back(static_cast<char>(marker));
-  AppendBigEndian16(static_cast<uint16_t>(payload.size() + 2), out);
-  out.append(payload.data(), payload.size());
+std::string JpegSegmentBytes(uint8_t marker, absl::string_view payload) {
+  return absl::StrCat("\xFF", std::string(1, static_cast<char>(marker)),
+                      BigEndian16(static_cast<uint16_t>(payload.size() + 2)),
+                      payload);
 }
 
-// Appends what to keep of an APPn or COM segment.
-void AppendJpegMetadataSegment(const JpegSegment& segment,
-                               bool& wrote_orientation, std::string& out) {
+// Keeps or rewrites what to keep of an APPn or COM segment.
+void KeepJpegMetadataSegment(const JpegSegment& segment,
+                             bool& wrote_orientation, Output& out) {
   const absl::string_view payload = segment.payload;
   switch (segment.marker) {
     case jpeg_marker::kApp0:
@@ -62,42 +127,36 @@ void AppendJpegMetadataSegment(const JpegSegment& segment,
           (payload.size() == kJfifFieldsSize + 2 &&
            payload[kJfifFieldsSize] == 0 &&
            payload[kJfifFieldsSize + 1] == 0)) {
-        out.append(segment.bytes.data(), segment.bytes.size());
+        out.Keep(segment.bytes);
         return;
       }
       // JFIF without its thumbnail (a thumbnail of 0x0 pixels).
-      AppendJpegSegment(segment.marker,
-                        absl::StrCat(payload.substr(0, kJfifFieldsSize),
-                                     absl::string_view("\0\0", 2)),
-                        out);
+      out.Write(JpegSegmentBytes(
+          segment.marker, absl::StrCat(payload.substr(0, kJfifFieldsSize),
+                                       absl::string_view("\0\0", 2))));
       return;
     case jpeg_marker::kApp1:
       if (!wrote_orientation && absl::StartsWith(payload, kExifHeader)) {
         if (std::optional<int> orientation = OrientationToKeep(payload)) {
-          AppendJpegSegment(
+          out.Write(JpegSegmentBytes(
               segment.marker,
-              absl::StrCat(kExifHeader, OrientationOnlyExif(*orientation)),
-              out);
+              absl::StrCat(kExifHeader, OrientationOnlyExif(*orientation))));
           wrote_orientation = true;
         }
       }
       return;
     case jpeg_marker::kApp2:
       if (absl::StartsWith(payload, absl::string_view("ICC_PROFILE\0", 12))) {
-        out.append(segment.bytes.data(), segment.bytes.size());
+        out.Keep(segment.bytes);
       }
       return;
     case jpeg_marker::kApp14:
-      if (absl::StartsWith(payload, "Adobe")) {
-        out.append(segment.bytes.data(), segment.bytes.size());
-      }
+      if (absl::StartsWith(payload, "Adobe")) out.Keep(segment.bytes);
       return;
   }
 }
 
-absl::StatusOr<std::string> StripJpeg(absl::string_view jpeg) {
-  std::string out;
-  out.reserve(jpeg.size());
+absl::Status StripJpeg(absl::string_view jpeg, Output& out) {
   JpegSegmentReader reader(jpeg);
   bool wrote_orientation = false;
   while (true) {
@@ -108,12 +167,12 @@ absl::StatusOr<std::string> StripJpeg(absl::string_view jpeg) {
     if ((segment.marker >= jpeg_marker::kApp0 &&
          segment.marker <= jpeg_marker::kApp15) ||
         segment.marker == jpeg_marker::kCom) {
-      AppendJpegMetadataSegment(segment, wrote_orientation, out);
+      KeepJpegMetadataSegment(segment, wrote_orientation, out);
     } else {
-      out.append(segment.bytes.data(), segment.bytes.size());
+      out.Keep(segment.bytes);
     }
   }
-  return out;
+  return absl::OkStatus();
 }
 
 // ----------------------------------------------------------------- PNG
@@ -133,9 +192,8 @@ bool KeepPngChunk(absl::string_view type) {
   return false;
 }
 
-absl::StatusOr<std::string> StripPng(absl::string_view png) {
-  std::string out(kPngSignature);
-  out.reserve(png.size());
+absl::Status StripPng(absl::string_view png, Output& out) {
+  out.Keep(png.substr(0, kPngSignature.size()));
   PngChunkReader reader(png);
   while (true) {
     absl::StatusOr<std::optional<PngChunk>> next = reader.Next();
@@ -143,7 +201,7 @@ absl::StatusOr<std::string> StripPng(absl::string_view png) {
     if (!next->has_value()) break;
     const PngChunk& chunk = **next;
     if (KeepPngChunk(chunk.type)) {
-      out.append(chunk.bytes.data(), chunk.bytes.size());
+      out.Keep(chunk.bytes);
     } else if (IsPngCriticalChunk(chunk.type)) {
       return UnsupportedImageError(
           "PNG", absl::StrFormat("it has a critical chunk of unknown type %s "
@@ -151,7 +209,7 @@ absl::StatusOr<std::string> StripPng(absl::string_view png) {
                                  chunk.type));
     }
   }
-  return out;
+  return absl::OkStatus();
 }
 
 // ----------------------------------------------------------------- GIF
@@ -170,9 +228,7 @@ bool KeepGifExtension(const GifBlock& block) {
   return false;  // Comments and unknown extensions.
 }
 
-absl::StatusOr<std::string> StripGif(absl::string_view gif) {
-  std::string out;
-  out.reserve(gif.size());
+absl::Status StripGif(absl::string_view gif, Output& out) {
   GifBlockReader reader(gif);
   while (true) {
     absl::StatusOr<std::optional<GifBlock>> next = reader.Next();
@@ -180,10 +236,10 @@ absl::StatusOr<std::string> StripGif(absl::string_view gif) {
     if (!next->has_value()) break;
     const GifBlock& block = **next;
     if (block.kind != GifBlock::Kind::kExtension || KeepGifExtension(block)) {
-      out.append(block.bytes.data(), block.bytes.size());
+      out.Keep(block.bytes);
     }
   }
-  return out;
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------- WebP
@@ -196,7 +252,7 @@ bool KeepWebpChunk(absl::string_view fourcc) {
          fourcc == "ALPH" || fourcc == "VP8 " || fourcc == "VP8L";
 }
 
-absl::StatusOr<std::string> StripWebp(absl::string_view webp) {
+absl::Status StripWebp(absl::string_view webp, Output& out) {
   absl::StatusOr<WebpContainer> container = ReadWebpContainer(webp);
   if (!container.ok()) return container.status();
   RiffChunkReader reader(container->chunks, "WebP");
@@ -205,62 +261,70 @@ absl::StatusOr<std::string> StripWebp(absl::string_view webp) {
   absl::StatusOr<std::optional<RiffChunk>> next = reader.Next();
   if (!next.ok()) return next.status();
   const RiffChunk first = **next;
-  std::string chunks;
-  chunks.reserve(container->chunks.size());
+  // The RIFF size is filled in once the chunks are known.
+  std::string& riff = out.Write(std::string("RIFF\0\0\0\0WEBP", 12));
   if (first.fourcc != "VP8X") {
     // A simple file: its image chunk is all a decoder reads.
-    chunks.append(first.bytes.data(), first.bytes.size());
+    out.Keep(first.bytes);
   } else {
     uint8_t flags = static_cast<uint8_t>(first.payload[0]);
     flags &= ~(kWebpExifFlag | kWebpXmpFlag);
-    std::string kept;
-    kept.reserve(container->chunks.size());
+    out.Keep(first.bytes.substr(0, 8));  // "VP8X" and its size.
+    std::string& flags_byte = out.Write(std::string(1, '\0'));
+    out.Keep(first.payload.substr(1));
     while (true) {
       next = reader.Next();
       if (!next.ok()) return next.status();
       if (!next->has_value()) break;
       const RiffChunk& chunk = **next;
       if (KeepWebpChunk(chunk.fourcc)) {
-        kept.append(chunk.bytes.data(), chunk.bytes.size());
+        out.Keep(chunk.bytes);
       } else if (chunk.fourcc == "EXIF" && !(flags & kWebpExifFlag)) {
         if (std::optional<int> orientation = OrientationToKeep(chunk.payload)) {
           const std::string exif = OrientationOnlyExif(*orientation);
-          kept.append("EXIF");
-          AppendLittleEndian32(exif.size(), kept);
-          kept.append(exif);  // Even size: no padding.
+          // Even size: no padding.
+          out.Write(absl::StrCat("EXIF", LittleEndian32(exif.size()), exif));
           flags |= kWebpExifFlag;
         }
       }
     }
-    chunks.append(first.bytes.data(), 8);  // "VP8X" and its size.
-    chunks.push_back(static_cast<char>(flags));
-    chunks.append(first.payload.data() + 1, first.payload.size() - 1);
-    chunks.append(kept);
+    flags_byte[0] = static_cast<char>(flags);
   }
-  std::string out("RIFF");
-  out.reserve(8 + 4 + chunks.size());
-  AppendLittleEndian32(4 + chunks.size(), out);
-  out.append("WEBP");
-  out.append(chunks);
-  return out;
+  riff.replace(4, 4, LittleEndian32(out.size() - 8));
+  return absl::OkStatus();
+}
+
+// Fills `out` with what to keep of `bytes`.
+absl::Status Strip(absl::string_view bytes, Output& out) {
+  absl::StatusOr<ImageInfo> info = InspectImage(bytes);
+  if (!info.ok()) return info.status();
+  switch (info->type) {
+    case ImageType::kJpeg:
+      return StripJpeg(bytes, out);
+    case ImageType::kPng:
+      return StripPng(bytes, out);
+    case ImageType::kGif:
+      return StripGif(bytes, out);
+    case ImageType::kWebp:
+      return StripWebp(bytes, out);
+  }
+  return absl::InternalError("unhandled image type");
 }
 
 }  // namespace
 
 absl::StatusOr<std::string> StripMetadata(absl::string_view bytes) {
-  absl::StatusOr<ImageInfo> info = InspectImage(bytes);
-  if (!info.ok()) return info.status();
-  switch (info->type) {
-    case ImageType::kJpeg:
-      return StripJpeg(bytes);
-    case ImageType::kPng:
-      return StripPng(bytes);
-    case ImageType::kGif:
-      return StripGif(bytes);
-    case ImageType::kWebp:
-      return StripWebp(bytes);
-  }
-  return absl::InternalError("unhandled image type");
+  Output out(bytes);
+  if (absl::Status s = Strip(bytes, out); !s.ok()) return s;
+  return out.ToString();
+}
+
+absl::StatusOr<bool> StripMetadataFrom(std::string& image) {
+  Output out(image);
+  if (absl::Status s = Strip(image, out); !s.ok()) return s;
+  if (out.Unchanged()) return false;
+  image = out.ToString();
+  return true;
 }
 
 }  // namespace userimage

@@ -46,6 +46,13 @@ namespace userimage {
 // thread-safe.
 absl::StatusOr<std::string> StripMetadata(absl::string_view bytes);
 
+// The same, on `image` itself: true if something was stripped (`image` is
+// then the stripped copy), false if there was nothing to strip, in which
+// case `image` is left as it was and no copy is made (stripping walks the
+// container and copies only when it drops or rewrites something). On an
+// error `image` is unchanged.
+absl::StatusOr<bool> StripMetadataFrom(std::string& image);
+
 }  // namespace userimage
 
 #endif  // SERVER_IMAGE_STRIP_METADATA_H_

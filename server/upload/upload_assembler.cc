@@ -201,14 +201,13 @@ absl::Status UploadAssembler::AddMetadata(const ImageMetadata& metadata) {
 }
 
 absl::Status UploadAssembler::Strip() {
-  // The copy is never larger than the original; Grow() reserved room for
-  // both.
-  absl::StatusOr<std::string> stripped = StripMetadata(buffer_->bytes);
+  // An image with nothing to strip is not copied. A stripped copy is never
+  // larger than the original; Grow() reserved room for both.
+  absl::StatusOr<bool> stripped = StripMetadataFrom(buffer_->bytes);
   if (!stripped.ok()) {
     return InvalidFieldError("chunk", "MALFORMED_IMAGE",
                              stripped.status().message());
   }
-  if (*stripped != buffer_->bytes) buffer_->bytes = *std::move(stripped);
   // Only what the image now holds stays counted (shrinking cannot fail).
   buffer_->reservation.Resize(buffer_->bytes.capacity());
   return absl::OkStatus();

@@ -157,6 +157,57 @@ TEST(StripMetadataTest, JpegFixtureLosesGpsAndKeepsItsImageData) {
       rotated_out, absl::StrCat(kExifHeader, OrientationOnlyExif(6))));
 }
 
+// ------------------------------------------------------ StripMetadataFrom
+
+// Images with nothing to strip are left where they are: not copied.
+TEST(StripMetadataFromTest, LeavesAnImageWithoutMetadataInPlace) {
+  for (const std::string& original :
+       {Jpeg(4, 3, JfifSegment()), Png(7, 7, PngChunkBytes("gAMA", "gama")),
+        Webp(RiffChunkBytes("VP8 ", Vp8Payload(3, 3))),
+        Webp(absl::StrCat(RiffChunkBytes("VP8X", Vp8xPayload(0x02, 8, 8)),
+                          RiffChunkBytes("ANIM", std::string(6, '\0')),
+                          RiffChunkBytes("ANMF", AnmfPayload(0, 0, 8, 8)))),
+        absl::StrCat(GifHeader(4, 4), GifImage(0, 0, 4, 4), ";")}) {
+    std::string image = original;
+    const char* const buffer = image.data();
+    absl::StatusOr<bool> changed = StripMetadataFrom(image);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_FALSE(*changed);
+    EXPECT_EQ(image.data(), buffer);
+    EXPECT_EQ(image, original);
+  }
+}
+
+TEST(StripMetadataFromTest, ReplacesAnImageWithMetadataByTheStrippedCopy) {
+  const std::string image_chunk = RiffChunkBytes("VP8 ", Vp8Payload(3, 3));
+  for (const std::string& original :
+       {ReadTestdata("photo_gps.jpg"), ReadTestdata("photo_gps_rotated.jpg"),
+        ReadTestdata("photo_gps.webp"),
+        Png(5, 5, PngChunkBytes("tEXt", "Comment secret")),
+        // Only what follows the image differs, or only the RIFF size.
+        absl::StrCat(Png(5, 5, ""), "trailing junk"),
+        absl::StrCat(Webp(image_chunk), "tail"),
+        // A VP8X whose XMP flag is set with no XMP chunk: only a flag goes.
+        Webp(
+            absl::StrCat(RiffChunkBytes("VP8X", Vp8xPayload(0x02 | 0x04, 8, 8)),
+                         RiffChunkBytes("ANIM", std::string(6, '\0')),
+                         RiffChunkBytes("ANMF", AnmfPayload(0, 0, 8, 8))))}) {
+    std::string image = original;
+    absl::StatusOr<bool> changed = StripMetadataFrom(image);
+    ASSERT_TRUE(changed.ok()) << changed.status();
+    EXPECT_TRUE(*changed);
+    EXPECT_EQ(image, Strip(original));
+    EXPECT_NE(image, original);
+  }
+}
+
+TEST(StripMetadataFromTest, LeavesARefusedImageAsItWas) {
+  const std::string original = Png(1, 1, "", PngChunkBytes("ABCD", ""));
+  std::string image = original;
+  EXPECT_FALSE(StripMetadataFrom(image).ok());
+  EXPECT_EQ(image, original);
+}
+
 // ----------------------------------------------------------------- PNG
 
 TEST(StripMetadataTest, PngDropsTextTimeExifAndPrivateChunks) {
