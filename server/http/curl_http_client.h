@@ -63,8 +63,11 @@ class CurlHttpClient : public HttpClient {
   // as large as its body needs (up to kMaxUploadBuffer, so a big image
   // leaves in a few sends) while the buffers of the transfers in flight
   // stay within kUploadBuffersBytes, and libcurl's minimum beyond that, so
-  // thousands of transfers waiting for answers hold little.
-  static constexpr size_t kUploadBuffersBytes = 32 << 20;
+  // thousands of transfers waiting for answers hold little. 4 MiB: at 64
+  // concurrent 1 MiB uploads, 32 MiB cost 25-35 MiB more peak RSS for no
+  // CPU measurably saved (docs/benchmarks.md); a lone upload still leaves
+  // in one send.
+  static constexpr size_t kUploadBuffersBytes = 4 << 20;
   static constexpr size_t kMinUploadBuffer = 16 << 10;  // libcurl's minimum.
   static constexpr size_t kMaxUploadBuffer = 1 << 20;
 
