@@ -1,5 +1,6 @@
 #include "server/image/strip_metadata.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -290,7 +291,9 @@ absl::Status StripWebp(absl::string_view webp, Output& out) {
     }
     flags_byte[0] = static_cast<char>(flags);
   }
-  riff.replace(4, 4, LittleEndian32(out.size() - 8));
+  // Overwritten in place: the piece's view of `riff` stays valid.
+  const std::string riff_size = LittleEndian32(out.size() - 8);
+  std::copy(riff_size.begin(), riff_size.end(), riff.begin() + 4);
   return absl::OkStatus();
 }
 

@@ -28,7 +28,9 @@ namespace userimage {
 // one that replaces a cancelled earlier one (the driver then wakes once,
 // at the cancelled one's time, and finds nothing due). So re-arming a
 // far-off timeout on every message costs no wake-up of the driver, even
-// when it is the only timer. Callbacks
+// when it is the only timer. Due times are wall-clock (absl::Time) and the
+// driver's longest wait is not: after a forward step of the wall clock, a
+// timer due within a second may run up to that second late. Callbacks
 // that are dropped (Cancel(), DropAll(), the destructor) are destroyed
 // outside the lock.
 class TimerQueue final : public Timers {
