@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/allocator/allocator.h"
 #include "server/app/main_loop.h"
 #include "server/app/server_app.h"
 #include "server/app/server_config.h"
@@ -416,6 +417,7 @@ int main(int argc, char** argv) {
       "Serves clerk.userimage.v1.UserImageService: uploads profile images to "
       "Clerk. The Clerk secret key comes from CLERK_SECRET_KEY or "
       "--clerk_secret_key_file.");
+  userimage::TuneAllocator();
   absl::ParseCommandLine(argc, argv);
   // Before the first thread (the log writer) starts.
   const sigset_t stop_signals = userimage::BlockStopSignals();
