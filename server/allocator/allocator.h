@@ -14,7 +14,7 @@ namespace userimage {
 // The most tcmalloc's per-thread caches hold together. Its default, 32
 // MiB, let freed receive slices and buffers pile up in the caches of
 // gRPC's threads: at 64 concurrent 1 MiB uploads, 4 MiB cut the peak RSS
-// by 15 MiB at no measurable CPU cost (docs/benchmarks.md step 17).
+// by 15 MiB at no measurable CPU cost (docs/benchmarks.md step 16).
 inline constexpr size_t kThreadCacheBytes = 4 << 20;
 
 // Tunes the allocator: with tcmalloc, caps its thread caches at
