@@ -120,7 +120,7 @@ void CurlEventLoop::ActOnTimeout() {
 
 void CurlEventLoop::RunOnce(absl::Duration max_wait) {
   ActOnTimeout();
-  absl::Duration wait = std::min(max_wait, CurlEventLoop::kMaxWait);
+  absl::Duration wait = std::min(max_wait, kMaxWait);
   if (timeout_due_.has_value()) {
     wait = std::min(
         wait, std::max(absl::ZeroDuration(),

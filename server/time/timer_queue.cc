@@ -6,7 +6,7 @@ namespace userimage {
 
 Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
   Id id;
-  bool earliest;
+  bool wake;
   {
     absl::MutexLock lock(&mu_);
     id = next_id_++;
@@ -15,10 +15,10 @@ Timers::Id TimerQueue::Schedule(absl::Time when, Callback callback) {
     // The driver calls TakeDue() again by `driver_due_` whatever happens
     // (a cancelled timer's due time included): only a timer due before it
     // needs the driver to wake up sooner.
-    earliest = when < driver_due_;
-    if (earliest) driver_due_ = when;
+    wake = when < driver_due_;
+    if (wake) driver_due_ = when;
   }
-  if (earliest && wake_) wake_();
+  if (wake && wake_) wake_();
   return id;
 }
 

@@ -24,9 +24,9 @@ namespace userimage {
 // TakeDue() anyway) lets the driver shorten its wait. The driver waits no
 // longer than the `next` of its last TakeDue() (or the driver's own longest
 // wait, if given), or the earliest timer scheduled since: a timer due later
-// needs no wake-up, and neither does
-// one that replaces a cancelled earlier one (the driver then wakes once,
-// at the cancelled one's time, and finds nothing due). So re-arming a
+// needs no wake-up, and neither does one that replaces a cancelled earlier
+// one (the driver then wakes once, at the cancelled one's time, and finds
+// nothing due). So re-arming a
 // far-off timeout on every message costs no wake-up of the driver, even
 // when it is the only timer. Due times are wall-clock (absl::Time) and the
 // driver's longest wait is not: after a forward step of the wall clock, a
