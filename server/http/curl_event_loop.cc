@@ -36,7 +36,7 @@ int CurlEvents(uint32_t events) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CurlEventLoop>> CurlEventLoop::Create(
-    CURLM* multi) {
+    CURLM* multi, absl::Duration max_wait) {
   const int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) {
     return absl::InternalError(
@@ -54,11 +54,15 @@ absl::StatusOr<std::unique_ptr<CurlEventLoop>> CurlEventLoop::Create(
         absl::StrCat("eventfd for the HTTP client: ", std::strerror(error)));
   }
   return std::unique_ptr<CurlEventLoop>(
-      new CurlEventLoop(multi, epoll_fd, wake_fd));
+      new CurlEventLoop(multi, max_wait, epoll_fd, wake_fd));
 }
 
-CurlEventLoop::CurlEventLoop(CURLM* multi, int epoll_fd, int wake_fd)
-    : multi_(multi), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {
+CurlEventLoop::CurlEventLoop(CURLM* multi, absl::Duration max_wait,
+                             int epoll_fd, int wake_fd)
+    : multi_(multi),
+      max_wait_(max_wait),
+      epoll_fd_(epoll_fd),
+      wake_fd_(wake_fd) {
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlEventLoop::OnSocket);
   curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
   curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &CurlEventLoop::OnTimer);
@@ -119,8 +123,10 @@ void CurlEventLoop::ActOnTimeout() {
 }
 
 void CurlEventLoop::RunOnce(absl::Duration max_wait) {
-  ActOnTimeout();
-  absl::Duration wait = std::min(max_wait, kMaxWait);
+  // libcurl is told nothing before the wait: a transfer it finished then
+  // would sit in curl_multi_info_read() until the wait ended. A timeout
+  // already due makes the wait zero instead, and is acted on after it.
+  absl::Duration wait = std::min(max_wait, max_wait_);
   if (timeout_due_.has_value()) {
     wait = std::min(
         wait, std::max(absl::ZeroDuration(),

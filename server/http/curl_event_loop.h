@@ -28,22 +28,25 @@ namespace userimage {
 // thread) calls RunOnce(), and libcurl's callbacks run inside it.
 class CurlEventLoop {
  public:
-  // The longest wait of RunOnce(): libcurl's timeouts (and its owner's
-  // timers) are acted on at least this often.
+  // The longest wait of RunOnce() by default: libcurl's timeouts (and its
+  // owner's timers) are acted on at least this often.
   static constexpr absl::Duration kMaxWait = absl::Seconds(1);
 
   // Installs the callbacks on `multi`; INTERNAL if the descriptors cannot
-  // be made.
-  static absl::StatusOr<std::unique_ptr<CurlEventLoop>> Create(CURLM* multi);
+  // be made. No wait of RunOnce() is longer than `max_wait`.
+  static absl::StatusOr<std::unique_ptr<CurlEventLoop>> Create(
+      CURLM* multi, absl::Duration max_wait = kMaxWait);
   ~CurlEventLoop();
   CurlEventLoop(const CurlEventLoop&) = delete;
   CurlEventLoop& operator=(const CurlEventLoop&) = delete;
 
   // Waits up to `max_wait` (rounded up to a millisecond; shortened to
-  // libcurl's own timeout, and to a second, so that libcurl's timeouts are
-  // acted on even if a wake-up were lost) for a ready socket or Wake(),
-  // then tells libcurl about every ready socket and, if due, its timeout.
-  // Completed transfers are then in curl_multi_info_read().
+  // libcurl's own timeout, and to Create()'s `max_wait`, so that libcurl's
+  // timeouts are acted on even if a wake-up were lost) for a ready socket
+  // or Wake(), then tells libcurl about every ready socket and, if due, its
+  // timeout. libcurl acts only after the wait, so every transfer it
+  // completed in a turn is in curl_multi_info_read() when RunOnce()
+  // returns, before the next wait.
   void RunOnce(absl::Duration max_wait);
 
   // Thread-safe: ends the wait of the RunOnce() in progress, or makes the
@@ -51,7 +54,8 @@ class CurlEventLoop {
   void Wake();
 
  private:
-  CurlEventLoop(CURLM* multi, int epoll_fd, int wake_fd);
+  CurlEventLoop(CURLM* multi, absl::Duration max_wait, int epoll_fd,
+                int wake_fd);
 
   static int OnSocket(CURL* easy, curl_socket_t socket, int what, void* loop,
                       void* socket_data);
@@ -62,6 +66,7 @@ class CurlEventLoop {
   void ActOnTimeout();
 
   CURLM* const multi_;
+  const absl::Duration max_wait_;
   const int epoll_fd_;
   const int wake_fd_;
   // When libcurl wants curl_multi_socket_action(CURL_SOCKET_TIMEOUT), on

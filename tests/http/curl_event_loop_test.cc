@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "curl/curl.h"
@@ -116,7 +117,7 @@ TEST_F(CurlEventLoopTest, ReusesConnectionsAcrossTransfers) {
 
 TEST_F(CurlEventLoopTest, WakeEndsTheWaitFromAnotherThread) {
   std::thread waker([this] { loop_->Wake(); });
-  // Returns once woken; without the wake-up it would wait an hour.
+  // Returns once woken; without the wake-up it would wait its second.
   loop_->RunOnce(absl::Hours(1));
   waker.join();
 }
@@ -128,6 +129,42 @@ TEST_F(CurlEventLoopTest, WakeBeforeTheWaitMakesItReturnAtOnce) {
   const absl::Time before = absl::Now();
   loop_->RunOnce(absl::Milliseconds(20));
   EXPECT_GE(absl::Now() - before, absl::Milliseconds(19));
+}
+
+// A transfer libcurl finishes when its due timeout is acted on (here one
+// that fails at once: adding it asks for a timeout due now) is reported when
+// that RunOnce() returns, not after a wait that nothing would end.
+TEST(CurlEventLoopWaitTest, ATransferFinishedOnADueTimeoutIsReportedAtOnce) {
+  CURLM* multi = curl_multi_init();
+  absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
+      CurlEventLoop::Create(multi, absl::InfiniteDuration());
+  ASSERT_TRUE(loop.ok()) << loop.status();
+  absl::StatusOr<CurlHandle> easy = CurlHandle::Create();
+  ASSERT_TRUE(easy.ok());
+  ASSERT_TRUE(easy->SetOption(CURLOPT_URL, "unsupported-scheme://x/").ok());
+  ASSERT_EQ(curl_multi_add_handle(multi, easy->get()), CURLM_OK);
+  // Ends a wait that would otherwise never end, so that the test fails
+  // rather than hangs.
+  absl::Notification returned;
+  bool watchdog_woke = false;
+  std::thread watchdog([&] {
+    if (!returned.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+      watchdog_woke = true;
+      (*loop)->Wake();
+    }
+  });
+  (*loop)->RunOnce(absl::InfiniteDuration());
+  returned.Notify();
+  watchdog.join();
+  EXPECT_FALSE(watchdog_woke) << "RunOnce() waited with a transfer finished";
+  int remaining = 0;
+  CURLMsg* msg = curl_multi_info_read(multi, &remaining);
+  ASSERT_NE(msg, nullptr);
+  EXPECT_EQ(msg->msg, CURLMSG_DONE);
+  EXPECT_EQ(msg->data.result, CURLE_UNSUPPORTED_PROTOCOL);
+  curl_multi_remove_handle(multi, easy->get());
+  loop->reset();
+  curl_multi_cleanup(multi);
 }
 
 }  // namespace
