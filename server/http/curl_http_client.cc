@@ -287,6 +287,7 @@ absl::Status CurlHttpClient::Configure(Transfer& t,
   s.Update(easy.SetOption(CURLOPT_USERAGENT, options_.user_agent.c_str()));
   s.Update(easy.SetOption(CURLOPT_WRITEFUNCTION, &Transfer::Write));
   s.Update(easy.SetOption(CURLOPT_WRITEDATA, &t));
+  s.Update(easy.SetOption(CURLOPT_BUFFERSIZE, kReceiveBufferBytes));
   s.Update(easy.SetOption(CURLOPT_HEADERFUNCTION, OnHeader));
   s.Update(easy.SetOption(CURLOPT_HEADERDATA, &t.response));
   // An empty "Expect:" stops libcurl from waiting for 100 Continue before
