@@ -8,6 +8,7 @@
 #                           container image's build stage uses this)
 #   tools/setup.sh image    also podman, buildah and mmdebstrap, for
 #                           deploy/build_image.sh
+#   tools/setup.sh profile  also the profilers docs/benchmarks.md uses
 set -euo pipefail
 MODE=${1:-all}
 
@@ -46,12 +47,16 @@ TEST_PACKAGES=(prometheus python3-yaml openssl imagemagick libimage-exiftool-per
   libclang-rt-14-dev redis-server clang-format)
 # For deploy/build_image.sh.
 IMAGE_PACKAGES=(podman buildah mmdebstrap)
+# For profiling the server (docs/benchmarks.md): perf, strace, gperftools'
+# heap profiler (libtcmalloc.so, google-pprof) and jemalloc's (jeprof).
+PROFILE_PACKAGES=(linux-perf strace google-perftools libjemalloc-dev)
 
 case $MODE in
   build) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}") ;;
   all) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}") ;;
   image) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}") ;;
-  *) echo "usage: $0 [build|image]" >&2; exit 2 ;;
+  profile) DEBIAN_PACKAGES=("${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${PROFILE_PACKAGES[@]}") ;;
+  *) echo "usage: $0 [build|image|profile]" >&2; exit 2 ;;
 esac
 # npm packages: buf (lint, breaking-change checks, `buf curl`).
 BUF_VERSION=1.75.0
