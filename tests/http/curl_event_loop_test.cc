@@ -134,15 +134,18 @@ TEST_F(CurlEventLoopTest, WakeBeforeTheWaitMakesItReturnAtOnce) {
 // A transfer libcurl finishes when its due timeout is acted on (here one
 // that fails at once: adding it asks for a timeout due now) is reported when
 // that RunOnce() returns, not after a wait that nothing would end.
-TEST(CurlEventLoopWaitTest, ATransferFinishedOnADueTimeoutIsReportedAtOnce) {
-  CURLM* multi = curl_multi_init();
+TEST_F(CurlEventLoopTest, ATransferFinishedOnADueTimeoutIsReportedAtOnce) {
+  // The fixture's loop gives way to one whose wait is uncapped (the old one
+  // first, as its destructor uninstalls the callbacks).
+  loop_.reset();
   absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
-      CurlEventLoop::Create(multi, absl::InfiniteDuration());
+      CurlEventLoop::Create(multi_, absl::InfiniteDuration());
   ASSERT_TRUE(loop.ok()) << loop.status();
+  loop_ = *std::move(loop);
   absl::StatusOr<CurlHandle> easy = CurlHandle::Create();
   ASSERT_TRUE(easy.ok());
   ASSERT_TRUE(easy->SetOption(CURLOPT_URL, "unsupported-scheme://x/").ok());
-  ASSERT_EQ(curl_multi_add_handle(multi, easy->get()), CURLM_OK);
+  ASSERT_EQ(curl_multi_add_handle(multi_, easy->get()), CURLM_OK);
   // Ends a wait that would otherwise never end, so that the test fails
   // rather than hangs.
   absl::Notification returned;
@@ -150,21 +153,19 @@ TEST(CurlEventLoopWaitTest, ATransferFinishedOnADueTimeoutIsReportedAtOnce) {
   std::thread watchdog([&] {
     if (!returned.WaitForNotificationWithTimeout(absl::Seconds(30))) {
       watchdog_woke = true;
-      (*loop)->Wake();
+      loop_->Wake();
     }
   });
-  (*loop)->RunOnce(absl::InfiniteDuration());
+  loop_->RunOnce(absl::InfiniteDuration());
   returned.Notify();
   watchdog.join();
   EXPECT_FALSE(watchdog_woke) << "RunOnce() waited with a transfer finished";
   int remaining = 0;
-  CURLMsg* msg = curl_multi_info_read(multi, &remaining);
+  CURLMsg* msg = curl_multi_info_read(multi_, &remaining);
   ASSERT_NE(msg, nullptr);
   EXPECT_EQ(msg->msg, CURLMSG_DONE);
   EXPECT_EQ(msg->data.result, CURLE_UNSUPPORTED_PROTOCOL);
-  curl_multi_remove_handle(multi, easy->get());
-  loop->reset();
-  curl_multi_cleanup(multi);
+  curl_multi_remove_handle(multi_, easy->get());
 }
 
 }  // namespace
