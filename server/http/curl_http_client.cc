@@ -177,8 +177,10 @@ CurlHttpClient::CurlHttpClient(Options options)
       }()) {
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS,
                     options_.max_cached_connections);
+  // The same cap as timers_ was told: it wakes the loop only for timers
+  // due sooner than that.
   absl::StatusOr<std::unique_ptr<CurlEventLoop>> loop =
-      CurlEventLoop::Create(multi_);
+      CurlEventLoop::Create(multi_, CurlEventLoop::kMaxWait);
   if (!loop.ok()) {
     broken_ = loop.status();
     return;

@@ -26,13 +26,12 @@ namespace userimage {
 // wait, if given), or the earliest timer scheduled since: a timer due later
 // needs no wake-up, and neither does one that replaces a cancelled earlier
 // one (the driver then wakes once, at the cancelled one's time, and finds
-// nothing due). So re-arming a
-// far-off timeout on every message costs no wake-up of the driver, even
-// when it is the only timer. Due times are wall-clock (absl::Time) and the
-// driver's longest wait is not: after a forward step of the wall clock, a
-// timer due within a second may run up to that second late. Callbacks
-// that are dropped (Cancel(), DropAll(), the destructor) are destroyed
-// outside the lock.
+// nothing due). So re-arming a far-off timeout on every message costs no
+// wake-up of the driver, even when it is the only timer. Due times are
+// wall-clock (absl::Time) and the driver's longest wait is not: after a
+// forward step of the wall clock, a timer due within a second may run up
+// to that second late. Callbacks that are dropped (Cancel(), DropAll(),
+// the destructor) are destroyed outside the lock.
 class TimerQueue final : public Timers {
  public:
   using Callback = absl::AnyInvocable<void() &&>;
